@@ -1,0 +1,74 @@
+//! Environment events (SPEC 2): operations of the model that are not AWS APIs. The simulator
+//! exposes them under `/_conform/`; the harness generates them when a target supports them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::AwsError;
+use crate::lm::types::Entitlement;
+use crate::world::World;
+
+pub use crate::lm::MarketplaceLicense;
+
+/// One environment event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// Moves the clock forward by `seconds` (and `millis`), settling what falls due.
+    AdvanceClock {
+        #[serde(default)]
+        seconds: i64,
+        #[serde(default)]
+        millis: i64,
+    },
+    /// Seeds a Marketplace-issued license for a buyer account (SPEC 3.9).
+    SeedMarketplaceLicense(MarketplaceLicense),
+    /// Forgets every resource; keeps the seed's id streams going and the clock where it is.
+    Reset,
+}
+
+impl Event {
+    /// Shorthand for `AdvanceClock` by whole seconds.
+    pub fn advance_seconds(seconds: i64) -> Event {
+        Event::AdvanceClock { seconds, millis: 0 }
+    }
+
+    /// A Marketplace license with the given counted entitlements and defaults elsewhere.
+    pub fn marketplace(buyer_account: &str, product_sku: &str, entitlements: Vec<Entitlement>) -> Event {
+        Event::SeedMarketplaceLicense(MarketplaceLicense {
+            buyer_account: buyer_account.into(),
+            product_sku: product_sku.into(),
+            product_name: "Marketplace product".into(),
+            license_name: "Marketplace license".into(),
+            home_region: "us-east-1".into(),
+            entitlements,
+            ttl_minutes: None,
+            validity: None,
+        })
+    }
+}
+
+pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> {
+    world.settle();
+    match event {
+        Event::AdvanceClock { seconds, millis } => {
+            if seconds < 0 || millis < 0 {
+                return Err(AwsError::validation("the clock only moves forward"));
+            }
+            let delta = seconds.saturating_mul(1000).saturating_add(millis);
+            world.clock.advance_by(delta);
+            world.settle();
+            Ok(json!({ "now_ms": world.now_ms() }))
+        }
+        Event::SeedMarketplaceLicense(m) => {
+            let arn = crate::lm::seed_marketplace_license(world, m)?;
+            Ok(json!({ "LicenseArn": arn }))
+        }
+        Event::Reset => {
+            world.lm = Default::default();
+            world.evs = Default::default();
+            world.idempotency = Default::default();
+            Ok(json!({}))
+        }
+    }
+}

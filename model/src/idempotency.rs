@@ -1,0 +1,92 @@
+//! ClientToken idempotency (SPEC 3.4 `idempotency`): key = (account, operation, ClientToken);
+//! only successful replies are recorded; a hit with the same canonical request replays the
+//! recorded reply whatever the state is now; different parameters are refused.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::clock::Millis;
+
+#[derive(Clone)]
+struct Record {
+    /// The request with its ClientToken cleared.
+    request: Arc<dyn Any + Send + Sync>,
+    reply: Arc<dyn Any + Send + Sync>,
+    expires_ms: Millis,
+}
+
+/// The recorded replies of one world.
+#[derive(Clone, Default)]
+pub struct Idempotency {
+    records: HashMap<(String, &'static str, String), Record>,
+}
+
+impl std::fmt::Debug for Idempotency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idempotency")
+            .field("records", &self.records.len())
+            .finish()
+    }
+}
+
+/// What a lookup found.
+pub enum Lookup<R> {
+    /// No live record: run the operation.
+    Miss,
+    /// Same parameters: replay this reply.
+    Replay(R),
+    /// Same token, different parameters.
+    Mismatch,
+}
+
+impl Idempotency {
+    pub fn lookup<Q, R>(
+        &self,
+        account: &str,
+        op: &'static str,
+        token: &str,
+        request: &Q,
+        now: Millis,
+    ) -> Lookup<R>
+    where
+        Q: PartialEq + 'static,
+        R: Clone + 'static,
+    {
+        let key = (account.to_string(), op, token.to_string());
+        match self.records.get(&key) {
+            Some(r) if r.expires_ms > now => {
+                let same = r.request.downcast_ref::<Q>().is_some_and(|q| q == request);
+                match (same, r.reply.downcast_ref::<R>()) {
+                    (true, Some(reply)) => Lookup::Replay(reply.clone()),
+                    _ => Lookup::Mismatch,
+                }
+            }
+            _ => Lookup::Miss,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn record<Q, R>(
+        &mut self,
+        account: &str,
+        op: &'static str,
+        token: &str,
+        request: Q,
+        reply: R,
+        expires_ms: Millis,
+    ) where
+        Q: Send + Sync + 'static,
+        R: Send + Sync + 'static,
+    {
+        let key = (account.to_string(), op, token.to_string());
+        self.records.insert(
+            key,
+            Record {
+                request: Arc::new(request),
+                reply: Arc::new(reply),
+                expires_ms,
+            },
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! # conform-model
+//!
+//! The executable reference model of AWS License Manager and Amazon EVS Windows Server
+//! entitlements: the rules of conform's SPEC.md and nothing else. Pure and deterministic: a
+//! simulated clock, seeded ids, no I/O. The simulator puts it behind the AWS wire protocol and the
+//! harness uses it as the expected answer for every step.
+//!
+//! One entry point, [`World::handle`], takes a caller, an operation and the raw body and returns
+//! the HTTP status, error type and JSON body AWS would send. Typed requests run through
+//! [`World::call`]; environment events (clock, fixtures) through [`World::apply`].
+//!
+//! ```
+//! use conform_model::{Caller, Event, Policy, Service, World};
+//!
+//! let mut world = World::new(42, Policy::default());
+//! let seller = Caller::new("111122223333", "us-east-1");
+//! let create = br#"{
+//!     "LicenseName": "Seats", "ProductName": "Editor", "ProductSKU": "editor-pro",
+//!     "Issuer": {"Name": "Example Corp"}, "HomeRegion": "us-east-1",
+//!     "Validity": {"Begin": "2025-01-01T00:00:00Z"},
+//!     "Entitlements": [{"Name": "Seat", "Unit": "Count", "MaxCount": 1}],
+//!     "Beneficiary": "customer-1",
+//!     "ConsumptionConfiguration": {"ProvisionalConfiguration": {"MaxTimeToLiveInMinutes": 60}},
+//!     "ClientToken": "create-1"
+//! }"#;
+//! let reply = world.handle(&seller, Service::LicenseManager, "CreateLicense", create);
+//! assert_eq!(reply.status, 200);
+//!
+//! let checkout = br#"{
+//!     "ProductSKU": "editor-pro", "CheckoutType": "PROVISIONAL",
+//!     "KeyFingerprint": "aws:111122223333:Example Corp:issuer-fingerprint",
+//!     "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
+//!     "Beneficiary": "customer-1", "ClientToken": "checkout-1"
+//! }"#;
+//! let first = world.handle(&seller, Service::LicenseManager, "CheckoutLicense", checkout);
+//! assert_eq!(first.status, 200);
+//! let again = br#"{
+//!     "ProductSKU": "editor-pro", "CheckoutType": "PROVISIONAL",
+//!     "KeyFingerprint": "aws:111122223333:Example Corp:issuer-fingerprint",
+//!     "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
+//!     "Beneficiary": "customer-1", "ClientToken": "checkout-2"
+//! }"#;
+//! let refused = world.handle(&seller, Service::LicenseManager, "CheckoutLicense", again);
+//! assert_eq!(refused.error_type(), Some("NoEntitlementsAllowedException"));
+//!
+//! // The seat comes back when the provisional checkout expires.
+//! world.apply(Event::advance_seconds(3600)).unwrap();
+//! let after = world.handle(&seller, Service::LicenseManager, "CheckoutLicense", again);
+//! assert_eq!(after.status, 200);
+//! ```
+
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod evs;
+mod idempotency;
+pub mod ids;
+pub mod lm;
+pub mod pagination;
+pub mod policy;
+pub mod service;
+pub mod timefmt;
+mod world;
+
+pub use error::{AwsError, ErrorCode};
+pub use events::Event;
+pub use policy::{Policy, PolicyRule};
+pub use service::Service;
+pub use world::{Caller, Reply, World};

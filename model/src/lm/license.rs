@@ -1,0 +1,593 @@
+//! Licenses and their versions (SPEC 3.2): create, new versions, read, list, delete.
+
+use std::collections::BTreeSet;
+
+use super::types::*;
+use super::{LicenseId, LicenseRecord, LicenseVersion};
+use crate::error::AwsError;
+use crate::pagination;
+use crate::policy::PolicyRule;
+use crate::service::Service;
+use crate::timefmt;
+use crate::world::{Caller, World};
+
+/// `aws:<issuer account>:<Issuer.Name>:issuer-fingerprint`, the name verbatim (SPEC 3.1).
+pub(crate) fn fingerprint(account: &str, issuer_name: &str) -> String {
+    format!("aws:{account}:{issuer_name}:issuer-fingerprint")
+}
+
+/// The fields CreateLicense and CreateLicenseVersion both carry.
+pub(crate) struct Content<'a> {
+    pub license_name: &'a str,
+    pub product_name: &'a str,
+    pub product_sku: Option<&'a str>,
+    pub beneficiary: Option<&'a str>,
+    pub issuer: &'a Issuer,
+    pub validity: &'a DatetimeRange,
+    pub entitlements: &'a [Entitlement],
+    pub consumption: &'a ConsumptionConfiguration,
+}
+
+/// The content checks of SPEC 3.2 (`create_checks`); on success, Validity as instants.
+pub(crate) fn content_checks(c: &Content) -> Result<(i64, Option<i64>), String> {
+    let non_empty = [
+        ("LicenseName", Some(c.license_name)),
+        ("ProductName", Some(c.product_name)),
+        ("ProductSKU", c.product_sku),
+        ("Beneficiary", c.beneficiary),
+        ("Issuer.Name", Some(c.issuer.name.as_str())),
+    ];
+    for (name, value) in non_empty {
+        if value.is_some_and(str::is_empty) {
+            return Err(format!("{name} must not be empty"));
+        }
+    }
+    if c.entitlements.is_empty() {
+        return Err("Entitlements must contain at least one entitlement".into());
+    }
+    let mut names = BTreeSet::new();
+    for e in c.entitlements {
+        if !names.insert(e.name.as_str()) {
+            return Err(format!("Entitlements contain the name '{}' twice", e.name));
+        }
+        entitlement_check(e)?;
+    }
+    let cc = c.consumption;
+    if cc.provisional_configuration.is_none() && cc.borrow_configuration.is_none() {
+        return Err(
+            "ConsumptionConfiguration needs a ProvisionalConfiguration or a BorrowConfiguration".into(),
+        );
+    }
+    if cc
+        .provisional_configuration
+        .as_ref()
+        .is_some_and(|p| p.max_time_to_live_in_minutes < 1)
+    {
+        return Err("ProvisionalConfiguration.MaxTimeToLiveInMinutes must be at least 1".into());
+    }
+    if cc
+        .borrow_configuration
+        .as_ref()
+        .is_some_and(|b| b.max_time_to_live_in_minutes < 1)
+    {
+        return Err("BorrowConfiguration.MaxTimeToLiveInMinutes must be at least 1".into());
+    }
+    let begin = timefmt::parse_input_date(&c.validity.begin)
+        .ok_or_else(|| format!("Validity.Begin '{}' is not a valid date", c.validity.begin))?;
+    let end = match &c.validity.end {
+        Some(e) => Some(
+            timefmt::parse_input_date(e).ok_or_else(|| format!("Validity.End '{e}' is not a valid date"))?,
+        ),
+        None => None,
+    };
+    if end.is_some_and(|end| end <= begin) {
+        return Err("Validity.End must be after Validity.Begin".into());
+    }
+    Ok((begin, end))
+}
+
+fn entitlement_check(e: &Entitlement) -> Result<(), String> {
+    if e.name.is_empty() {
+        return Err("Entitlement Name must not be empty".into());
+    }
+    if e.unit.is_counted() {
+        if e.value.is_some() {
+            return Err(format!(
+                "Entitlement '{}' with unit {} must not have a Value",
+                e.name, e.unit
+            ));
+        }
+        match e.max_count {
+            Some(m) if m >= 0 => Ok(()),
+            Some(_) => Err(format!("Entitlement '{}' MaxCount must not be negative", e.name)),
+            None => Err(format!(
+                "Entitlement '{}' with unit {} needs a MaxCount",
+                e.name, e.unit
+            )),
+        }
+    } else if e.value.is_none() {
+        Err(format!("Entitlement '{}' with unit None needs a Value", e.name))
+    } else if e.max_count.is_some() {
+        Err(format!(
+            "Entitlement '{}' with unit None must not have a MaxCount",
+            e.name
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `f` under ClientToken idempotency (SPEC 3.4). `canonical` is the request without its token.
+pub(crate) fn idempotent<Q, R>(
+    world: &mut World,
+    caller: &Caller,
+    op: &'static str,
+    token: &str,
+    canonical: Q,
+    f: impl FnOnce(&mut World) -> Result<R, AwsError>,
+) -> Result<R, AwsError>
+where
+    Q: PartialEq + Send + Sync + 'static,
+    R: Clone + Send + Sync + 'static,
+{
+    world.rely(PolicyRule::Idempotency);
+    let now = world.now_ms();
+    match world
+        .idempotency
+        .lookup::<Q, R>(&caller.account, op, token, &canonical, now)
+    {
+        super::super::idempotency::Lookup::Replay(r) => return Ok(r),
+        super::super::idempotency::Lookup::Mismatch => {
+            let model = Service::LicenseManager.model();
+            let message = format!("ClientToken '{token}' was already used with different parameters");
+            return Err(match model.operation(op) {
+                Some(def) => def.invalid_parameter(message),
+                None => AwsError::ipve(message),
+            });
+        }
+        super::super::idempotency::Lookup::Miss => {}
+    }
+    let reply = f(world)?;
+    let expires = now.saturating_add(world.policy.idempotency_window_seconds.saturating_mul(1000));
+    world
+        .idempotency
+        .record(&caller.account, op, token, canonical, reply.clone(), expires);
+    Ok(reply)
+}
+
+pub(crate) fn create_license(
+    world: &mut World,
+    caller: &Caller,
+    req: CreateLicenseRequest,
+) -> Result<CreateLicenseResponse, AwsError> {
+    let canonical = CreateLicenseRequest {
+        client_token: String::new(),
+        ..req.clone()
+    };
+    let token = req.client_token.clone();
+    idempotent(world, caller, "CreateLicense", &token, canonical, |world| {
+        world.rely(PolicyRule::CreateChecks);
+        let (begin_ms, end_ms) = content_checks(&Content {
+            license_name: &req.license_name,
+            product_name: &req.product_name,
+            product_sku: Some(&req.product_sku),
+            beneficiary: Some(&req.beneficiary),
+            issuer: &req.issuer,
+            validity: &req.validity,
+            entitlements: &req.entitlements,
+            consumption: &req.consumption_configuration,
+        })
+        .map_err(AwsError::ipve)?;
+        if req.home_region != caller.region {
+            return Err(AwsError::redirect(&req.home_region));
+        }
+        let now = world.now_ms();
+        let version = LicenseVersion {
+            version: 1,
+            created_ms: now,
+            license_name: req.license_name,
+            product_name: req.product_name,
+            key_fingerprint: fingerprint(&caller.account, &req.issuer.name),
+            issuer: req.issuer,
+            validity: req.validity,
+            begin_ms,
+            end_ms,
+            entitlements: req.entitlements,
+            consumption_configuration: req.consumption_configuration,
+            license_metadata: req.license_metadata,
+            status: LicenseStatus::Available,
+        };
+        let id = insert_license(
+            world,
+            &caller.account,
+            req.home_region,
+            req.product_sku,
+            req.beneficiary,
+            req.tags,
+            version,
+        );
+        let record = &world.lm.licenses[id];
+        Ok(CreateLicenseResponse {
+            license_arn: record.arn.clone(),
+            status: record.effective_status(record.latest(), now),
+            version: "1".into(),
+        })
+    })
+}
+
+/// Adds a license with its first version, drawing its id and creation sequence.
+pub(crate) fn insert_license(
+    world: &mut World,
+    issuer_account: &str,
+    home_region: String,
+    product_sku: String,
+    beneficiary: String,
+    tags: Option<Vec<Tag>>,
+    first: LicenseVersion,
+) -> LicenseId {
+    let arn = format!(
+        "arn:aws:license-manager::{issuer_account}:license:l-{}",
+        world.ids.hex32()
+    );
+    let seq = world.next_seq();
+    let id = world.lm.licenses.len();
+    let key = (first.key_fingerprint.clone(), product_sku.clone());
+    world.lm.licenses.push(LicenseRecord {
+        arn: arn.clone(),
+        seq,
+        issuer_account: issuer_account.to_string(),
+        home_region,
+        product_sku,
+        beneficiary,
+        tags,
+        versions: vec![first],
+        deletion_ms: None,
+        usage_period: 0,
+        in_use: Default::default(),
+    });
+    world.lm.by_arn.insert(arn, id);
+    world
+        .lm
+        .issued_by
+        .entry(issuer_account.to_string())
+        .or_default()
+        .push(id);
+    world.lm.by_product.entry(key).or_default().push(id);
+    id
+}
+
+pub(crate) fn create_license_version(
+    world: &mut World,
+    caller: &Caller,
+    req: CreateLicenseVersionRequest,
+) -> Result<CreateLicenseVersionResponse, AwsError> {
+    world.rely(PolicyRule::CreateChecks);
+    let (begin_ms, end_ms) = content_checks(&Content {
+        license_name: &req.license_name,
+        product_name: &req.product_name,
+        product_sku: None,
+        beneficiary: None,
+        issuer: &req.issuer,
+        validity: &req.validity,
+        entitlements: &req.entitlements,
+        consumption: &req.consumption_configuration,
+    })
+    .map_err(AwsError::validation)?;
+    if !matches!(req.status, LicenseStatus::Available | LicenseStatus::Deactivated) {
+        return Err(AwsError::validation(format!(
+            "Status must be AVAILABLE or DEACTIVATED, not {}",
+            req.status
+        )));
+    }
+    let canonical = CreateLicenseVersionRequest {
+        client_token: String::new(),
+        ..req.clone()
+    };
+    let token = req.client_token.clone();
+    idempotent(
+        world,
+        caller,
+        "CreateLicenseVersion",
+        &token,
+        canonical,
+        |world| {
+            world.rely(PolicyRule::Access);
+            let id = world
+                .lm
+                .license_by_arn(&req.license_arn)
+                .filter(|&id| world.lm.licenses[id].issuer_account == caller.account)
+                .ok_or_else(|| AwsError::not_found(format!("License {} not found", req.license_arn)))?;
+            let now = world.now_ms();
+            let record = &world.lm.licenses[id];
+            if caller.region != record.home_region {
+                return Err(AwsError::redirect(&record.home_region));
+            }
+            if req.home_region != record.home_region {
+                return Err(AwsError::validation("HomeRegion of a license cannot change"));
+            }
+            if record.is_deleting() {
+                return Err(AwsError::conflict(format!(
+                    "License {} is being deleted",
+                    record.arn
+                )));
+            }
+            let latest = record.latest().version.to_string();
+            if req.source_version.as_ref().is_some_and(|v| *v != latest) {
+                return Err(AwsError::conflict(format!(
+                    "SourceVersion does not match the latest version {latest}"
+                )));
+            }
+            let version_number = record.latest().version + 1;
+            let key_fingerprint = fingerprint(&record.issuer_account, &req.issuer.name);
+            let key = (key_fingerprint.clone(), record.product_sku.clone());
+            let version = LicenseVersion {
+                version: version_number,
+                created_ms: now,
+                license_name: req.license_name,
+                product_name: req.product_name,
+                issuer: req.issuer,
+                key_fingerprint,
+                validity: req.validity,
+                begin_ms,
+                end_ms,
+                entitlements: req.entitlements,
+                consumption_configuration: req.consumption_configuration,
+                license_metadata: req.license_metadata,
+                status: req.status,
+            };
+            world.next_seq();
+            let record = &mut world.lm.licenses[id];
+            record.versions.push(version);
+            if req.reset_usage == Some(true) {
+                record.usage_period += 1;
+                record.in_use.clear();
+            }
+            let ids = world.lm.by_product.entry(key).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+            let record = &world.lm.licenses[id];
+            Ok(CreateLicenseVersionResponse {
+                license_arn: record.arn.clone(),
+                version: version_number.to_string(),
+                status: record.effective_status(record.latest(), now),
+            })
+        },
+    )
+}
+
+/// The `License` shape of one version as AWS renders it.
+pub(crate) fn render(record: &LicenseRecord, v: &LicenseVersion, now: i64) -> License {
+    License {
+        license_arn: record.arn.clone(),
+        license_name: v.license_name.clone(),
+        product_name: v.product_name.clone(),
+        product_sku: record.product_sku.clone(),
+        issuer: IssuerDetails {
+            name: v.issuer.name.clone(),
+            sign_key: v.issuer.sign_key.clone(),
+            key_fingerprint: v.key_fingerprint.clone(),
+        },
+        home_region: record.home_region.clone(),
+        status: record.effective_status(v, now),
+        validity: DatetimeRange {
+            begin: timefmt::iso_millis(v.begin_ms),
+            end: v.end_ms.map(timefmt::iso_millis),
+        },
+        beneficiary: record.beneficiary.clone(),
+        entitlements: v.entitlements.clone(),
+        consumption_configuration: v.consumption_configuration.clone(),
+        license_metadata: v.license_metadata.clone(),
+        create_time: timefmt::epoch_seconds_string(v.created_ms),
+        version: v.version.to_string(),
+    }
+}
+
+/// Whether `caller` may read the license (SPEC 3.2 `access`): its issuer, or an account holding
+/// a grant on it that is not DELETED or REJECTED.
+pub(crate) fn can_read(world: &World, caller: &Caller, id: LicenseId) -> bool {
+    world.lm.licenses[id].issuer_account == caller.account
+        || super::grant::holds_visible_grant(world, &caller.account, id)
+}
+
+fn readable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId, AwsError> {
+    world.rely(PolicyRule::Access);
+    world
+        .lm
+        .license_by_arn(arn)
+        .filter(|&id| can_read(world, caller, id))
+        .ok_or_else(|| AwsError::ipve(format!("License {arn} not found")))
+}
+
+pub(crate) fn get_license(
+    world: &mut World,
+    caller: &Caller,
+    req: GetLicenseRequest,
+) -> Result<GetLicenseResponse, AwsError> {
+    let id = readable(world, caller, &req.license_arn)?;
+    let now = world.now_ms();
+    let record = &world.lm.licenses[id];
+    let version = match &req.version {
+        Some(v) => record
+            .version(v)
+            .ok_or_else(|| AwsError::ipve(format!("Version {v} of license {} not found", record.arn)))?,
+        None => record.latest(),
+    };
+    Ok(GetLicenseResponse {
+        license: render(record, version, now),
+    })
+}
+
+fn page_size(max_results: Option<i32>) -> usize {
+    max_results.map_or(100, |m| m.clamp(1, 100) as usize)
+}
+
+/// Reads a NextToken for the query `query`, refusing foreign or forged ones with IPVE.
+pub(crate) fn after_token(
+    world: &mut World,
+    token: Option<&str>,
+    query: u64,
+) -> Result<Option<u64>, AwsError> {
+    world.rely(PolicyRule::Pagination);
+    match token {
+        None => Ok(None),
+        Some(t) => pagination::decode(world.seed, query, t)
+            .map(|p| Some(p.last_seq))
+            .ok_or_else(|| AwsError::ipve("Invalid NextToken")),
+    }
+}
+
+/// The ListLicenses filters (SPEC 3.2): one value each, names from a closed set.
+#[derive(Default)]
+pub(crate) struct LicenseFilters {
+    pub beneficiary: Option<String>,
+    pub product_sku: Option<String>,
+    pub fingerprint: Option<String>,
+    pub status: Option<String>,
+    pub issuer_name: Option<String>,
+}
+
+impl LicenseFilters {
+    pub(crate) fn parse(filters: &[Filter], allowed: &[&str]) -> Result<LicenseFilters, AwsError> {
+        let mut out = LicenseFilters::default();
+        for f in filters {
+            let name = f.name.as_deref().unwrap_or_default();
+            let values = f.values.as_deref().unwrap_or_default();
+            if !allowed.contains(&name) {
+                return Err(AwsError::ipve(format!("Unsupported filter name '{name}'")));
+            }
+            let [value] = values else {
+                return Err(AwsError::ipve(format!("Filter '{name}' takes exactly one value")));
+            };
+            let slot = match name {
+                "Beneficiary" => &mut out.beneficiary,
+                "ProductSKU" => &mut out.product_sku,
+                "Fingerprint" => &mut out.fingerprint,
+                "Status" => &mut out.status,
+                _ => &mut out.issuer_name,
+            };
+            if slot.replace(value.clone()).is_some() {
+                return Err(AwsError::ipve(format!("Filter '{name}' given twice")));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn matches(&self, license: &License) -> bool {
+        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
+        eq(&self.beneficiary, &license.beneficiary)
+            && eq(&self.product_sku, &license.product_sku)
+            && eq(&self.fingerprint, &license.issuer.key_fingerprint)
+            && eq(&self.status, license.status.as_str())
+            && eq(&self.issuer_name, &license.issuer.name)
+    }
+
+    pub(crate) fn query_parts(&self) -> Vec<String> {
+        [
+            &self.beneficiary,
+            &self.product_sku,
+            &self.fingerprint,
+            &self.status,
+            &self.issuer_name,
+        ]
+        .into_iter()
+        .map(|v| v.clone().unwrap_or_else(|| "\u{0}".into()))
+        .collect()
+    }
+}
+
+pub(crate) fn list_licenses(
+    world: &mut World,
+    caller: &Caller,
+    req: ListLicensesRequest,
+) -> Result<ListLicensesResponse, AwsError> {
+    const NAMES: &[&str] = &["Beneficiary", "ProductSKU", "Fingerprint", "Status"];
+    let filters = LicenseFilters::parse(req.filters.as_deref().unwrap_or_default(), NAMES)?;
+    let arns: Option<BTreeSet<&str>> = req
+        .license_arns
+        .as_ref()
+        .filter(|a| !a.is_empty())
+        .map(|a| a.iter().map(String::as_str).collect());
+    let mut parts = vec!["ListLicenses".to_string(), caller.account.clone()];
+    parts.extend(filters.query_parts());
+    parts.extend(arns.iter().flatten().map(|s| s.to_string()));
+    let query = pagination::query_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let after = after_token(world, req.next_token.as_deref(), query)?;
+    let now = world.now_ms();
+    let ids = world
+        .lm
+        .issued_by
+        .get(&caller.account)
+        .cloned()
+        .unwrap_or_default();
+    let items = ids.into_iter().filter_map(|id| {
+        let record = &world.lm.licenses[id];
+        if arns.as_ref().is_some_and(|a| !a.contains(record.arn.as_str())) {
+            return None;
+        }
+        let license = render(record, record.latest(), now);
+        filters.matches(&license).then_some((record.seq, license))
+    });
+    let (licenses, last) = pagination::page(items, after, page_size(req.max_results));
+    let next_token = last.map(|l| pagination::encode(world.seed, query, l, now));
+    Ok(ListLicensesResponse { licenses, next_token })
+}
+
+pub(crate) fn list_license_versions(
+    world: &mut World,
+    caller: &Caller,
+    req: ListLicenseVersionsRequest,
+) -> Result<ListLicensesResponse, AwsError> {
+    let id = readable(world, caller, &req.license_arn)?;
+    let query = pagination::query_hash(&["ListLicenseVersions", &caller.account, &req.license_arn]);
+    let after = after_token(world, req.next_token.as_deref(), query)?;
+    let now = world.now_ms();
+    let record = &world.lm.licenses[id];
+    let items = record
+        .versions
+        .iter()
+        .map(|v| (u64::from(v.version), render(record, v, now)));
+    let (licenses, last) = pagination::page(items, after, page_size(req.max_results));
+    let next_token = last.map(|l| pagination::encode(world.seed, query, l, now));
+    Ok(ListLicensesResponse { licenses, next_token })
+}
+
+pub(crate) fn delete_license(
+    world: &mut World,
+    caller: &Caller,
+    req: DeleteLicenseRequest,
+) -> Result<DeleteLicenseResponse, AwsError> {
+    world.rely(PolicyRule::Delete);
+    let now = world.now_ms();
+    let id = world
+        .lm
+        .license_by_arn(&req.license_arn)
+        .filter(|&id| {
+            let r = &world.lm.licenses[id];
+            r.issuer_account == caller.account && !r.is_deleting()
+        })
+        .ok_or_else(|| {
+            AwsError::ipve(format!(
+                "License {} not found or already deleted",
+                req.license_arn
+            ))
+        })?;
+    let record = &world.lm.licenses[id];
+    if caller.region != record.home_region {
+        return Err(AwsError::redirect(&record.home_region));
+    }
+    let latest = record.latest().version.to_string();
+    if req.source_version != latest {
+        return Err(AwsError::conflict(format!(
+            "SourceVersion does not match the latest version {latest}"
+        )));
+    }
+    let delay_ms = world.policy.deletion_delay_seconds.max(0).saturating_mul(1000);
+    let at = now.saturating_add(delay_ms);
+    let record = &mut world.lm.licenses[id];
+    record.deletion_ms = Some(at);
+    Ok(DeleteLicenseResponse {
+        status: record.effective_status(record.latest(), now),
+        deletion_date: timefmt::iso_millis(at),
+    })
+}

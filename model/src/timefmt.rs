@@ -1,0 +1,75 @@
+//! Date formats on the wire (SPEC 3.1) and parsing of input dates.
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+
+use crate::clock::Millis;
+
+fn utc(ms: Millis) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`: Validity, DeletionDate.
+pub fn iso_millis(ms: Millis) -> String {
+    utc(ms).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS`, UTC floored to the second, no zone: IssuedAt, Expiration.
+pub fn iso_seconds_no_zone(ms: Millis) -> String {
+    utc(ms).format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// Epoch seconds floored, as a decimal string: CreateTime.
+pub fn epoch_seconds_string(ms: Millis) -> String {
+    ms.div_euclid(1000).to_string()
+}
+
+/// Parses an input date that already matched the ISO8601DateTime pattern: it must be a real instant
+/// in years 0001-9999; it is converted to UTC and truncated to milliseconds (SPEC 3.1).
+pub fn parse_input_date(s: &str) -> Option<Millis> {
+    let dt = DateTime::parse_from_rfc3339(s).ok()?;
+    let ms = dt.with_timezone(&Utc).timestamp_millis();
+    let year = chrono::Datelike::year(&utc(ms));
+    (1..=9999).contains(&year).then_some(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_3_1_output_formats() {
+        let ms = 1_767_225_600_123;
+        assert_eq!(iso_millis(ms), "2026-01-01T00:00:00.123Z");
+        assert_eq!(iso_seconds_no_zone(ms + 999), "2026-01-01T00:00:01");
+        assert_eq!(epoch_seconds_string(ms), "1767225600");
+    }
+
+    #[test]
+    fn spec_3_1_input_dates_are_real_instants_in_utc_truncated_to_millis() {
+        assert_eq!(parse_input_date("2026-01-01T00:00:00Z"), Some(1_767_225_600_000));
+        assert_eq!(
+            parse_input_date("2026-01-01T01:00:00.1239+01:00"),
+            Some(1_767_225_600_123)
+        );
+        assert_eq!(parse_input_date("2026-02-30T00:00:00Z"), None, "not a real day");
+        assert_eq!(
+            parse_input_date("2026-01-01T00:00:00ZZ"),
+            None,
+            "pattern allows it, the instant does not"
+        );
+        assert_eq!(
+            parse_input_date("0000-12-31T00:00:00Z"),
+            None,
+            "year 0 is out of range"
+        );
+        assert!(parse_input_date("0001-01-01T00:00:00Z").is_some());
+        assert!(parse_input_date("9999-12-31T23:59:59Z").is_some());
+        assert_eq!(
+            parse_input_date("9999-12-31T23:59:59-01:00"),
+            None,
+            "in UTC that is year 10000"
+        );
+    }
+}

@@ -1,0 +1,199 @@
+//! The world: clock, creation sequence, id streams, policy and every service's state, with the
+//! one entry point the simulator, the harness and the fuzzers share (`World::handle`).
+
+use serde_json::Value;
+
+use crate::clock::{Clock, Millis};
+use crate::error::AwsError;
+use crate::events::Event;
+use crate::idempotency::Idempotency;
+use crate::ids::IdStreams;
+use crate::lm::{LicenseManager, LmRequest};
+use crate::policy::{Policy, PolicyRule};
+use crate::service::Service;
+
+/// Who sends a request: the account its credentials map to and the region of their scope.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Caller {
+    pub account: String,
+    pub region: String,
+}
+
+impl Caller {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Caller {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+}
+
+/// A reply of the model, ready for the wire.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reply {
+    pub service: Service,
+    pub status: u16,
+    /// `Some` for an error reply: its `__type` is `error.type_name()`.
+    pub error: Option<crate::error::ErrorCode>,
+    pub body: Value,
+    /// `x-amzn-RequestId`.
+    pub request_id: String,
+    /// `Location` header of a RedirectException.
+    pub location: Option<String>,
+    /// The `[P]` rules of SPEC.md this reply relied on.
+    pub policies: Vec<PolicyRule>,
+}
+
+impl Reply {
+    pub fn is_error(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// The error's shape name, for error replies.
+    pub fn error_type(&self) -> Option<&'static str> {
+        self.error.map(|e| e.type_name())
+    }
+}
+
+/// The whole simulated world.
+#[derive(Clone, Debug)]
+pub struct World {
+    pub(crate) policy: Policy,
+    pub(crate) clock: Clock,
+    pub(crate) seed: u64,
+    pub(crate) next_seq: u64,
+    pub(crate) ids: IdStreams,
+    pub(crate) idempotency: Idempotency,
+    pub(crate) lm: LicenseManager,
+    pub(crate) evs: crate::evs::Evs,
+    pub(crate) relied: Vec<PolicyRule>,
+}
+
+impl World {
+    /// A fresh world with the given seed and policy, its clock at `clock::DEFAULT_START_MS`.
+    pub fn new(seed: u64, policy: Policy) -> Self {
+        World {
+            policy,
+            clock: Clock::default(),
+            seed,
+            next_seq: 1,
+            ids: IdStreams::new(seed),
+            idempotency: Idempotency::default(),
+            lm: LicenseManager::default(),
+            evs: crate::evs::Evs::default(),
+            relied: Vec::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn now_ms(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    /// The next value of the world-wide creation sequence (SPEC 2).
+    pub(crate) fn next_seq(&mut self) -> u64 {
+        let s = self.next_seq;
+        self.next_seq += 1;
+        s
+    }
+
+    pub(crate) fn rely(&mut self, rule: PolicyRule) {
+        if !self.relied.contains(&rule) {
+            self.relied.push(rule);
+        }
+    }
+
+    /// The caller a request without credentials maps to (SPEC 1.3 `default_account`).
+    pub fn default_caller(&self) -> Caller {
+        Caller::new(
+            self.policy.default_account.clone(),
+            self.policy.default_region.clone(),
+        )
+    }
+
+    /// Settles every event due at or before now, in time order (SPEC 2).
+    pub(crate) fn settle(&mut self) {
+        let now = self.now_ms();
+        self.lm.settle(now);
+        crate::evs::settle(self, now);
+    }
+
+    /// Answers one AWS request: `target` is the `X-Amz-Target` header, `body` the raw bytes.
+    pub fn handle_target(&mut self, caller: &Caller, target: &str, body: &[u8]) -> Reply {
+        match Service::from_target(target) {
+            Some((service, op)) => self.handle(caller, service, op, body),
+            None => {
+                let fault = Service::LicenseManager.unknown_operation(format!("Unknown target '{target}'"));
+                self.error_reply(Service::LicenseManager, fault)
+            }
+        }
+    }
+
+    /// Answers one AWS request for `service`'s operation `operation`.
+    pub fn handle(&mut self, caller: &Caller, service: Service, operation: &str, body: &[u8]) -> Reply {
+        self.relied.clear();
+        let model = service.model();
+        let Some(op) = model.operation(operation) else {
+            let fault = service.unknown_operation(format!("Unknown operation '{operation}'"));
+            return self.error_reply(service, fault);
+        };
+        let value = match model.decode(op, body) {
+            Ok(v) => v,
+            Err(e) => return self.error_reply(service, e),
+        };
+        self.settle();
+        let result = match service {
+            Service::LicenseManager => match LmRequest::from_body(operation, value) {
+                Ok(Some(req)) => self.execute_lm(caller, req),
+                Ok(None) => Err(service.unknown_operation("not implemented by conform")),
+                Err(e) => Err(e),
+            },
+            Service::Evs => crate::evs::execute_json(self, caller, operation, value),
+        };
+        match result {
+            Ok(body) => {
+                let request_id = self.ids.request_id();
+                Reply {
+                    service,
+                    status: 200,
+                    error: None,
+                    body,
+                    request_id,
+                    location: None,
+                    policies: std::mem::take(&mut self.relied),
+                }
+            }
+            Err(e) => self.error_reply(service, e),
+        }
+    }
+
+    fn error_reply(&mut self, service: Service, error: AwsError) -> Reply {
+        Reply {
+            service,
+            status: error.http_status(service),
+            error: Some(error.code),
+            body: error.body(service),
+            request_id: self.ids.request_id(),
+            location: error.detail.location.clone(),
+            policies: std::mem::take(&mut self.relied),
+        }
+    }
+
+    /// Runs a typed License Manager request (after shape validation) and renders its reply body.
+    pub fn execute_lm(&mut self, caller: &Caller, req: LmRequest) -> Result<Value, AwsError> {
+        self.settle();
+        crate::lm::execute(self, caller, req)
+    }
+
+    /// Applies an environment event (SPEC 2): clock, fixtures, reset.
+    pub fn apply(&mut self, event: Event) -> Result<Value, AwsError> {
+        crate::events::apply(self, event)
+    }
+}
