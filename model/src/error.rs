@@ -131,7 +131,7 @@ pub struct ErrorDetail {
 pub struct AwsError {
     pub code: ErrorCode,
     pub message: String,
-    pub detail: ErrorDetail,
+    pub detail: Box<ErrorDetail>,
 }
 
 impl AwsError {
@@ -139,7 +139,7 @@ impl AwsError {
         AwsError {
             code,
             message: message.into(),
-            detail: ErrorDetail::default(),
+            detail: Box::default(),
         }
     }
 

@@ -12,6 +12,15 @@ use crate::lm::{LicenseManager, LmRequest};
 use crate::policy::{Policy, PolicyRule};
 use crate::service::Service;
 
+/// Whether conform implements a modelled operation (SPEC 5); others get the unknown-operation
+/// fault before any validation (SPEC 1.2).
+pub fn implements(service: Service, operation: &str) -> bool {
+    match service {
+        Service::LicenseManager => LmRequest::OPERATIONS.contains(&operation),
+        Service::Evs => crate::evs::implements(operation),
+    }
+}
+
 /// Who sends a request: the account its credentials map to and the region of their scope.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Caller {
@@ -93,6 +102,11 @@ impl World {
         self.seed
     }
 
+    /// The License Manager state, read-only (for invariant checks and state dumps).
+    pub fn lm(&self) -> &LicenseManager {
+        &self.lm
+    }
+
     pub fn now_ms(&self) -> Millis {
         self.clock.now_ms()
     }
@@ -144,6 +158,10 @@ impl World {
             let fault = service.unknown_operation(format!("Unknown operation '{operation}'"));
             return self.error_reply(service, fault);
         };
+        if !implements(service, operation) {
+            let fault = service.unknown_operation("not implemented by conform");
+            return self.error_reply(service, fault);
+        }
         let value = match model.decode(op, body) {
             Ok(v) => v,
             Err(e) => return self.error_reply(service, e),
@@ -151,7 +169,7 @@ impl World {
         self.settle();
         let result = match service {
             Service::LicenseManager => match LmRequest::from_body(operation, value) {
-                Ok(Some(req)) => self.execute_lm(caller, req),
+                Ok(Some(req)) => crate::lm::execute(self, caller, req),
                 Ok(None) => Err(service.unknown_operation("not implemented by conform")),
                 Err(e) => Err(e),
             },

@@ -15,6 +15,11 @@ pub struct Evs {}
 /// Runs every sync due at or before `now` (SPEC 4.3).
 pub(crate) fn settle(_world: &mut World, _now: Millis) {}
 
+/// Whether conform implements this EVS operation.
+pub(crate) fn implements(_operation: &str) -> bool {
+    false
+}
+
 /// Runs one decoded EVS request.
 pub(crate) fn execute_json(
     _world: &mut World,

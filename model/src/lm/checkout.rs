@@ -17,6 +17,9 @@ use crate::world::{Caller, World};
 
 const MINUTE_MS: Millis = 60_000;
 
+/// Counted units a token holds: (Name, Unit, quantity).
+type Held = (String, Unit, i128);
+
 /// A requested item after the quantity grammar: its counted quantity (0 for `None`).
 struct Wanted<'a> {
     item: &'a EntitlementData,
@@ -106,7 +109,7 @@ fn match_and_reserve(
     world: &World,
     id: LicenseId,
     wanted: &[Wanted],
-) -> Result<(Vec<EntitlementData>, Vec<(String, Unit, i128)>), AwsError> {
+) -> Result<(Vec<EntitlementData>, Vec<Held>), AwsError> {
     let record = &world.lm.licenses[id];
     let entitlements = &record.latest().entitlements;
     let mut allowed = Vec::new();
@@ -155,7 +158,7 @@ fn issue_token(
     id: LicenseId,
     kind: TokenKind,
     items: Vec<EntitlementData>,
-    held: Vec<(String, Unit, i128)>,
+    held: Vec<Held>,
     expires_ms: Millis,
 ) -> (TokenId, String) {
     let token_id = world.ids.hex32();

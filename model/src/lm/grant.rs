@@ -188,16 +188,20 @@ pub fn seed_marketplace_license(world: &mut World, m: MarketplaceLicense) -> Res
         borrow_configuration: None,
     };
     let beneficiary = format!("arn:aws:iam::{}:root", m.buyer_account);
-    let (begin_ms, end_ms) = license::content_checks(&license::Content {
-        license_name: &m.license_name,
-        product_name: &m.product_name,
-        product_sku: Some(&m.product_sku),
-        beneficiary: Some(&beneficiary),
-        issuer: &issuer,
-        validity: &validity,
-        entitlements: &m.entitlements,
-        consumption: &consumption,
-    })
+    let (begin_ms, end_ms) = license::validity_instants(&validity)?;
+    license::content_checks(
+        &license::Content {
+            license_name: &m.license_name,
+            product_name: &m.product_name,
+            product_sku: Some(&m.product_sku),
+            beneficiary: Some(&beneficiary),
+            issuer: &issuer,
+            entitlements: &m.entitlements,
+            consumption: &consumption,
+        },
+        begin_ms,
+        end_ms,
+    )
     .map_err(AwsError::validation)?;
     let version = LicenseVersion {
         version: 1,

@@ -23,13 +23,24 @@ pub(crate) struct Content<'a> {
     pub product_sku: Option<&'a str>,
     pub beneficiary: Option<&'a str>,
     pub issuer: &'a Issuer,
-    pub validity: &'a DatetimeRange,
     pub entitlements: &'a [Entitlement],
     pub consumption: &'a ConsumptionConfiguration,
 }
 
-/// The content checks of SPEC 3.2 (`create_checks`); on success, Validity as instants.
-pub(crate) fn content_checks(c: &Content) -> Result<(i64, Option<i64>), String> {
+/// Validity as instants: each date a real instant in years 0001-9999, else ValidationException
+/// (SPEC 3.1).
+pub(crate) fn validity_instants(validity: &DatetimeRange) -> Result<(i64, Option<i64>), AwsError> {
+    let parse = |name: &str, s: &str| {
+        timefmt::parse_input_date(s)
+            .ok_or_else(|| AwsError::validation(format!("Validity.{name} '{s}' is not a valid date")))
+    };
+    let begin = parse("Begin", &validity.begin)?;
+    let end = validity.end.as_deref().map(|e| parse("End", e)).transpose()?;
+    Ok((begin, end))
+}
+
+/// The content checks of SPEC 3.2 (`create_checks`), on dates already parsed.
+pub(crate) fn content_checks(c: &Content, begin: i64, end: Option<i64>) -> Result<(), String> {
     let non_empty = [
         ("LicenseName", Some(c.license_name)),
         ("ProductName", Some(c.product_name)),
@@ -72,18 +83,10 @@ pub(crate) fn content_checks(c: &Content) -> Result<(i64, Option<i64>), String> 
     {
         return Err("BorrowConfiguration.MaxTimeToLiveInMinutes must be at least 1".into());
     }
-    let begin = timefmt::parse_input_date(&c.validity.begin)
-        .ok_or_else(|| format!("Validity.Begin '{}' is not a valid date", c.validity.begin))?;
-    let end = match &c.validity.end {
-        Some(e) => Some(
-            timefmt::parse_input_date(e).ok_or_else(|| format!("Validity.End '{e}' is not a valid date"))?,
-        ),
-        None => None,
-    };
     if end.is_some_and(|end| end <= begin) {
         return Err("Validity.End must be after Validity.Begin".into());
     }
-    Ok((begin, end))
+    Ok(())
 }
 
 fn entitlement_check(e: &Entitlement) -> Result<(), String> {
@@ -160,6 +163,7 @@ pub(crate) fn create_license(
     caller: &Caller,
     req: CreateLicenseRequest,
 ) -> Result<CreateLicenseResponse, AwsError> {
+    let (begin_ms, end_ms) = validity_instants(&req.validity)?;
     let canonical = CreateLicenseRequest {
         client_token: String::new(),
         ..req.clone()
@@ -167,16 +171,19 @@ pub(crate) fn create_license(
     let token = req.client_token.clone();
     idempotent(world, caller, "CreateLicense", &token, canonical, |world| {
         world.rely(PolicyRule::CreateChecks);
-        let (begin_ms, end_ms) = content_checks(&Content {
-            license_name: &req.license_name,
-            product_name: &req.product_name,
-            product_sku: Some(&req.product_sku),
-            beneficiary: Some(&req.beneficiary),
-            issuer: &req.issuer,
-            validity: &req.validity,
-            entitlements: &req.entitlements,
-            consumption: &req.consumption_configuration,
-        })
+        content_checks(
+            &Content {
+                license_name: &req.license_name,
+                product_name: &req.product_name,
+                product_sku: Some(&req.product_sku),
+                beneficiary: Some(&req.beneficiary),
+                issuer: &req.issuer,
+                entitlements: &req.entitlements,
+                consumption: &req.consumption_configuration,
+            },
+            begin_ms,
+            end_ms,
+        )
         .map_err(AwsError::ipve)?;
         if req.home_region != caller.region {
             return Err(AwsError::redirect(&req.home_region));
@@ -262,16 +269,20 @@ pub(crate) fn create_license_version(
     req: CreateLicenseVersionRequest,
 ) -> Result<CreateLicenseVersionResponse, AwsError> {
     world.rely(PolicyRule::CreateChecks);
-    let (begin_ms, end_ms) = content_checks(&Content {
-        license_name: &req.license_name,
-        product_name: &req.product_name,
-        product_sku: None,
-        beneficiary: None,
-        issuer: &req.issuer,
-        validity: &req.validity,
-        entitlements: &req.entitlements,
-        consumption: &req.consumption_configuration,
-    })
+    let (begin_ms, end_ms) = validity_instants(&req.validity)?;
+    content_checks(
+        &Content {
+            license_name: &req.license_name,
+            product_name: &req.product_name,
+            product_sku: None,
+            beneficiary: None,
+            issuer: &req.issuer,
+            entitlements: &req.entitlements,
+            consumption: &req.consumption_configuration,
+        },
+        begin_ms,
+        end_ms,
+    )
     .map_err(AwsError::validation)?;
     if !matches!(req.status, LicenseStatus::Available | LicenseStatus::Deactivated) {
         return Err(AwsError::validation(format!(

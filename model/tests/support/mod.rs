@@ -1,0 +1,5 @@
+//! Shared helpers of the model's integration tests.
+#![allow(dead_code)]
+
+pub mod lm;
+pub mod transcript;
