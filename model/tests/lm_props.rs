@@ -1,0 +1,556 @@
+//! Property tests over random License Manager operation sequences (valid and invalid requests,
+//! clock advances): the invariants of SPEC 3.10 after every step, determinism (SPEC 2), and
+//! request round trips.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use conform_model::lm::types::LicenseStatus;
+use conform_model::lm::{LmRequest, TokenKind, TokenState};
+use conform_model::{Caller, Event, Policy, Service, World};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use support::lm::{BUYER, SELLER, STRANGER};
+
+const SKUS: [&str; 2] = ["sku-a", "sku-b"];
+const BENEFICIARIES: [&str; 2] = ["ben-1", "ben-2"];
+
+#[derive(Clone, Debug)]
+enum Step {
+    Create {
+        sku: usize,
+        ben: usize,
+        max: i64,
+        overage: bool,
+        check_in: bool,
+        ttl: i32,
+        borrow: bool,
+        end_minutes: Option<i64>,
+        token: u8,
+    },
+    Version {
+        license: usize,
+        max: i64,
+        deactivate: bool,
+        reset: bool,
+        right_source: Option<bool>,
+        token: u8,
+    },
+    Checkout {
+        caller: usize,
+        sku: usize,
+        ben: Option<usize>,
+        qty: String,
+        perpetual: bool,
+        token: u8,
+    },
+    Borrow {
+        caller: usize,
+        license: usize,
+        qty: String,
+        token: u8,
+    },
+    CheckIn {
+        caller: usize,
+        token: usize,
+    },
+    Extend {
+        caller: usize,
+        token: usize,
+        dry_run: bool,
+    },
+    Delete {
+        license: usize,
+        right_source: bool,
+    },
+    Read {
+        caller: usize,
+        license: usize,
+        op: usize,
+    },
+    List {
+        sku: Option<usize>,
+        max: Option<i32>,
+    },
+    Advance {
+        seconds: i64,
+    },
+    Marketplace {
+        max: i64,
+    },
+    Replay {
+        back: usize,
+    },
+    Garbage {
+        op: usize,
+        body: Vec<u8>,
+    },
+    WrongType {
+        op: usize,
+        member: usize,
+    },
+}
+
+fn qty() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => (1i64..4).prop_map(|q| q.to_string()),
+        1 => prop_oneof![Just("0".to_string()), Just("01".to_string()), Just("-1".to_string()), Just("x".to_string()), Just("9223372036854775807".to_string())],
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..2usize, 0..2usize, 0i64..5, any::<bool>(), any::<bool>(), 1i32..3, any::<bool>(), proptest::option::of(1i64..200), 0u8..6)
+            .prop_map(|(sku, ben, max, overage, check_in, ttl, borrow, end_minutes, token)| Step::Create { sku, ben, max, overage, check_in, ttl, borrow, end_minutes, token }),
+        2 => (any::<usize>(), 0i64..5, any::<bool>(), any::<bool>(), proptest::option::of(any::<bool>()), 0u8..6)
+            .prop_map(|(license, max, deactivate, reset, right_source, token)| Step::Version { license, max, deactivate, reset, right_source, token }),
+        6 => (0..3usize, 0..2usize, proptest::option::of(0..2usize), qty(), any::<bool>(), 0u8..12)
+            .prop_map(|(caller, sku, ben, qty, perpetual, token)| Step::Checkout { caller, sku, ben, qty, perpetual, token }),
+        2 => (0..3usize, any::<usize>(), qty(), 0u8..12).prop_map(|(caller, license, qty, token)| Step::Borrow { caller, license, qty, token }),
+        3 => (0..3usize, any::<usize>()).prop_map(|(caller, token)| Step::CheckIn { caller, token }),
+        2 => (0..3usize, any::<usize>(), any::<bool>()).prop_map(|(caller, token, dry_run)| Step::Extend { caller, token, dry_run }),
+        1 => (any::<usize>(), any::<bool>()).prop_map(|(license, right_source)| Step::Delete { license, right_source }),
+        2 => (0..3usize, any::<usize>(), 0..3usize).prop_map(|(caller, license, op)| Step::Read { caller, license, op }),
+        1 => (proptest::option::of(0..2usize), proptest::option::of(1i32..3)).prop_map(|(sku, max)| Step::List { sku, max }),
+        3 => prop_oneof![0i64..120, 3000i64..4000, Just(86_400i64)].prop_map(|seconds| Step::Advance { seconds }),
+        1 => (0i64..4).prop_map(|max| Step::Marketplace { max }),
+        2 => (1usize..6).prop_map(|back| Step::Replay { back }),
+        1 => (0..LmRequest::OPERATIONS.len(), proptest::collection::vec(any::<u8>(), 0..40)).prop_map(|(op, body)| Step::Garbage { op, body }),
+        1 => (0..LmRequest::OPERATIONS.len(), 0..8usize).prop_map(|(op, member)| Step::WrongType { op, member }),
+    ]
+}
+
+fn caller(i: usize) -> Caller {
+    Caller::new([SELLER, BUYER, STRANGER][i % 3], "us-east-1")
+}
+
+/// A request as sent: who, which operation, which bytes.
+#[derive(Clone, Debug)]
+struct Sent {
+    caller: Caller,
+    op: String,
+    body: Vec<u8>,
+}
+
+fn license_arn(w: &World, i: usize) -> String {
+    let ls = w.lm().licenses();
+    if ls.is_empty() {
+        "arn:aws:license-manager::111122223333:license:l-00000000000000000000000000000000".into()
+    } else {
+        ls[i % ls.len()].arn.clone()
+    }
+}
+
+fn token_id(w: &World, i: usize) -> String {
+    let ts = w.lm().tokens();
+    if ts.is_empty() {
+        "00000000000000000000000000000000".into()
+    } else {
+        ts[i % ts.len()].id.clone()
+    }
+}
+
+fn license_body(
+    sku: usize,
+    ben: usize,
+    max: i64,
+    overage: bool,
+    check_in: bool,
+    ttl: i32,
+    borrow: bool,
+    end_ms: Option<i64>,
+) -> Value {
+    let mut cc = json!({"ProvisionalConfiguration": {"MaxTimeToLiveInMinutes": ttl}});
+    if borrow {
+        cc["BorrowConfiguration"] = json!({"AllowEarlyCheckIn": check_in, "MaxTimeToLiveInMinutes": ttl + 1});
+    }
+    let mut validity = json!({"Begin": "2025-01-01T00:00:00Z"});
+    if let Some(end) = end_ms {
+        validity["End"] = json!(conform_model::timefmt::iso_millis(end));
+    }
+    json!({
+        "LicenseName": "L", "ProductName": "P", "Issuer": {"Name": "Example Corp"}, "HomeRegion": "us-east-1",
+        "ProductSKU": SKUS[sku], "Beneficiary": BENEFICIARIES[ben], "Validity": validity,
+        "Entitlements": [
+            {"Name": "Seat", "Unit": "Count", "MaxCount": max, "Overage": overage, "AllowCheckIn": check_in},
+            {"Name": "Flag", "Unit": "None", "Value": "On"}
+        ],
+        "ConsumptionConfiguration": cc,
+    })
+}
+
+/// Turns a generated step into a concrete request against the current state (or an event).
+fn concretize(w: &World, step: &Step, history: &[Sent]) -> Result<Sent, Event> {
+    let sent = |c: Caller, op: &str, body: Value| {
+        Ok(Sent {
+            caller: c,
+            op: op.into(),
+            body: body.to_string().into_bytes(),
+        })
+    };
+    match step.clone() {
+        Step::Create {
+            sku,
+            ben,
+            max,
+            overage,
+            check_in,
+            ttl,
+            borrow,
+            end_minutes,
+            token,
+        } => {
+            let mut b = license_body(
+                sku,
+                ben,
+                max,
+                overage,
+                check_in,
+                ttl,
+                borrow,
+                end_minutes.map(|m| w.now_ms() + m * 60_000),
+            );
+            b["ClientToken"] = json!(format!("c{token}"));
+            sent(caller(0), "CreateLicense", b)
+        }
+        Step::Version {
+            license,
+            max,
+            deactivate,
+            reset,
+            right_source,
+            token,
+        } => {
+            let arn = license_arn(w, license);
+            let mut b = license_body(0, 0, max, false, true, 1, true, None);
+            let o = b.as_object_mut().expect("object");
+            o.remove("ProductSKU");
+            o.remove("Beneficiary");
+            b["LicenseArn"] = json!(arn);
+            b["Status"] = json!(if deactivate { "DEACTIVATED" } else { "AVAILABLE" });
+            b["ResetUsage"] = json!(reset);
+            b["ClientToken"] = json!(format!("v{token}"));
+            if let Some(right) = right_source {
+                let latest = w
+                    .lm()
+                    .license_by_arn(&arn)
+                    .map(|id| w.lm().license(id).versions.len())
+                    .unwrap_or(1);
+                b["SourceVersion"] = json!(if right {
+                    latest.to_string()
+                } else {
+                    (latest + 1).to_string()
+                });
+            }
+            sent(caller(0), "CreateLicenseVersion", b)
+        }
+        Step::Checkout {
+            caller: c,
+            sku,
+            ben,
+            qty,
+            perpetual,
+            token,
+        } => {
+            let market = c == 1 && ben.is_none();
+            let mut b = json!({
+                "ProductSKU": if market { "mkt" } else { SKUS[sku] },
+                "CheckoutType": if perpetual { "PERPETUAL" } else { "PROVISIONAL" },
+                "KeyFingerprint": if market { support::lm::MARKETPLACE_FINGERPRINT } else { "aws:111122223333:Example Corp:issuer-fingerprint" },
+                "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty}, {"Name": "Flag", "Unit": "None"}],
+                "ClientToken": format!("k{token}"),
+            });
+            if let Some(ben) = ben {
+                b["Beneficiary"] = json!(BENEFICIARIES[ben]);
+            }
+            sent(caller(c), "CheckoutLicense", b)
+        }
+        Step::Borrow {
+            caller: c,
+            license,
+            qty,
+            token,
+        } => sent(
+            caller(c),
+            "CheckoutBorrowLicense",
+            json!({
+                "LicenseArn": license_arn(w, license), "DigitalSignatureMethod": "JWT_PS384",
+                "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty}], "ClientToken": format!("b{token}"),
+            }),
+        ),
+        Step::CheckIn { caller: c, token } => sent(
+            caller(c),
+            "CheckInLicense",
+            json!({"LicenseConsumptionToken": token_id(w, token)}),
+        ),
+        Step::Extend {
+            caller: c,
+            token,
+            dry_run,
+        } => sent(
+            caller(c),
+            "ExtendLicenseConsumption",
+            json!({"LicenseConsumptionToken": token_id(w, token), "DryRun": dry_run}),
+        ),
+        Step::Delete {
+            license,
+            right_source,
+        } => {
+            let arn = license_arn(w, license);
+            let latest = w
+                .lm()
+                .license_by_arn(&arn)
+                .map(|id| w.lm().license(id).versions.len())
+                .unwrap_or(1);
+            let v = if right_source { latest } else { latest + 1 };
+            sent(
+                caller(0),
+                "DeleteLicense",
+                json!({"LicenseArn": arn, "SourceVersion": v.to_string()}),
+            )
+        }
+        Step::Read {
+            caller: c,
+            license,
+            op,
+        } => {
+            let op = ["GetLicense", "ListLicenseVersions", "GetLicenseUsage"][op];
+            sent(caller(c), op, json!({"LicenseArn": license_arn(w, license)}))
+        }
+        Step::List { sku, max } => {
+            let mut b = json!({});
+            if let Some(s) = sku {
+                b["Filters"] = json!([{"Name": "ProductSKU", "Values": [SKUS[s]]}]);
+            }
+            if let Some(m) = max {
+                b["MaxResults"] = json!(m);
+            }
+            sent(caller(0), "ListLicenses", b)
+        }
+        Step::Advance { seconds } => Err(Event::advance_seconds(seconds)),
+        Step::Marketplace { max } => Err(serde_json::from_value(json!({
+            "event": "seed_marketplace_license", "buyer_account": BUYER, "product_sku": "mkt",
+            "entitlements": [{"Name": "Seat", "Unit": "Count", "MaxCount": max, "AllowCheckIn": true}]
+        }))
+        .expect("event")),
+        Step::Replay { back } => match history.len().checked_sub(back) {
+            Some(i) => Ok(history[i].clone()),
+            None => Err(Event::advance_seconds(0)),
+        },
+        Step::Garbage { op, body } => Ok(Sent {
+            caller: caller(0),
+            op: LmRequest::OPERATIONS[op].into(),
+            body,
+        }),
+        Step::WrongType { op, member } => {
+            let members = [
+                "LicenseArn",
+                "ProductSKU",
+                "Entitlements",
+                "ClientToken",
+                "MaxResults",
+                "CheckoutType",
+                "Filters",
+                "LicenseConsumptionToken",
+            ];
+            let wrong = [
+                json!(5),
+                json!({"a": 1}),
+                json!("x"),
+                json!([1]),
+                json!(1.5),
+                json!(true),
+                json!("y"),
+                json!(-1),
+            ];
+            let b = json!({ members[member]: wrong[member] });
+            Ok(Sent {
+                caller: caller(0),
+                op: LmRequest::OPERATIONS[op].into(),
+                body: b.to_string().into_bytes(),
+            })
+        }
+    }
+}
+
+/// What must not change on a refused request or an idempotent replay.
+#[derive(Clone, Debug, PartialEq)]
+struct Digest {
+    licenses: Vec<(
+        usize,
+        Option<i64>,
+        u32,
+        BTreeMap<(String, conform_model::lm::types::Unit), i128>,
+    )>,
+    tokens: Vec<(TokenState, i64)>,
+}
+
+fn digest(w: &World) -> Digest {
+    Digest {
+        licenses: w
+            .lm()
+            .licenses()
+            .iter()
+            .map(|l| (l.versions.len(), l.deletion_ms, l.usage_period, l.in_use.clone()))
+            .collect(),
+        tokens: w.lm().tokens().iter().map(|t| (t.state, t.expires_ms)).collect(),
+    }
+}
+
+/// SPEC 3.10, checked after every step.
+fn check_invariants(w: &World, before: &World, reply_ok_checkout: Option<&str>) -> Result<(), String> {
+    let now = w.now_ms();
+    for (i, l) in w.lm().licenses().iter().enumerate() {
+        for (n, v) in l.versions.iter().enumerate() {
+            if v.version as usize != n + 1 {
+                return Err(format!("{}: versions have a gap at {n}", l.arn));
+            }
+        }
+        if let Some(old) = before.lm().licenses().get(i) {
+            if old.versions[..] != l.versions[..old.versions.len()] {
+                return Err(format!("{}: a stored version changed", l.arn));
+            }
+        }
+        let mut recomputed: BTreeMap<(String, conform_model::lm::types::Unit), i128> = BTreeMap::new();
+        for t in w
+            .lm()
+            .tokens()
+            .iter()
+            .filter(|t| t.license == i && t.period == l.usage_period)
+        {
+            let counts = match t.kind {
+                TokenKind::Perpetual => true,
+                TokenKind::Provisional | TokenKind::Borrow => t.state == TokenState::Live,
+            };
+            if counts {
+                for (name, unit, q) in &t.held {
+                    *recomputed.entry((name.clone(), *unit)).or_insert(0) += q;
+                }
+            }
+        }
+        for e in l.latest().entitlements.iter().filter(|e| e.unit.is_counted()) {
+            let key = (e.name.clone(), e.unit);
+            let in_use = l.in_use.get(&key).copied().unwrap_or(0);
+            let want = recomputed.get(&key).copied().unwrap_or(0);
+            if in_use != want || in_use < 0 {
+                return Err(format!("{}: in use {in_use} but tokens say {want}", l.arn));
+            }
+            let max = i128::from(e.max_count.unwrap_or(0));
+            if e.overage != Some(true) && in_use > max {
+                let prev = before
+                    .lm()
+                    .licenses()
+                    .get(i)
+                    .filter(|p| p.usage_period == l.usage_period)
+                    .map(|p| p.in_use.get(&key).copied().unwrap_or(0));
+                if prev.is_none_or(|p| in_use > p) {
+                    return Err(format!(
+                        "{}: in use {in_use} over MaxCount {max} and growing",
+                        l.arn
+                    ));
+                }
+            }
+        }
+    }
+    for t in w.lm().tokens() {
+        match (t.kind, t.state) {
+            (TokenKind::Perpetual, TokenState::Live) => {}
+            (TokenKind::Perpetual, s) => return Err(format!("perpetual token {} is {s:?}", t.id)),
+            (_, TokenState::Live) if now >= t.expires_ms => {
+                return Err(format!("token {} live past expiry", t.id))
+            }
+            _ => {}
+        }
+    }
+    if let Some(arn) = reply_ok_checkout {
+        let id = w
+            .lm()
+            .license_by_arn(arn)
+            .ok_or("checkout of an unknown license")?;
+        let l = w.lm().license(id);
+        let v = l.latest();
+        let available = l.effective_status(v, now) == LicenseStatus::Available;
+        if !available || v.begin_ms > now || v.end_ms.is_some_and(|e| now >= e) {
+            return Err(format!(
+                "units granted from {arn}, which is not AVAILABLE and valid"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn run(steps: &[Step]) -> Result<Vec<String>, TestCaseError> {
+    let mut w = World::new(11, Policy::default());
+    let mut history: Vec<Sent> = Vec::new();
+    let mut replies: Vec<(Vec<u8>, String)> = Vec::new();
+    let mut out = Vec::new();
+    for step in steps {
+        w.apply(Event::advance_seconds(0))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let before = w.clone();
+        match concretize(&w, step, &history) {
+            Err(event) => {
+                let r = w.apply(event);
+                out.push(format!("{r:?}"));
+            }
+            Ok(sent) => {
+                let reply = w.handle(&sent.caller, Service::LicenseManager, &sent.op, &sent.body);
+                prop_assert!(reply.status == 200 || reply.is_error());
+                let body_text = reply.body.to_string();
+                out.push(format!("{} {} {}", reply.status, reply.request_id, body_text));
+                if reply.is_error() {
+                    prop_assert_eq!(
+                        digest(&w),
+                        digest(&before),
+                        "refused {} changed state: {}",
+                        sent.op,
+                        body_text
+                    );
+                }
+                let replayed = replies.iter().any(|(b, r)| *b == sent.body && *r == body_text);
+                if !reply.is_error() && replayed && sent.op.starts_with("Checkout") {
+                    prop_assert_eq!(digest(&w), digest(&before), "idempotent replay changed state");
+                }
+                let granted = (!reply.is_error() && sent.op.starts_with("Checkout") && !replayed)
+                    .then(|| reply.body["LicenseArn"].as_str().map(str::to_string))
+                    .flatten();
+                check_invariants(&w, &before, granted.as_deref()).map_err(TestCaseError::fail)?;
+                replies.push((sent.body.clone(), body_text));
+                history.push(sent);
+                continue;
+            }
+        }
+        check_invariants(&w, &before, None).map_err(TestCaseError::fail)?;
+    }
+    Ok(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spec_3_10_invariants_hold_after_every_step(steps in proptest::collection::vec(step(), 1..40)) {
+        run(&steps)?;
+    }
+
+    #[test]
+    fn spec_2_same_seed_same_requests_byte_identical_replies(steps in proptest::collection::vec(step(), 1..25)) {
+        prop_assert_eq!(run(&steps)?, run(&steps)?);
+    }
+
+    #[test]
+    fn parsing_the_serialization_of_a_request_gives_it_back(steps in proptest::collection::vec(step(), 1..20)) {
+        let w = World::new(3, Policy::default());
+        let model = Service::LicenseManager.model();
+        for step in &steps {
+            let Ok(sent) = concretize(&w, step, &[]) else { continue };
+            let Some(op) = model.operation(&sent.op) else { continue };
+            let Ok(decoded) = model.decode(op, &sent.body) else { continue };
+            let req = LmRequest::from_body(&sent.op, decoded).expect("typed").expect("implemented");
+            let body = req.to_body();
+            let again = model.decode(op, body.to_string().as_bytes()).expect("a serialized request passes validation");
+            prop_assert_eq!(LmRequest::from_body(&sent.op, again).expect("typed"), Some(req));
+        }
+    }
+}
