@@ -1,3 +1,21 @@
 //! # conform-harness
 //!
-//! Will drive any target with operation sequences generated from the model and check every reply.
+//! Drives any [`target::Target`] (the in-process model, an HTTP endpoint) with request
+//! sequences and checks every reply: the built-in [`scenarios`] with their expected outcomes,
+//! normalized transcripts for snapshots ([`normalize`]).
+//!
+//! ```
+//! use conform_harness::{scenario, scenarios, target::ModelTarget};
+//! use conform_model::Policy;
+//!
+//! let mut model = ModelTarget::new(1, Policy::default());
+//! for s in scenarios::all() {
+//!     let run = scenario::run(&mut model, &s).unwrap();
+//!     assert!(run.failures.is_empty(), "{}: {:?}", s.name, run.failures);
+//! }
+//! ```
+
+pub mod normalize;
+pub mod scenario;
+pub mod scenarios;
+pub mod target;

@@ -2,4 +2,3 @@
 #![allow(dead_code)]
 
 pub mod lm;
-pub mod transcript;

@@ -1,0 +1,166 @@
+//! Normalization of transcripts: ids and tokens become numbered placeholders in order of first
+//! appearance (so equal values stay equal), and times the target produced become offsets from
+//! the run's start. Used for snapshots and for comparing a target's replies with the model's.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::NaiveDateTime;
+use regex::Regex;
+use serde_json::Value;
+
+/// Keys whose string values are times the target produced.
+const TIME_KEYS: &[&str] = &["IssuedAt", "Expiration", "DeletionDate"];
+/// Keys whose values are epoch seconds (as strings or numbers) the target produced.
+const EPOCH_KEYS: &[&str] = &[
+    "CreateTime",
+    "createdAt",
+    "modifiedAt",
+    "startedAt",
+    "stoppedAt",
+    "lastSyncedAt",
+    "impairedSince",
+    "lastCheckedAt",
+];
+
+fn rules() -> &'static [(&'static str, Regex)] {
+    static RULES: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        [
+            (
+                "license",
+                r"^arn:aws:license-manager::\d{12}:license:l-[0-9a-f]{32}$",
+            ),
+            ("grant", r"^arn:aws:license-manager::\d{12}:grant:g-[0-9a-f]{32}$"),
+            ("token", r"^[0-9a-f]{32}$"),
+            ("next-token", r"^[0-9a-f]{48}$"),
+            (
+                "signed-token",
+                r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+            ),
+            ("environment", r"^env-[a-z0-9]{10}$"),
+            ("connector", r"^cnctr-[a-z0-9]{10}$"),
+        ]
+        .into_iter()
+        .map(|(k, r)| (k, Regex::new(r).expect("normalizer patterns compile")))
+        .collect()
+    })
+}
+
+/// Maps ids to placeholders, keeping the mapping across every value it sees.
+pub struct Normalizer {
+    start_ms: i64,
+    seen: HashMap<String, String>,
+    counts: HashMap<&'static str, usize>,
+}
+
+impl Normalizer {
+    pub fn new(start_ms: i64) -> Self {
+        Normalizer {
+            start_ms,
+            seen: HashMap::new(),
+            counts: HashMap::new(),
+        }
+    }
+
+    /// Normalizes ids everywhere and times under the known time keys.
+    pub fn value(&mut self, v: &Value) -> Value {
+        self.walk(v, None)
+    }
+
+    fn walk(&mut self, v: &Value, key: Option<&str>) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (k.clone(), self.walk(x, Some(k))))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, key)).collect()),
+            Value::String(s) => Value::String(self.string(s, key)),
+            Value::Number(n) if key == Some("now_ms") => match n.as_i64() {
+                Some(ms) => Value::String(format!("<{}>", self.offset(ms))),
+                None => v.clone(),
+            },
+            Value::Number(n) if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) => match n.as_f64() {
+                Some(secs) => Value::String(format!("<{}>", self.offset((secs * 1000.0) as i64))),
+                None => v.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+
+    fn string(&mut self, s: &str, key: Option<&str>) -> String {
+        if let Some(kind) = rules().iter().find(|(_, r)| r.is_match(s)).map(|(k, _)| *k) {
+            return self.placeholder(kind, s);
+        }
+        if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) {
+            if let Ok(secs) = s.parse::<i64>() {
+                return format!("<{}>", self.offset(secs * 1000));
+            }
+        }
+        if key.is_some_and(|k| TIME_KEYS.contains(&k)) {
+            if let Some(ms) = parse_time(s) {
+                return format!("<{}>", self.offset(ms));
+            }
+        }
+        s.to_string()
+    }
+
+    /// `t0+Ns` for an instant, relative to the start.
+    pub fn offset(&self, ms: i64) -> String {
+        offset(ms - self.start_ms)
+    }
+
+    fn placeholder(&mut self, kind: &'static str, s: &str) -> String {
+        if let Some(p) = self.seen.get(s) {
+            return p.clone();
+        }
+        let n = self.counts.entry(kind).or_insert(0);
+        *n += 1;
+        let p = format!("<{kind}-{n}>");
+        self.seen.insert(s.to_string(), p.clone());
+        p
+    }
+}
+
+/// A duration from the start as `t0+Ns` (or milliseconds when not whole seconds).
+pub fn offset(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("t0{:+}s", ms / 1000)
+    } else {
+        format!("t0{ms:+}ms")
+    }
+}
+
+fn parse_time(s: &str) -> Option<i64> {
+    let trimmed = s.trim_end_matches('Z');
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn equal_ids_get_equal_placeholders_in_order_of_first_appearance() {
+        let arn = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef";
+        let other = "arn:aws:license-manager::111122223333:license:l-ffffffffffffffffffffffffffffffff";
+        let mut n = Normalizer::new(1_000_000);
+        let v = n.value(
+            &json!({"a": other, "b": [arn, other], "IssuedAt": "1970-01-01T00:16:41", "CreateTime": "1060"}),
+        );
+        assert_eq!(
+            v,
+            json!({"a": "<license-1>", "b": ["<license-2>", "<license-1>"], "IssuedAt": "<t0+1s>", "CreateTime": "<t0+60s>"})
+        );
+        assert_eq!(
+            n.value(&json!(arn)),
+            json!("<license-2>"),
+            "the mapping lasts across values"
+        );
+    }
+}

@@ -1,0 +1,295 @@
+//! Named scenarios: fixed request sequences with the outcome each step must have. They are the
+//! built-in suite of `conform run` and the transcripts kept as snapshots.
+
+use std::collections::BTreeMap;
+
+use conform_model::{Caller, Event, Service};
+use serde_json::{json, Value};
+
+use crate::normalize::Normalizer;
+use crate::target::{InfraError, Response, Target};
+
+/// The accounts scenarios speak as.
+pub fn caller(who: &str) -> Caller {
+    let (name, region) = who.split_once('@').unwrap_or((who, "us-east-1"));
+    let account = match name {
+        "seller" => "111122223333",
+        "buyer" => "444455556666",
+        _ => "777788889999",
+    };
+    Caller::new(account, region)
+}
+
+/// A request body: JSON with `{{name}}` placeholders, or raw bytes for malformed requests.
+#[derive(Clone, Debug)]
+pub enum Body {
+    Json(Value),
+    Raw(Vec<u8>),
+}
+
+/// One step of a scenario.
+#[derive(Clone, Debug)]
+pub enum Step {
+    Call {
+        who: &'static str,
+        service: Service,
+        op: &'static str,
+        body: Body,
+        /// `"ok"` or the error type the step must answer.
+        expect: &'static str,
+        /// Values to remember: (name, JSON pointer into the reply).
+        capture: Vec<(&'static str, &'static str)>,
+    },
+    /// An environment event, as the model's `Event` JSON with placeholders.
+    Event {
+        event: Value,
+        capture: Vec<(&'static str, &'static str)>,
+    },
+}
+
+/// A named scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn new(name: &'static str, about: &'static str) -> Self {
+        Scenario {
+            name,
+            about,
+            steps: Vec::new(),
+        }
+    }
+
+    /// A License Manager call.
+    pub fn call(mut self, who: &'static str, op: &'static str, body: Value, expect: &'static str) -> Self {
+        self.steps.push(Step::Call {
+            who,
+            service: Service::LicenseManager,
+            op,
+            body: Body::Json(body),
+            expect,
+            capture: vec![],
+        });
+        self
+    }
+
+    /// A call with raw bytes as its body.
+    pub fn raw(
+        mut self,
+        who: &'static str,
+        service: Service,
+        op: &'static str,
+        body: &[u8],
+        expect: &'static str,
+    ) -> Self {
+        self.steps.push(Step::Call {
+            who,
+            service,
+            op,
+            body: Body::Raw(body.to_vec()),
+            expect,
+            capture: vec![],
+        });
+        self
+    }
+
+    /// An EVS call.
+    pub fn evs(mut self, who: &'static str, op: &'static str, body: Value, expect: &'static str) -> Self {
+        self.steps.push(Step::Call {
+            who,
+            service: Service::Evs,
+            op,
+            body: Body::Json(body),
+            expect,
+            capture: vec![],
+        });
+        self
+    }
+
+    pub fn event(mut self, event: Value) -> Self {
+        self.steps.push(Step::Event {
+            event,
+            capture: vec![],
+        });
+        self
+    }
+
+    pub fn advance(self, seconds: i64) -> Self {
+        self.event(json!({"event": "advance_clock", "seconds": seconds}))
+    }
+
+    /// Remembers `pointer` of the last step's reply as `{{name}}`.
+    pub fn capture(mut self, name: &'static str, pointer: &'static str) -> Self {
+        match self.steps.last_mut() {
+            Some(Step::Call { capture, .. } | Step::Event { capture, .. }) => capture.push((name, pointer)),
+            None => {}
+        }
+        self
+    }
+}
+
+/// One executed step.
+#[derive(Clone, Debug)]
+pub struct StepRecord {
+    pub index: usize,
+    pub who: &'static str,
+    pub service: Option<Service>,
+    pub op: String,
+    pub request: Value,
+    pub expect: &'static str,
+    pub response: Response,
+}
+
+/// A step whose outcome differed from what the scenario says.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub step: usize,
+    pub op: String,
+    pub expected: String,
+    pub actual: String,
+    pub body: Value,
+}
+
+/// What running one scenario produced.
+#[derive(Clone, Debug)]
+pub struct ScenarioRun {
+    pub name: &'static str,
+    pub records: Vec<StepRecord>,
+    pub failures: Vec<Failure>,
+}
+
+impl ScenarioRun {
+    /// The transcript with ids and times normalized (see `normalize`).
+    pub fn transcript(&self, start_ms: i64) -> Value {
+        let mut n = Normalizer::new(start_ms);
+        let steps: Vec<Value> = self
+            .records
+            .iter()
+            .map(|r| {
+                let mut step = json!({ "step": r.index + 1, "caller": r.who, "operation": r.op, "request": n.value(&r.request) });
+                step["status"] = json!(r.response.status);
+                match &r.response.error_type {
+                    Some(e) => step["error"] = json!(e),
+                    None => step["reply"] = n.value(&r.response.body),
+                }
+                step
+            })
+            .collect();
+        Value::Array(steps)
+    }
+}
+
+fn substitute(v: &Value, vars: &BTreeMap<&str, Value>) -> Value {
+    match v {
+        Value::String(s) if s.starts_with("{{") && s.ends_with("}}") => {
+            vars.get(&s[2..s.len() - 2]).cloned().unwrap_or_else(|| v.clone())
+        }
+        Value::String(s) if s.contains("{{") => {
+            let mut out = s.clone();
+            for (k, val) in vars {
+                if let Some(text) = val.as_str() {
+                    out = out.replace(&format!("{{{{{k}}}}}"), text);
+                }
+            }
+            Value::String(out)
+        }
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, vars))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Runs a scenario against a target, from a reset state.
+pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, InfraError> {
+    target.reset()?;
+    let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut records = Vec::new();
+    let mut failures = Vec::new();
+    for (index, step) in scenario.steps.iter().enumerate() {
+        let (response, capture, who, service, op, request, expect) = match step {
+            Step::Call {
+                who,
+                service,
+                op,
+                body,
+                expect,
+                capture,
+            } => {
+                let (bytes, shown) = match body {
+                    Body::Json(v) => {
+                        let v = substitute(v, &vars);
+                        (v.to_string().into_bytes(), v)
+                    }
+                    Body::Raw(b) => (b.clone(), json!({ "raw": String::from_utf8_lossy(b) })),
+                };
+                let response = target.call(&caller(who), *service, op, &bytes)?;
+                (
+                    response,
+                    capture,
+                    *who,
+                    Some(*service),
+                    op.to_string(),
+                    shown,
+                    *expect,
+                )
+            }
+            Step::Event { event, capture } => {
+                let event_json = substitute(event, &vars);
+                let parsed: Event = serde_json::from_value(event_json.clone()).map_err(|e| {
+                    InfraError(format!(
+                        "scenario {} step {}: bad event: {e}",
+                        scenario.name,
+                        index + 1
+                    ))
+                })?;
+                let body = target.event(&parsed)?;
+                let response = Response {
+                    status: 200,
+                    error_type: None,
+                    body,
+                };
+                (
+                    response,
+                    capture,
+                    "control-plane",
+                    None,
+                    "event".to_string(),
+                    event_json,
+                    "ok",
+                )
+            }
+        };
+        if response.outcome() != expect {
+            failures.push(Failure {
+                step: index + 1,
+                op: op.clone(),
+                expected: expect.to_string(),
+                actual: response.outcome().to_string(),
+                body: response.body.clone(),
+            });
+        }
+        for (name, pointer) in capture {
+            if let Some(v) = response.body.pointer(pointer) {
+                vars.insert(name, v.clone());
+            }
+        }
+        records.push(StepRecord {
+            index,
+            who,
+            service,
+            op,
+            request,
+            expect,
+            response,
+        });
+    }
+    Ok(ScenarioRun {
+        name: scenario.name,
+        records,
+        failures,
+    })
+}

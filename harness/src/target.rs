@@ -1,0 +1,113 @@
+//! The `Target` trait: anything that answers AWS calls. The in-process model is one; HTTP
+//! endpoints (the simulator, other emulators, real AWS) are others.
+
+use conform_model::{Caller, Event, Policy, Service, World};
+use serde_json::Value;
+
+/// One reply as a target sent it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    /// The error's shape name (`__type` with any namespace stripped), for error replies.
+    pub error_type: Option<String>,
+    pub body: Value,
+}
+
+impl Response {
+    pub fn outcome(&self) -> &str {
+        self.error_type.as_deref().unwrap_or("ok")
+    }
+}
+
+/// A failure of the harness's own plumbing (connection refused, bad credentials): never
+/// reported as nonconformance.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InfraError(pub String);
+
+/// What a target can do beyond answering AWS calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub reset: bool,
+    pub clock: bool,
+    pub fixtures: bool,
+}
+
+pub trait Target {
+    /// A short name for reports.
+    fn name(&self) -> String;
+    fn capabilities(&self) -> Capabilities;
+    /// Sends one AWS call.
+    fn call(
+        &mut self,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Response, InfraError>;
+    /// Applies an environment event (clock, fixtures); only where `capabilities` allow.
+    fn event(&mut self, event: &Event) -> Result<Value, InfraError>;
+    /// Forgets every resource.
+    fn reset(&mut self) -> Result<(), InfraError>;
+}
+
+/// The reference model, in process.
+pub struct ModelTarget {
+    world: World,
+    seed: u64,
+    policy: Policy,
+}
+
+impl ModelTarget {
+    pub fn new(seed: u64, policy: Policy) -> Self {
+        ModelTarget {
+            world: World::new(seed, policy.clone()),
+            seed,
+            policy,
+        }
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+}
+
+impl Target for ModelTarget {
+    fn name(&self) -> String {
+        "model".into()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            reset: true,
+            clock: true,
+            fixtures: true,
+        }
+    }
+
+    fn call(
+        &mut self,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Response, InfraError> {
+        let r = self.world.handle(caller, service, operation, body);
+        Ok(Response {
+            status: r.status,
+            error_type: r.error_type().map(str::to_string),
+            body: r.body,
+        })
+    }
+
+    fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
+        self.world
+            .apply(event.clone())
+            .map_err(|e| InfraError(format!("event refused: {e}")))
+    }
+
+    fn reset(&mut self) -> Result<(), InfraError> {
+        self.world = World::new(self.seed, self.policy.clone());
+        Ok(())
+    }
+}
