@@ -13,9 +13,15 @@ fn license(i: usize) -> CreateLicenseRequest {
         license_name: "Seats".into(),
         product_name: "Editor".into(),
         product_sku: format!("sku-{i}"),
-        issuer: Issuer { name: "Example Corp".into(), sign_key: None },
+        issuer: Issuer {
+            name: "Example Corp".into(),
+            sign_key: None,
+        },
         home_region: "us-east-1".into(),
-        validity: DatetimeRange { begin: "2025-01-01T00:00:00Z".into(), end: None },
+        validity: DatetimeRange {
+            begin: "2025-01-01T00:00:00Z".into(),
+            end: None,
+        },
         entitlements: vec![Entitlement {
             name: "Seat".into(),
             value: None,
@@ -27,7 +33,9 @@ fn license(i: usize) -> CreateLicenseRequest {
         beneficiary: "customer-1".into(),
         consumption_configuration: ConsumptionConfiguration {
             renew_type: None,
-            provisional_configuration: Some(ProvisionalConfiguration { max_time_to_live_in_minutes: 60 }),
+            provisional_configuration: Some(ProvisionalConfiguration {
+                max_time_to_live_in_minutes: 60,
+            }),
             borrow_configuration: None,
         },
         license_metadata: None,
@@ -51,23 +59,34 @@ fn checkout_check_in(c: &mut Criterion) {
     for licenses in [10usize, 10_000] {
         let mut world = world_with(licenses, &caller);
         let mut n: u64 = 0;
-        group.bench_with_input(BenchmarkId::from_parameter(licenses), &licenses, |b, &licenses| {
-            b.iter(|| {
-                n += 1;
-                let req = CheckoutLicenseRequest {
-                    product_sku: format!("sku-{}", n as usize % licenses),
-                    checkout_type: CheckoutType::Provisional,
-                    key_fingerprint: "aws:111122223333:Example Corp:issuer-fingerprint".into(),
-                    entitlements: vec![EntitlementData { name: "Seat".into(), value: Some("1".into()), unit: Unit::Count }],
-                    client_token: format!("t{n}"),
-                    beneficiary: Some("customer-1".into()),
-                    node_id: None,
-                };
-                let out = world.call(&caller, req).expect("checkout");
-                let check_in = CheckInLicenseRequest { license_consumption_token: out.license_consumption_token, beneficiary: None };
-                world.call(&caller, check_in).expect("check in");
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(licenses),
+            &licenses,
+            |b, &licenses| {
+                b.iter(|| {
+                    n += 1;
+                    let req = CheckoutLicenseRequest {
+                        product_sku: format!("sku-{}", n as usize % licenses),
+                        checkout_type: CheckoutType::Provisional,
+                        key_fingerprint: "aws:111122223333:Example Corp:issuer-fingerprint".into(),
+                        entitlements: vec![EntitlementData {
+                            name: "Seat".into(),
+                            value: Some("1".into()),
+                            unit: Unit::Count,
+                        }],
+                        client_token: format!("t{n}"),
+                        beneficiary: Some("customer-1".into()),
+                        node_id: None,
+                    };
+                    let out = world.call(&caller, req).expect("checkout");
+                    let check_in = CheckInLicenseRequest {
+                        license_consumption_token: out.license_consumption_token,
+                        beneficiary: None,
+                    };
+                    world.call(&caller, check_in).expect("check in");
+                });
+            },
+        );
     }
     group.finish();
 }

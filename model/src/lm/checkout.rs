@@ -95,7 +95,7 @@ fn candidate(
                 })
                 .max()
         }),
-        None => grant::received_allowing(world, &caller.account, "CheckoutLicense")
+        None => grant::received_allowing(world, &caller.account, AllowedOperation::CheckoutLicense)
             .into_iter()
             .filter(|&id| matches_key(world, id) && grantable(world, id, now))
             .max(),
@@ -369,12 +369,23 @@ fn borrowable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId
         .filter(|&id| super::license::can_read(world, caller, id))
         .ok_or_else(|| AwsError::not_found(format!("License {arn} not found")))?;
     let issued = world.lm.licenses[id].issuer_account == caller.account;
-    let allowed = grant::grants_of(world, &caller.account, id).any(|g| g.allows("CheckoutBorrowLicense"));
+    let allowed = grant::grants_of(world, &caller.account, id)
+        .any(|g| g.allows(AllowedOperation::CheckoutBorrowLicense));
     if issued || allowed {
         Ok(id)
     } else {
         Err(AwsError::no_entitlements())
     }
+}
+
+/// SPEC 3.6 `recheck_grant_on_token_ops`: when on, a grantee's token operation needs its grant
+/// to be ACTIVE and to list `operation` still.
+fn grant_still_allows(world: &mut World, caller: &Caller, t: TokenId, operation: AllowedOperation) -> bool {
+    world.rely(PolicyRule::RecheckGrantOnTokenOps);
+    let license = world.lm.tokens[t].license;
+    !world.policy.recheck_grant_on_token_ops
+        || world.lm.licenses[license].issuer_account == caller.account
+        || grant::grants_of(world, &caller.account, license).any(|g| g.allows(operation))
 }
 
 /// A token of the caller's (SPEC 3.6: other accounts' tokens are unknown).
@@ -406,6 +417,10 @@ pub(crate) fn check_in_license(
             token.id
         )));
     }
+    if !grant_still_allows(world, caller, t, AllowedOperation::CheckInLicense) {
+        return Err(AwsError::conflict("The grant no longer allows CheckInLicense"));
+    }
+    let token = &world.lm.tokens[t];
     let record = &world.lm.licenses[token.license];
     let latest = record.latest();
     let blocked = token.held.iter().any(|(name, unit, _)| {
@@ -450,6 +465,12 @@ pub(crate) fn extend_license_consumption(
     if token.kind != TokenKind::Provisional {
         return Err(AwsError::ipve("Only PROVISIONAL checkouts can be extended"));
     }
+    if !grant_still_allows(world, caller, t, AllowedOperation::ExtendConsumptionLicense) {
+        return Err(AwsError::ipve(
+            "The grant no longer allows ExtendConsumptionLicense",
+        ));
+    }
+    let token = &world.lm.tokens[t];
     let record = &world.lm.licenses[token.license];
     let provisional = record
         .latest()

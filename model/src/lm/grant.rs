@@ -1,41 +1,30 @@
-//! Grants: how an account other than the issuer receives a license (SPEC 3.3, 3.9). This file
-//! holds the grant records and the seeded Marketplace licenses; the grant API builds on them.
+//! Grants (SPEC 3.3, 3.9): how an account other than the issuer receives a license, and their
+//! lifecycle: CreateGrant, GetGrant, AcceptGrant, RejectGrant, CreateGrantVersion, DeleteGrant.
+//! Every grant operation lists only Validation, IPVE and ResourceLimitExceeded, so every refusal
+//! answers IPVE.
 
-use serde::{Deserialize, Serialize};
-
+use super::license::idempotent;
 use super::types::*;
-use super::{license, LicenseId, LicenseVersion};
-use crate::clock::Millis;
-use crate::error::AwsError;
-use crate::world::World;
+use super::LicenseId;
+use crate::error::{AwsError, ErrorCode};
+use crate::policy::{AcceptTo, PolicyRule};
+use crate::world::{Caller, World};
 
 /// The Marketplace issuer account (SPEC 3.1).
 pub const MARKETPLACE_ACCOUNT: &str = "294406891311";
 /// The Marketplace issuer name (SPEC 3.1).
 pub const MARKETPLACE_ISSUER: &str = "AWS/Marketplace";
+/// At most this many grants on one license (SPEC 3.9).
+pub const MAX_GRANTS_PER_LICENSE: usize = 2_000;
 
-/// The operations a grant can allow that draw on a license.
-pub const CHECKOUT_OPERATIONS: &[&str] = &[
-    "CheckoutLicense",
-    "CheckInLicense",
-    "CheckoutBorrowLicense",
-    "ExtendConsumptionLicense",
-    "ListPurchasedLicenses",
-];
-
-/// `GrantStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum GrantStatus {
-    PendingWorkflow,
-    PendingAccept,
-    Rejected,
-    Active,
-    FailedWorkflow,
-    Deleted,
-    PendingDelete,
-    Disabled,
-    WorkflowCompleted,
+/// The mutable fields of a grant, one per version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GrantVersion {
+    pub name: String,
+    pub status: GrantStatus,
+    pub status_reason: Option<String>,
+    pub allowed_operations: Vec<AllowedOperation>,
+    pub options: Option<Options>,
 }
 
 /// One grant of a license to an account.
@@ -46,21 +35,42 @@ pub struct GrantRecord {
     pub license: LicenseId,
     pub owner_account: String,
     pub grantee_account: String,
-    pub status: GrantStatus,
-    pub allowed_operations: Vec<String>,
-    pub version: u32,
+    pub home_region: String,
+    pub grant_type: GrantType,
+    pub versions: Vec<GrantVersion>,
 }
 
 impl GrantRecord {
-    pub fn allows(&self, operation: &str) -> bool {
-        self.status == GrantStatus::Active && self.allowed_operations.iter().any(|o| o == operation)
+    pub fn current(&self) -> &GrantVersion {
+        // A grant is created with its first version and versions are never removed.
+        &self.versions[self.versions.len() - 1]
+    }
+
+    pub fn status(&self) -> GrantStatus {
+        self.current().status
+    }
+
+    pub fn version(&self) -> String {
+        self.versions.len().to_string()
+    }
+
+    /// ACTIVE, a buyer grant, and listing `operation` (SPEC 3.3; delegate grants never check out).
+    pub fn allows(&self, operation: AllowedOperation) -> bool {
+        let v = self.current();
+        v.status == GrantStatus::Active
+            && self.grant_type == GrantType::BuyerGrant
+            && v.allowed_operations.contains(&operation)
+    }
+
+    /// Not DELETED or REJECTED: the grantee can read the license (SPEC 3.2 `access`).
+    pub fn is_visible(&self) -> bool {
+        !matches!(self.status(), GrantStatus::Deleted | GrantStatus::Rejected)
     }
 }
 
 /// Whether `account` holds a grant on `license` that is not DELETED or REJECTED (SPEC 3.2).
 pub(crate) fn holds_visible_grant(world: &World, account: &str, license: LicenseId) -> bool {
-    grants_of(world, account, license)
-        .any(|g| !matches!(g.status, GrantStatus::Deleted | GrantStatus::Rejected))
+    grants_of(world, account, license).any(GrantRecord::is_visible)
 }
 
 /// The grants `account` holds on `license`.
@@ -81,7 +91,7 @@ pub(crate) fn grants_of<'a>(
 }
 
 /// Licenses `account` received through an ACTIVE grant allowing `operation` (SPEC 3.3).
-pub(crate) fn received_allowing(world: &World, account: &str, operation: &str) -> Vec<LicenseId> {
+pub(crate) fn received_allowing(world: &World, account: &str, operation: AllowedOperation) -> Vec<LicenseId> {
     let ids = world
         .lm
         .grants_by_grantee
@@ -103,131 +113,339 @@ pub(crate) fn received_allowing(world: &World, account: &str, operation: &str) -
 pub(crate) fn insert_grant(
     world: &mut World,
     license: LicenseId,
+    name: &str,
     grantee_account: &str,
     status: GrantStatus,
-    allowed_operations: Vec<String>,
+    allowed_operations: Vec<AllowedOperation>,
 ) -> usize {
-    let owner = world.lm.licenses[license].issuer_account.clone();
+    let record = &world.lm.licenses[license];
+    let owner = record.issuer_account.clone();
+    let home_region = record.home_region.clone();
     let arn = format!("arn:aws:license-manager::{owner}:grant:g-{}", world.ids.hex32());
     let seq = world.next_seq();
     let id = world.lm.grants.len();
     world.lm.grants.push(GrantRecord {
-        arn,
+        arn: arn.clone(),
         seq,
         license,
         owner_account: owner,
         grantee_account: grantee_account.to_string(),
-        status,
-        allowed_operations,
-        version: 1,
+        home_region,
+        grant_type: GrantType::BuyerGrant,
+        versions: vec![GrantVersion {
+            name: name.to_string(),
+            status,
+            status_reason: None,
+            allowed_operations,
+            options: None,
+        }],
     });
+    world.lm.grant_by_arn.insert(arn, id);
     world
         .lm
         .grants_by_grantee
         .entry(grantee_account.to_string())
         .or_default()
         .push(id);
+    world.lm.grants_by_license.entry(license).or_default().push(id);
     id
 }
 
-/// A Marketplace-issued license bought by an account (a fixture, SPEC 3.9).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MarketplaceLicense {
-    /// The buyer's account id.
-    pub buyer_account: String,
-    pub product_sku: String,
-    #[serde(default = "default_product_name")]
-    pub product_name: String,
-    #[serde(default = "default_license_name")]
-    pub license_name: String,
-    #[serde(default = "default_home_region")]
-    pub home_region: String,
-    pub entitlements: Vec<Entitlement>,
-    /// Provisional TTL; the policy's `marketplace_ttl_minutes` when absent.
-    #[serde(default)]
-    pub ttl_minutes: Option<i32>,
-    /// Validity; from now, without end, when absent.
-    #[serde(default)]
-    pub validity: Option<DatetimeRange>,
+/// The account of an `arn:aws:iam::<12 digits>:root` principal.
+fn principal_account(principal: &str) -> Option<&str> {
+    let account = principal.strip_prefix("arn:aws:iam::")?.strip_suffix(":root")?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
-fn default_product_name() -> String {
-    "Marketplace product".into()
+pub(crate) fn create_grant(
+    world: &mut World,
+    caller: &Caller,
+    req: CreateGrantRequest,
+) -> Result<GrantChangeResponse, AwsError> {
+    let canonical = CreateGrantRequest {
+        client_token: String::new(),
+        ..req.clone()
+    };
+    let token = req.client_token.clone();
+    idempotent(world, caller, "CreateGrant", &token, canonical, |world| {
+        world.rely(PolicyRule::Grants);
+        let license = world
+            .lm
+            .license_by_arn(&req.license_arn)
+            .filter(|&id| world.lm.licenses[id].issuer_account == caller.account)
+            .ok_or_else(|| AwsError::ipve(format!("License {} not found", req.license_arn)))?;
+        let record = &world.lm.licenses[license];
+        if record.is_deleting() {
+            return Err(AwsError::ipve("The license is being deleted"));
+        }
+        let [principal] = req.principals.as_slice() else {
+            return Err(AwsError::ipve("Principals must name exactly one account"));
+        };
+        let grantee = principal_account(principal)
+            .ok_or_else(|| AwsError::ipve(format!("Principal '{principal}' is not an account root ARN")))?;
+        if grantee == caller.account {
+            return Err(AwsError::ipve("A license cannot be granted to its issuer"));
+        }
+        if req.home_region != record.home_region {
+            return Err(AwsError::ipve(format!(
+                "HomeRegion must be the license's, {}",
+                record.home_region
+            )));
+        }
+        let grant_type = req.grant_type.unwrap_or(GrantType::BuyerGrant);
+        if grant_type == GrantType::DelegateGrant
+            && req.allowed_operations != [AllowedOperation::ListReceivedLicenses]
+        {
+            return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses"));
+        }
+        let count = world.lm.grants_by_license.get(&license).map_or(0, Vec::len);
+        if count >= MAX_GRANTS_PER_LICENSE {
+            return Err(AwsError::new(
+                ErrorCode::ResourceLimitExceeded,
+                "A license has at most 2000 grants",
+            ));
+        }
+        let ops = dedup(&req.allowed_operations);
+        let id = insert_grant(
+            world,
+            license,
+            &req.grant_name,
+            grantee,
+            GrantStatus::PendingAccept,
+            ops,
+        );
+        let g = &mut world.lm.grants[id];
+        g.grant_type = grant_type;
+        g.versions[0].options = req.options.clone();
+        Ok(change_reply(g))
+    })
 }
 
-fn default_license_name() -> String {
-    "Marketplace license".into()
-}
-
-fn default_home_region() -> String {
-    "us-east-1".into()
-}
-
-/// Seeds a Marketplace license for its buyer with an ACTIVE grant listing every checkout
-/// operation, and returns the license ARN.
-pub fn seed_marketplace_license(world: &mut World, m: MarketplaceLicense) -> Result<String, AwsError> {
-    let now: Millis = world.now_ms();
-    if m.buyer_account.len() != 12 || !m.buyer_account.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AwsError::validation("buyer_account must be 12 digits"));
+fn dedup(ops: &[AllowedOperation]) -> Vec<AllowedOperation> {
+    let mut out: Vec<AllowedOperation> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if !out.contains(op) {
+            out.push(*op);
+        }
     }
-    let ttl = m.ttl_minutes.unwrap_or(world.policy.marketplace_ttl_minutes);
-    let validity = m.validity.unwrap_or_else(|| DatetimeRange {
-        begin: crate::timefmt::iso_millis(now),
-        end: None,
-    });
-    let issuer = Issuer {
-        name: MARKETPLACE_ISSUER.into(),
-        sign_key: None,
+    out
+}
+
+fn change_reply(g: &GrantRecord) -> GrantChangeResponse {
+    GrantChangeResponse {
+        grant_arn: g.arn.clone(),
+        status: g.status(),
+        version: g.version(),
+    }
+}
+
+/// Who the caller is to a grant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Issuer,
+    Grantee,
+}
+
+/// Finds a grant the caller is party to; anyone else gets IPVE, so existence does not leak.
+fn party_grant(world: &World, caller: &Caller, arn: &str) -> Result<(usize, Role), AwsError> {
+    let unknown = || AwsError::ipve(format!("Grant {arn} not found"));
+    let id = world.lm.grant_by_arn.get(arn).copied().ok_or_else(unknown)?;
+    let g = &world.lm.grants[id];
+    if g.owner_account == caller.account {
+        Ok((id, Role::Issuer))
+    } else if g.grantee_account == caller.account {
+        Ok((id, Role::Grantee))
+    } else {
+        Err(unknown())
+    }
+}
+
+/// Appends a version with `change` applied to the current fields.
+fn new_version(world: &mut World, id: usize, change: impl FnOnce(&mut GrantVersion)) -> GrantChangeResponse {
+    world.next_seq();
+    let g = &mut world.lm.grants[id];
+    let mut v = g.current().clone();
+    change(&mut v);
+    g.versions.push(v);
+    change_reply(g)
+}
+
+pub(crate) fn get_grant(
+    world: &mut World,
+    caller: &Caller,
+    req: GetGrantRequest,
+) -> Result<GetGrantResponse, AwsError> {
+    world.rely(PolicyRule::Grants);
+    let (id, _) = party_grant(world, caller, &req.grant_arn)?;
+    let g = &world.lm.grants[id];
+    let index = match &req.version {
+        Some(v) => (1..=g.versions.len())
+            .find(|n| n.to_string() == *v)
+            .ok_or_else(|| AwsError::ipve(format!("Version {v} of grant {} not found", g.arn)))?,
+        None => g.versions.len(),
     };
-    let consumption = ConsumptionConfiguration {
-        renew_type: None,
-        provisional_configuration: Some(ProvisionalConfiguration {
-            max_time_to_live_in_minutes: ttl,
-        }),
-        borrow_configuration: None,
+    Ok(GetGrantResponse {
+        grant: render_grant(world, g, index),
+    })
+}
+
+/// The `Grant` shape of version `index` (1-based).
+pub(crate) fn render_grant(world: &World, g: &GrantRecord, index: usize) -> Grant {
+    let v = &g.versions[index - 1];
+    let license_arn = world.lm.licenses[g.license].arn.clone();
+    Grant {
+        grant_arn: g.arn.clone(),
+        grant_name: v.name.clone(),
+        parent_arn: license_arn.clone(),
+        license_arn,
+        grantee_principal_arn: format!("arn:aws:iam::{}:root", g.grantee_account),
+        home_region: g.home_region.clone(),
+        grant_status: v.status,
+        status_reason: v.status_reason.clone(),
+        version: index.to_string(),
+        granted_operations: v.allowed_operations.clone(),
+        options: v.options.clone(),
+        grant_type: g.grant_type,
+    }
+}
+
+pub(crate) fn accept_grant(
+    world: &mut World,
+    caller: &Caller,
+    req: AcceptGrantRequest,
+) -> Result<GrantChangeResponse, AwsError> {
+    world.rely(PolicyRule::AcceptTo);
+    let id = pending_for_grantee(world, caller, &req.grant_arn)?;
+    let to = match world.policy.accept_to {
+        AcceptTo::Disabled => GrantStatus::Disabled,
+        AcceptTo::Active => GrantStatus::Active,
     };
-    let beneficiary = format!("arn:aws:iam::{}:root", m.buyer_account);
-    let (begin_ms, end_ms) = license::validity_instants(&validity)?;
-    license::content_checks(
-        &license::Content {
-            license_name: &m.license_name,
-            product_name: &m.product_name,
-            product_sku: Some(&m.product_sku),
-            beneficiary: Some(&beneficiary),
-            issuer: &issuer,
-            entitlements: &m.entitlements,
-            consumption: &consumption,
-        },
-        begin_ms,
-        end_ms,
-    )
-    .map_err(AwsError::validation)?;
-    let version = LicenseVersion {
-        version: 1,
-        created_ms: now,
-        license_name: m.license_name,
-        product_name: m.product_name,
-        key_fingerprint: license::fingerprint(MARKETPLACE_ACCOUNT, MARKETPLACE_ISSUER),
-        issuer,
-        validity,
-        begin_ms,
-        end_ms,
-        entitlements: m.entitlements,
-        consumption_configuration: consumption,
-        license_metadata: None,
-        status: LicenseStatus::Available,
+    Ok(new_version(world, id, |v| v.status = to))
+}
+
+pub(crate) fn reject_grant(
+    world: &mut World,
+    caller: &Caller,
+    req: RejectGrantRequest,
+) -> Result<GrantChangeResponse, AwsError> {
+    world.rely(PolicyRule::Grants);
+    let id = pending_for_grantee(world, caller, &req.grant_arn)?;
+    Ok(new_version(world, id, |v| v.status = GrantStatus::Rejected))
+}
+
+/// A PENDING_ACCEPT grant the caller received (SPEC 3.9: only the grantee accepts or rejects).
+fn pending_for_grantee(world: &World, caller: &Caller, arn: &str) -> Result<usize, AwsError> {
+    let (id, role) = party_grant(world, caller, arn)?;
+    if role != Role::Grantee {
+        return Err(AwsError::ipve("Only the grantee can accept or reject a grant"));
+    }
+    let status = world.lm.grants[id].status();
+    if status != GrantStatus::PendingAccept {
+        return Err(AwsError::ipve(format!(
+            "The grant is {status}, not PENDING_ACCEPT"
+        )));
+    }
+    Ok(id)
+}
+
+pub(crate) fn create_grant_version(
+    world: &mut World,
+    caller: &Caller,
+    req: CreateGrantVersionRequest,
+) -> Result<GrantChangeResponse, AwsError> {
+    let canonical = CreateGrantVersionRequest {
+        client_token: String::new(),
+        ..req.clone()
     };
-    let id = license::insert_license(
-        world,
-        MARKETPLACE_ACCOUNT,
-        m.home_region,
-        m.product_sku,
-        beneficiary,
-        None,
-        version,
-    );
-    let ops = CHECKOUT_OPERATIONS.iter().map(|s| s.to_string()).collect();
-    insert_grant(world, id, &m.buyer_account, GrantStatus::Active, ops);
-    Ok(world.lm.licenses[id].arn.clone())
+    let token = req.client_token.clone();
+    idempotent(world, caller, "CreateGrantVersion", &token, canonical, |world| {
+        world.rely(PolicyRule::Grants);
+        let (id, role) = party_grant(world, caller, &req.grant_arn)?;
+        let g = &world.lm.grants[id];
+        if req.source_version.as_ref().is_some_and(|v| *v != g.version()) {
+            return Err(AwsError::ipve(format!(
+                "SourceVersion does not match the grant's version {}",
+                g.version()
+            )));
+        }
+        let status = g.status();
+        match role {
+            Role::Grantee => {
+                if req.grant_name.is_some() || req.allowed_operations.is_some() || req.options.is_some() {
+                    return Err(AwsError::ipve(
+                        "A grantee can change only Status and StatusReason",
+                    ));
+                }
+                let Some(to) = req.status else {
+                    return Err(AwsError::ipve("Status is required to change a received grant"));
+                };
+                if !matches!(to, GrantStatus::Active | GrantStatus::Disabled)
+                    || !matches!(status, GrantStatus::Active | GrantStatus::Disabled)
+                {
+                    return Err(AwsError::ipve(format!("A grant cannot go from {status} to {to}")));
+                }
+            }
+            Role::Issuer => {
+                if req.status.is_some() {
+                    return Err(AwsError::ipve("The issuer cannot change a grant's Status"));
+                }
+                if req.grant_name.is_none() && req.allowed_operations.is_none() && req.options.is_none() {
+                    return Err(AwsError::ipve("Nothing to change"));
+                }
+                if matches!(status, GrantStatus::Deleted | GrantStatus::Rejected) {
+                    return Err(AwsError::ipve(format!("The grant is {status}")));
+                }
+                let delegate = g.grant_type == GrantType::DelegateGrant;
+                if delegate
+                    && req
+                        .allowed_operations
+                        .as_ref()
+                        .is_some_and(|o| *o != [AllowedOperation::ListReceivedLicenses])
+                {
+                    return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses"));
+                }
+            }
+        }
+        Ok(new_version(world, id, |v| {
+            if let Some(s) = req.status {
+                v.status = s;
+            }
+            if let Some(n) = &req.grant_name {
+                v.name = n.clone();
+            }
+            if let Some(ops) = &req.allowed_operations {
+                v.allowed_operations = dedup(ops);
+            }
+            if req.options.is_some() {
+                v.options = req.options.clone();
+            }
+            v.status_reason = req.status_reason.clone();
+        }))
+    })
+}
+
+pub(crate) fn delete_grant(
+    world: &mut World,
+    caller: &Caller,
+    req: DeleteGrantRequest,
+) -> Result<GrantChangeResponse, AwsError> {
+    world.rely(PolicyRule::Grants);
+    let (id, role) = party_grant(world, caller, &req.grant_arn)?;
+    let g = &world.lm.grants[id];
+    if role != Role::Issuer {
+        return Err(AwsError::ipve("Only the issuer can delete a grant"));
+    }
+    if g.status() == GrantStatus::Deleted {
+        return Err(AwsError::ipve("The grant is already DELETED"));
+    }
+    if req.version != g.version() {
+        return Err(AwsError::ipve(format!(
+            "Version does not match the grant's version {}",
+            g.version()
+        )));
+    }
+    Ok(new_version(world, id, |v| {
+        v.status = GrantStatus::Deleted;
+        v.status_reason = req.status_reason.clone();
+    }))
 }

@@ -1,6 +1,6 @@
 //! Licenses and their versions (SPEC 3.2): create, new versions, read, list, delete.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::types::*;
 use super::{LicenseId, LicenseRecord, LicenseVersion};
@@ -448,19 +448,14 @@ pub(crate) fn after_token(
     }
 }
 
-/// The ListLicenses filters (SPEC 3.2): one value each, names from a closed set.
+/// List filters (SPEC 3.2): names from a closed set, one value each, each name once, combined
+/// with AND, compared exactly.
 #[derive(Default)]
-pub(crate) struct LicenseFilters {
-    pub beneficiary: Option<String>,
-    pub product_sku: Option<String>,
-    pub fingerprint: Option<String>,
-    pub status: Option<String>,
-    pub issuer_name: Option<String>,
-}
+pub(crate) struct Filters(BTreeMap<String, String>);
 
-impl LicenseFilters {
-    pub(crate) fn parse(filters: &[Filter], allowed: &[&str]) -> Result<LicenseFilters, AwsError> {
-        let mut out = LicenseFilters::default();
+impl Filters {
+    pub(crate) fn parse(filters: &[Filter], allowed: &[&str]) -> Result<Filters, AwsError> {
+        let mut out = BTreeMap::new();
         for f in filters {
             let name = f.name.as_deref().unwrap_or_default();
             let values = f.values.as_deref().unwrap_or_default();
@@ -470,41 +465,49 @@ impl LicenseFilters {
             let [value] = values else {
                 return Err(AwsError::ipve(format!("Filter '{name}' takes exactly one value")));
             };
-            let slot = match name {
-                "Beneficiary" => &mut out.beneficiary,
-                "ProductSKU" => &mut out.product_sku,
-                "Fingerprint" => &mut out.fingerprint,
-                "Status" => &mut out.status,
-                _ => &mut out.issuer_name,
-            };
-            if slot.replace(value.clone()).is_some() {
+            if out.insert(name.to_string(), value.clone()).is_some() {
                 return Err(AwsError::ipve(format!("Filter '{name}' given twice")));
             }
         }
-        Ok(out)
+        Ok(Filters(out))
     }
 
-    pub(crate) fn matches(&self, license: &License) -> bool {
-        let eq = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-        eq(&self.beneficiary, &license.beneficiary)
-            && eq(&self.product_sku, &license.product_sku)
-            && eq(&self.fingerprint, &license.issuer.key_fingerprint)
-            && eq(&self.status, license.status.as_str())
-            && eq(&self.issuer_name, &license.issuer.name)
+    /// Whether the item's value under `name` passes (an absent filter passes everything).
+    pub(crate) fn pass(&self, name: &str, have: &str) -> bool {
+        self.0.get(name).is_none_or(|want| want == have)
     }
 
+    /// Whether a license passes the license filters of ListLicenses / ListReceivedLicenses.
+    pub(crate) fn pass_license(&self, l: &License) -> bool {
+        self.pass("Beneficiary", &l.beneficiary)
+            && self.pass("ProductSKU", &l.product_sku)
+            && self.pass("Fingerprint", &l.issuer.key_fingerprint)
+            && self.pass("Status", l.status.as_str())
+            && self.pass("IssuerName", &l.issuer.name)
+    }
+
+    /// The filter arguments as parts of a pagination query hash.
     pub(crate) fn query_parts(&self) -> Vec<String> {
-        [
-            &self.beneficiary,
-            &self.product_sku,
-            &self.fingerprint,
-            &self.status,
-            &self.issuer_name,
-        ]
-        .into_iter()
-        .map(|v| v.clone().unwrap_or_else(|| "\u{0}".into()))
-        .collect()
+        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect()
     }
+}
+
+/// The query hash of a list request: operation, caller, filters and the ARN set.
+pub(crate) fn list_query(op: &str, caller: &Caller, filters: &Filters, arns: Option<&BTreeSet<&str>>) -> u64 {
+    let mut parts = vec![op.to_string(), caller.account.clone()];
+    parts.extend(filters.query_parts());
+    parts.extend(arns.into_iter().flatten().map(|s| format!("arn={s}")));
+    pagination::query_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// A non-empty ARN list as a set; an empty one means the same as an absent one (SPEC 1.1).
+pub(crate) fn arn_set(arns: Option<&Vec<String>>) -> Option<BTreeSet<&str>> {
+    arns.filter(|a| !a.is_empty())
+        .map(|a| a.iter().map(String::as_str).collect())
+}
+
+pub(crate) fn page_size_of(max_results: Option<i32>) -> usize {
+    page_size(max_results)
 }
 
 pub(crate) fn list_licenses(
@@ -513,31 +516,24 @@ pub(crate) fn list_licenses(
     req: ListLicensesRequest,
 ) -> Result<ListLicensesResponse, AwsError> {
     const NAMES: &[&str] = &["Beneficiary", "ProductSKU", "Fingerprint", "Status"];
-    let filters = LicenseFilters::parse(req.filters.as_deref().unwrap_or_default(), NAMES)?;
-    let arns: Option<BTreeSet<&str>> = req
-        .license_arns
-        .as_ref()
-        .filter(|a| !a.is_empty())
-        .map(|a| a.iter().map(String::as_str).collect());
-    let mut parts = vec!["ListLicenses".to_string(), caller.account.clone()];
-    parts.extend(filters.query_parts());
-    parts.extend(arns.iter().flatten().map(|s| s.to_string()));
-    let query = pagination::query_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let filters = Filters::parse(req.filters.as_deref().unwrap_or_default(), NAMES)?;
+    let arns = arn_set(req.license_arns.as_ref());
+    let query = list_query("ListLicenses", caller, &filters, arns.as_ref());
     let after = after_token(world, req.next_token.as_deref(), query)?;
     let now = world.now_ms();
     let ids = world
         .lm
         .issued_by
         .get(&caller.account)
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    let items = ids.into_iter().filter_map(|id| {
+    let items = ids.iter().filter_map(|&id| {
         let record = &world.lm.licenses[id];
         if arns.as_ref().is_some_and(|a| !a.contains(record.arn.as_str())) {
             return None;
         }
         let license = render(record, record.latest(), now);
-        filters.matches(&license).then_some((record.seq, license))
+        filters.pass_license(&license).then_some((record.seq, license))
     });
     let (licenses, last) = pagination::page(items, after, page_size(req.max_results));
     let next_token = last.map(|l| pagination::encode(world.seed, query, l, now));

@@ -6,6 +6,8 @@
 mod checkout;
 mod grant;
 mod license;
+mod marketplace;
+mod received;
 mod signing;
 pub mod types;
 mod usage;
@@ -21,8 +23,8 @@ use crate::clock::Millis;
 use crate::error::AwsError;
 use crate::world::{Caller, World};
 
-pub use grant::MarketplaceLicense;
-pub use grant::{GrantRecord, GrantStatus, MARKETPLACE_ACCOUNT, MARKETPLACE_ISSUER};
+pub use grant::{GrantRecord, GrantVersion, MARKETPLACE_ACCOUNT, MARKETPLACE_ISSUER};
+pub use marketplace::MarketplaceLicense;
 pub use signing::{public_key_pem, verify_signed_token};
 use types::*;
 
@@ -140,7 +142,9 @@ pub struct LicenseManager {
     /// (KeyFingerprint, ProductSKU) → licenses that had that pair in some version.
     pub(crate) by_product: HashMap<(String, String), Vec<LicenseId>>,
     pub(crate) grants: Vec<GrantRecord>,
+    pub(crate) grant_by_arn: HashMap<String, usize>,
     pub(crate) grants_by_grantee: HashMap<String, Vec<usize>>,
+    pub(crate) grants_by_license: HashMap<LicenseId, Vec<usize>>,
     pub(crate) tokens: Vec<Token>,
     pub(crate) token_by_id: HashMap<String, TokenId>,
     /// Due token expiries: (due, token). Stale entries (extended tokens) are skipped on pop.
@@ -265,6 +269,15 @@ lm_requests! {
     CheckInLicense(CheckInLicenseRequest) => checkout::check_in_license,
     ExtendLicenseConsumption(ExtendLicenseConsumptionRequest) => checkout::extend_license_consumption,
     GetLicenseUsage(GetLicenseUsageRequest) => usage::get_license_usage,
+    CreateGrant(CreateGrantRequest) => grant::create_grant,
+    GetGrant(GetGrantRequest) => grant::get_grant,
+    AcceptGrant(AcceptGrantRequest) => grant::accept_grant,
+    RejectGrant(RejectGrantRequest) => grant::reject_grant,
+    CreateGrantVersion(CreateGrantVersionRequest) => grant::create_grant_version,
+    DeleteGrant(DeleteGrantRequest) => grant::delete_grant,
+    ListDistributedGrants(ListDistributedGrantsRequest) => received::list_distributed_grants,
+    ListReceivedGrants(ListReceivedGrantsRequest) => received::list_received_grants,
+    ListReceivedLicenses(ListReceivedLicensesRequest) => received::list_received_licenses,
 }
 
 fn typed<T: DeserializeOwned>(body: Value) -> Result<T, AwsError> {
@@ -306,6 +319,15 @@ reply_of! {
     CheckInLicenseRequest => CheckInLicenseResponse,
     ExtendLicenseConsumptionRequest => ExtendLicenseConsumptionResponse,
     GetLicenseUsageRequest => GetLicenseUsageResponse,
+    CreateGrantRequest => GrantChangeResponse,
+    GetGrantRequest => GetGrantResponse,
+    AcceptGrantRequest => GrantChangeResponse,
+    RejectGrantRequest => GrantChangeResponse,
+    CreateGrantVersionRequest => GrantChangeResponse,
+    DeleteGrantRequest => GrantChangeResponse,
+    ListDistributedGrantsRequest => ListGrantsResponse,
+    ListReceivedGrantsRequest => ListGrantsResponse,
+    ListReceivedLicensesRequest => ListReceivedLicensesResponse,
 }
 
 impl World {
@@ -318,4 +340,4 @@ impl World {
     }
 }
 
-pub use grant::seed_marketplace_license;
+pub use marketplace::seed_marketplace_license;

@@ -19,7 +19,7 @@ pub(crate) fn get_license_usage(
             let r = &world.lm.licenses[id];
             r.issuer_account == caller.account
                 || super::grant::grants_of(world, &caller.account, id)
-                    .any(|g| g.status == super::GrantStatus::Active)
+                    .any(|g| g.status() == GrantStatus::Active)
         })
         .ok_or_else(|| AwsError::ipve(format!("License {} not found", req.license_arn)))?;
     let record = &world.lm.licenses[id];
