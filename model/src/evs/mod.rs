@@ -395,3 +395,149 @@ impl World {
         &self.evs
     }
 }
+
+/// Shared fixtures of the EVS unit tests.
+#[cfg(test)]
+pub(crate) mod testkit {
+    use serde_json::{json, Value};
+
+    use super::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
+    use super::types::{CheckResult, ConnectorState, ConnectorType, EnvironmentState};
+    use crate::events::Event;
+    use crate::policy::Policy;
+    use crate::service::Service;
+    use crate::world::{Caller, Reply, World};
+
+    pub const ENV: &str = "env-aaaaaaaaaa";
+    pub const CONN: &str = "cnctr-aaaaaaaaaa";
+
+    pub fn caller() -> Caller {
+        Caller::new("123456789012", "us-east-1")
+    }
+
+    pub fn call(w: &mut World, op: &str, body: Value) -> Reply {
+        w.handle(&caller(), Service::Evs, op, body.to_string().as_bytes())
+    }
+
+    pub fn seed_env(w: &mut World, id: &str, state: EnvironmentState) {
+        let f = EnvironmentFixture {
+            account: None,
+            region: None,
+            environment_id: Some(id.into()),
+            state,
+            name: None,
+            vcf_version: None,
+        };
+        w.apply(Event::SeedEvsEnvironment(f)).expect("environment seeds");
+    }
+
+    pub fn seed_connector(w: &mut World, env: &str, id: &str, kind: ConnectorType, state: ConnectorState) {
+        let f = ConnectorFixture {
+            account: None,
+            region: None,
+            environment_id: env.into(),
+            connector_id: Some(id.into()),
+            connector_type: kind,
+            appliance_fqdn: "vc.example.com".into(),
+            secret_identifier: "secret".into(),
+            state,
+            health: CheckResult::Passed,
+        };
+        w.apply(Event::SeedEvsConnector(f)).expect("connector seeds");
+    }
+
+    pub fn add_vm(w: &mut World, vm: &str, os: GuestOs) {
+        let f = VmFixture {
+            account: None,
+            region: None,
+            environment_id: ENV.into(),
+            vm_id: vm.into(),
+            name: format!("name-{vm}"),
+            guest_os: os,
+        };
+        w.apply(Event::AddVm(f)).expect("vm adds");
+    }
+
+    /// A CREATED environment with an ACTIVE, healthy VCENTER connector and Windows VMs vm-1..vm-3.
+    pub fn world() -> World {
+        world_with(Policy::default())
+    }
+
+    pub fn world_with(policy: Policy) -> World {
+        let mut w = World::new(7, policy);
+        seed_env(&mut w, ENV, EnvironmentState::Created);
+        seed_connector(&mut w, ENV, CONN, ConnectorType::Vcenter, ConnectorState::Active);
+        for vm in ["vm-1", "vm-2", "vm-3"] {
+            add_vm(&mut w, vm, GuestOs::WindowsServer);
+        }
+        w
+    }
+
+    pub fn vms_body(env: &str, conn: &str, vms: &[&str]) -> Value {
+        json!({"environmentId": env, "connectorId": conn, "entitlementType": "WINDOWS_SERVER", "vmIds": vms})
+    }
+
+    pub fn create(w: &mut World, vms: &[&str]) -> Reply {
+        call(w, "CreateEntitlement", vms_body(ENV, CONN, vms))
+    }
+
+    pub fn delete(w: &mut World, vms: &[&str]) -> Reply {
+        call(w, "DeleteEntitlement", vms_body(ENV, CONN, vms))
+    }
+
+    pub fn list(w: &mut World) -> Reply {
+        let body = json!({"environmentId": ENV, "connectorId": CONN, "entitlementType": "WINDOWS_SERVER"});
+        call(w, "ListVmEntitlements", body)
+    }
+
+    /// The statuses ListVmEntitlements shows, as (vmId, status).
+    pub fn statuses(w: &mut World) -> Vec<(String, String)> {
+        let r = list(w);
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.body["entitlements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["vmId"].as_str().unwrap_or_default().to_string(),
+                    e["status"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub fn set_health(w: &mut World, health: CheckResult) {
+        let f = super::environment::ConnectorHealth {
+            account: None,
+            region: None,
+            connector_id: CONN.into(),
+            health,
+        };
+        w.apply(Event::SetConnectorHealth(f)).expect("health sets");
+    }
+
+    /// Advances to the next sync boundary (the default interval is 300 s).
+    pub fn next_sync(w: &mut World) {
+        let interval = w.policy().sync_interval_seconds * 1000;
+        let to = (w.now_ms() / interval + 1) * interval;
+        w.apply(Event::AdvanceClock {
+            seconds: 0,
+            millis: to - w.now_ms(),
+        })
+        .expect("clock advances");
+    }
+
+    /// The error shape and `reason` of a reply, for table rows.
+    pub fn outcome(r: &Reply) -> (u16, String, String) {
+        (
+            r.status,
+            r.error_type().unwrap_or("").to_string(),
+            r.body["reason"]
+                .as_str()
+                .or(r.body["resourceType"].as_str())
+                .unwrap_or("")
+                .to_string(),
+        )
+    }
+}

@@ -243,3 +243,250 @@ pub(crate) fn schedule(
         connector_id: connector_id.to_string(),
     }));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::environment::{GuestOs, VmGuestOs, VmRef};
+    use super::super::testkit::*;
+    use super::super::types::CheckResult;
+    use super::*;
+    use crate::events::Event;
+    use crate::policy::Policy;
+
+    fn remove_vm(w: &mut World, vm: &str) {
+        let f = VmRef {
+            account: None,
+            region: None,
+            environment_id: ENV.into(),
+            vm_id: vm.into(),
+        };
+        w.apply(Event::RemoveVm(f)).unwrap();
+    }
+
+    fn set_os(w: &mut World, vm: &str, guest_os: GuestOs) {
+        let f = VmGuestOs {
+            account: None,
+            region: None,
+            environment_id: ENV.into(),
+            vm_id: vm.into(),
+            guest_os,
+        };
+        w.apply(Event::SetVmGuestOs(f)).unwrap();
+    }
+
+    fn entitlement(w: &mut World, vm: &str) -> serde_json::Value {
+        let r = list(w);
+        r.body["entitlements"]
+            .as_array()
+            .and_then(|a| a.iter().find(|e| e["vmId"] == vm).cloned())
+            .unwrap_or_default()
+    }
+
+    /// Brings vm's record to `status` through the table's own rows.
+    fn reach(w: &mut World, vm: &str, status: &str) {
+        create(w, &[vm]);
+        if status == "CREATING" {
+            return;
+        }
+        next_sync(w);
+        if status == "AT_RISK" {
+            set_health(w, CheckResult::Failed);
+            next_sync(w);
+            set_health(w, CheckResult::Passed);
+        }
+        assert_eq!(entitlement(w, vm)["status"], status);
+    }
+
+    #[test]
+    fn spec_4_3_status_table() {
+        type Setup = fn(&mut World);
+        let healthy: Setup = |_| {};
+        let unhealthy: Setup = |w| set_health(w, CheckResult::Failed);
+        let unknown: Setup = |w| set_health(w, CheckResult::Unknown);
+        let removed: Setup = |w| remove_vm(w, "vm-1");
+        let linux: Setup = |w| set_os(w, "vm-1", GuestOs::Other);
+        // (from, connector, vm change, becomes, errorCode)
+        let rows: [(&str, Setup, Setup, &str, Option<&str>); 12] = [
+            ("CREATED", unhealthy, healthy, "AT_RISK", None),
+            ("CREATED", unknown, healthy, "AT_RISK", None),
+            ("CREATING", unhealthy, healthy, "CREATING", None),
+            ("AT_RISK", unhealthy, removed, "AT_RISK", None),
+            ("CREATING", healthy, healthy, "CREATED", None),
+            (
+                "CREATING",
+                healthy,
+                removed,
+                "CREATE_FAILED",
+                Some("VM_NOT_FOUND"),
+            ),
+            (
+                "CREATING",
+                healthy,
+                linux,
+                "CREATE_FAILED",
+                Some("UNSUPPORTED_GUEST_OS"),
+            ),
+            ("CREATED", healthy, removed, "ENTITLEMENT_REMOVED", None),
+            ("CREATED", healthy, linux, "ENTITLEMENT_REMOVED", None),
+            ("AT_RISK", healthy, removed, "ENTITLEMENT_REMOVED", None),
+            ("AT_RISK", healthy, healthy, "CREATED", None),
+            ("CREATED", healthy, healthy, "CREATED", None),
+        ];
+        for (from, connector, vm, to, code) in rows {
+            let mut w = world();
+            reach(&mut w, "vm-1", from);
+            let before = entitlement(&mut w, "vm-1");
+            connector(&mut w);
+            vm(&mut w);
+            next_sync(&mut w);
+            let sync_s = serde_json::json!(w.now_ms() / 1000);
+            let after = entitlement(&mut w, "vm-1");
+            assert_eq!(after["status"], to, "{from} → {to}: {after}");
+            assert_eq!(after["errorDetail"]["errorCode"].as_str(), code, "{from} → {to}");
+            let healthy_sync =
+                w.evs().partition("123456789012", "us-east-1").unwrap().connectors[CONN].is_healthy();
+            let expected_synced = if healthy_sync {
+                sync_s.clone()
+            } else {
+                before["lastSyncedAt"].clone()
+            };
+            assert_eq!(
+                after["lastSyncedAt"], expected_synced,
+                "{from} → {to}: lastSyncedAt"
+            );
+            if from == "CREATING" && to == "CREATED" {
+                assert_eq!(after["startedAt"], sync_s);
+            }
+            if to == "ENTITLEMENT_REMOVED" {
+                assert_eq!(after["stoppedAt"], sync_s);
+            }
+        }
+    }
+
+    #[test]
+    fn spec_4_3_error_detail_stays_after_delete_until_replaced() {
+        let mut w = world_with(Policy {
+            list_deleted: true,
+            ..Policy::default()
+        });
+        create(&mut w, &["vm-8"]);
+        next_sync(&mut w);
+        delete(&mut w, &["vm-8"]);
+        let e = entitlement(&mut w, "vm-8");
+        assert_eq!(
+            (e["status"].as_str(), e["errorDetail"]["errorCode"].as_str()),
+            (Some("DELETED"), Some("VM_NOT_FOUND"))
+        );
+        create(&mut w, &["vm-8"]);
+        assert!(entitlement(&mut w, "vm-8").get("errorDetail").is_none());
+    }
+
+    #[test]
+    fn spec_4_3_a_record_created_at_a_boundary_waits_for_the_next() {
+        let mut w = world();
+        next_sync(&mut w);
+        create(&mut w, &["vm-1"]);
+        assert_eq!(
+            entitlement(&mut w, "vm-1")["status"],
+            "CREATING",
+            "the sync at this instant ran before"
+        );
+        w.apply(Event::advance_seconds(299)).unwrap();
+        assert_eq!(entitlement(&mut w, "vm-1")["status"], "CREATING");
+        w.apply(Event::advance_seconds(1)).unwrap();
+        assert_eq!(
+            entitlement(&mut w, "vm-1")["status"],
+            "CREATED",
+            "an operation at exactly T sees it done"
+        );
+    }
+
+    #[test]
+    fn spec_4_3_a_clock_jump_behaves_as_each_boundary_in_turn() {
+        let setup = |w: &mut World| {
+            create(w, &["vm-1", "vm-2", "vm-9"]);
+            set_os(w, "vm-2", GuestOs::Other);
+        };
+        let mut stepped = world();
+        setup(&mut stepped);
+        for _ in 0..20 {
+            stepped.apply(Event::advance_seconds(300)).unwrap();
+        }
+        let mut jumped = world();
+        setup(&mut jumped);
+        jumped.apply(Event::advance_seconds(6000)).unwrap();
+        assert_eq!(stepped.evs().entitlements(), jumped.evs().entitlements());
+        let e = entitlement(&mut jumped, "vm-1");
+        assert_eq!(
+            e["lastSyncedAt"],
+            serde_json::json!(jumped.now_ms() / 1000),
+            "the last boundary synced"
+        );
+        assert_ne!(e["startedAt"], e["lastSyncedAt"], "started at the first boundary");
+    }
+
+    #[test]
+    fn spec_4_3_a_long_jump_skips_quiet_boundaries_and_still_lands_on_the_last() {
+        let mut w = world();
+        create(&mut w, &["vm-1"]);
+        let ten_years = 10 * 365 * 86_400;
+        w.apply(Event::advance_seconds(ten_years)).unwrap();
+        let interval = 300_000;
+        let last = w.now_ms() / interval * interval;
+        assert_eq!(
+            entitlement(&mut w, "vm-1")["lastSyncedAt"],
+            serde_json::json!(last / 1000)
+        );
+        assert_eq!(
+            w.evs.next_sync_ms,
+            Some(last + interval),
+            "the next due instant is kept"
+        );
+    }
+
+    #[test]
+    fn spec_2_transitions_settle_before_a_sync_at_the_same_instant() {
+        // The update completes exactly at the next boundary: the sync there sees ACTIVE.
+        let mut w = world_with(Policy {
+            connector_update_seconds: 300,
+            ..Policy::default()
+        });
+        next_sync(&mut w);
+        create(&mut w, &["vm-1"]);
+        let body = serde_json::json!({"environmentId": ENV, "connectorId": CONN, "secretIdentifier": "s"});
+        assert_eq!(call(&mut w, "UpdateEnvironmentConnector", body).status, 200);
+        assert_eq!(
+            create(&mut w, &["vm-2"]).body["reason"],
+            "other",
+            "UPDATING is not ACTIVE"
+        );
+        w.apply(Event::advance_seconds(300)).unwrap();
+        assert_eq!(entitlement(&mut w, "vm-1")["status"], "CREATED");
+    }
+
+    #[test]
+    fn spec_4_3_creating_timeout_policy() {
+        for (timeout, expected) in [(None, "CREATING"), (Some(600), "CREATE_FAILED")] {
+            let mut w = world_with(Policy {
+                creating_timeout_seconds: timeout,
+                ..Policy::default()
+            });
+            create(&mut w, &["vm-1"]);
+            set_health(&mut w, CheckResult::Failed);
+            w.apply(Event::advance_seconds(3600)).unwrap();
+            let e = entitlement(&mut w, "vm-1");
+            assert_eq!(e["status"], expected, "timeout {timeout:?}");
+            if timeout.is_some() {
+                assert_eq!(e["errorDetail"]["errorCode"], "SYNC_TIMEOUT");
+            }
+        }
+    }
+
+    #[test]
+    fn spec_4_3_boundaries_are_multiples_of_the_interval_since_the_epoch() {
+        assert_eq!(boundary_at_or_after(0, 300), 0);
+        assert_eq!(boundary_at_or_after(1, 300), 300);
+        assert_eq!(boundary_at_or_after(300, 300), 300);
+        assert_eq!(boundary_at_or_after(301, 300), 600);
+    }
+}
