@@ -8,6 +8,9 @@ use crate::error::AwsError;
 use crate::lm::types::Entitlement;
 use crate::world::World;
 
+pub use crate::evs::{
+    ConnectorFixture, ConnectorHealth, EnvironmentFixture, GuestOs, VmFixture, VmGuestOs, VmRef,
+};
 pub use crate::lm::MarketplaceLicense;
 
 /// One environment event.
@@ -23,6 +26,18 @@ pub enum Event {
     },
     /// Seeds a Marketplace-issued license for a buyer account (SPEC 3.9).
     SeedMarketplaceLicense(MarketplaceLicense),
+    /// Seeds an EVS environment (SPEC 4.1); answers its `environmentId`.
+    SeedEvsEnvironment(EnvironmentFixture),
+    /// Seeds an EVS connector directly (ACTIVE and PASSED unless told); answers its `connectorId`.
+    SeedEvsConnector(ConnectorFixture),
+    /// Adds a VM to an environment's vCenter inventory (or brings a removed one back).
+    AddVm(VmFixture),
+    /// Removes a present VM from the inventory.
+    RemoveVm(VmRef),
+    /// Changes a present VM's guest OS.
+    SetVmGuestOs(VmGuestOs),
+    /// Sets an EVS connector's health: PASSED, FAILED or UNKNOWN.
+    SetConnectorHealth(ConnectorHealth),
     /// Forgets every resource; keeps the seed's id streams going and the clock where it is.
     Reset,
 }
@@ -64,6 +79,12 @@ pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> 
             let arn = crate::lm::seed_marketplace_license(world, m)?;
             Ok(json!({ "LicenseArn": arn }))
         }
+        Event::SeedEvsEnvironment(f) => crate::evs::environment::seed_environment(world, f),
+        Event::SeedEvsConnector(f) => crate::evs::environment::seed_connector(world, f),
+        Event::AddVm(f) => crate::evs::environment::add_vm(world, f),
+        Event::RemoveVm(f) => crate::evs::environment::remove_vm(world, f),
+        Event::SetVmGuestOs(f) => crate::evs::environment::set_vm_guest_os(world, f),
+        Event::SetConnectorHealth(f) => crate::evs::environment::set_connector_health(world, f),
         Event::Reset => {
             world.lm = Default::default();
             world.evs = Default::default();

@@ -72,6 +72,8 @@ pub struct Policy {
     pub list_deleted: bool,
     /// SPEC 4.3 `creating_timeout_seconds`: none means CREATING waits forever.
     pub creating_timeout_seconds: Option<i64>,
+    /// SPEC 5 (silent): whether GetEnvironment and ListEnvironments show DELETED environments.
+    pub evs_deleted_environments_visible: bool,
 }
 
 impl Default for Policy {
@@ -93,6 +95,7 @@ impl Default for Policy {
             connector_deletion_seconds: 0,
             list_deleted: false,
             creating_timeout_seconds: None,
+            evs_deleted_environments_visible: true,
         }
     }
 }
@@ -132,6 +135,16 @@ pub enum PolicyRule {
     SyncInterval,
     CreatingTimeout,
     EvsErrors,
+    /// SPEC 4.2: duplicate `vmIds` are refused as a shape violation.
+    EvsDuplicateVmIds,
+    /// SPEC 4.2: Create and Delete are all or nothing, records in request order.
+    EvsAllOrNothing,
+    /// SPEC 4.1: the FQDN cannot change while live entitlements exist.
+    EvsFqdnChange,
+    /// SPEC 4.1: which connector deletions are refused (live entitlements, already DELETING).
+    EvsConnectorDelete,
+    /// `evs_deleted_environments_visible`.
+    EvsDeletedEnvironments,
 }
 
 #[cfg(test)]

@@ -1,0 +1,459 @@
+//! Property tests of the EVS model (SPEC 4.4): random sequences mixing API calls through
+//! `World::handle`, syncs (clock advances), VM and health events and invalid requests. After every
+//! step the invariants of SPEC 4.4 hold; the same seed and steps give byte-identical replies; and
+//! typed requests survive the trip through a JSON body and the service model's decoder.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use conform_model::events::{ConnectorHealth, VmGuestOs, VmRef};
+use conform_model::evs::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
+use conform_model::evs::types::*;
+use conform_model::evs::EvsRequest;
+use conform_model::{Caller, Event, Policy, Service, World};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+const ENV: &str = "env-aaaaaaaaaa";
+const CONN: &str = "cnctr-aaaaaaaaaa";
+const VMS: usize = 6;
+
+#[derive(Clone, Debug)]
+enum Step {
+    Create(Vec<usize>),
+    Delete(Vec<usize>),
+    List(i32),
+    CreateConnector(ConnectorType),
+    UpdateConnector { fqdn: bool },
+    DeleteConnector,
+    Advance(i64),
+    AddVm(usize, bool),
+    RemoveVm(usize),
+    SetOs(usize, bool),
+    Health(CheckResult),
+    Invalid(usize),
+}
+
+fn vm(i: usize) -> String {
+    format!("vm-{}", i + 1)
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let vms = prop::collection::btree_set(0..VMS, 1..4).prop_map(|s| s.into_iter().collect::<Vec<_>>());
+    prop_oneof![
+        4 => vms.clone().prop_map(Step::Create),
+        2 => vms.prop_map(Step::Delete),
+        1 => (1..4i32).prop_map(Step::List),
+        1 => prop::sample::select(ConnectorType::ALL.to_vec()).prop_map(Step::CreateConnector),
+        1 => any::<bool>().prop_map(|fqdn| Step::UpdateConnector { fqdn }),
+        1 => Just(Step::DeleteConnector),
+        4 => prop::sample::select(vec![1i64, 150, 299, 300, 301, 900, 7200]).prop_map(Step::Advance),
+        1 => (0..VMS, any::<bool>()).prop_map(|(i, w)| Step::AddVm(i, w)),
+        1 => (0..VMS).prop_map(Step::RemoveVm),
+        1 => (0..VMS, any::<bool>()).prop_map(|(i, w)| Step::SetOs(i, w)),
+        2 => prop::sample::select(CheckResult::ALL.to_vec()).prop_map(Step::Health),
+        2 => (0..INVALID.len()).prop_map(Step::Invalid),
+    ]
+}
+
+/// Malformed or refused requests: (operation, body). `{conn}` is replaced by the live connector.
+const INVALID: &[(&str, &str)] = &[
+    ("CreateEntitlement", "not json"),
+    ("CreateEntitlement", "[]"),
+    (
+        "CreateEntitlement",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"{conn}","entitlementType":"WINDOWS_SERVER","vmIds":["vm-1","vm-1"]}"#,
+    ),
+    (
+        "CreateEntitlement",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"{conn}","entitlementType":"LINUX","vmIds":["vm-1"]}"#,
+    ),
+    (
+        "CreateEntitlement",
+        r#"{"environmentId":"env-zzzzzzzzzz","connectorId":"{conn}","entitlementType":"WINDOWS_SERVER","vmIds":["vm-1"]}"#,
+    ),
+    (
+        "DeleteEntitlement",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"cnctr-zzzzzzzzzz","entitlementType":"WINDOWS_SERVER","vmIds":["vm-1"]}"#,
+    ),
+    (
+        "DeleteEntitlement",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"{conn}","entitlementType":"WINDOWS_SERVER","vmIds":["x-1"]}"#,
+    ),
+    (
+        "ListVmEntitlements",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"{conn}","entitlementType":"WINDOWS_SERVER","nextToken":"00000000000000010000000000000000ffffffffffffffff"}"#,
+    ),
+    (
+        "UpdateEnvironmentConnector",
+        r#"{"environmentId":"env-aaaaaaaaaa","connectorId":"{conn}"}"#,
+    ),
+    ("GetEnvironment", r#"{"environmentId":"env-zzzzzzzzzz"}"#),
+    ("CreateEnvironment", r#"{}"#),
+];
+
+fn caller() -> Caller {
+    Caller::new("123456789012", "us-east-1")
+}
+
+fn world(seed: u64) -> World {
+    let mut w = World::new(seed, Policy::default());
+    let env = EnvironmentFixture {
+        account: None,
+        region: None,
+        environment_id: Some(ENV.into()),
+        state: EnvironmentState::Created,
+        name: None,
+        vcf_version: None,
+    };
+    w.apply(Event::SeedEvsEnvironment(env)).expect("seeds");
+    let conn = ConnectorFixture {
+        account: None,
+        region: None,
+        environment_id: ENV.into(),
+        connector_id: Some(CONN.into()),
+        connector_type: ConnectorType::Vcenter,
+        appliance_fqdn: "vc.example.com".into(),
+        secret_identifier: "secret".into(),
+        state: ConnectorState::Active,
+        health: CheckResult::Passed,
+    };
+    w.apply(Event::SeedEvsConnector(conn)).expect("seeds");
+    for i in 0..VMS {
+        add_vm(&mut w, i, i % 3 != 2).expect("vm adds");
+    }
+    w
+}
+
+fn add_vm(w: &mut World, i: usize, windows: bool) -> Result<Value, conform_model::AwsError> {
+    let guest_os = if windows {
+        GuestOs::WindowsServer
+    } else {
+        GuestOs::Other
+    };
+    let f = VmFixture {
+        account: None,
+        region: None,
+        environment_id: ENV.into(),
+        vm_id: vm(i),
+        name: format!("host-{i}"),
+        guest_os,
+    };
+    w.apply(Event::AddVm(f))
+}
+
+/// The environment's current VCENTER connector (picked from the model's state), else the seeded one.
+fn live_vcenter(w: &World) -> String {
+    w.evs()
+        .partition("123456789012", "us-east-1")
+        .and_then(|p| {
+            p.connectors
+                .values()
+                .filter(|c| c.kind == ConnectorType::Vcenter && c.state != ConnectorState::Deleted)
+                .min_by_key(|c| c.seq)
+                .map(|c| c.id.clone())
+        })
+        .unwrap_or_else(|| CONN.to_string())
+}
+
+/// What one step produced, for the determinism check: (status, body, request id) or an event result.
+fn run(w: &mut World, step: &Step) -> String {
+    let conn = live_vcenter(w);
+    let vms = |ids: &[usize]| ids.iter().map(|&i| vm(i)).collect::<Vec<_>>();
+    let target = json!({"environmentId": ENV, "connectorId": conn});
+    let with = |extra: Value| {
+        let mut b = target.clone();
+        if let (Some(b), Some(e)) = (b.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        b
+    };
+    let (op, body): (&str, String) = match step {
+        Step::Create(ids) => ("CreateEntitlement", with(json!({"entitlementType": "WINDOWS_SERVER", "vmIds": vms(ids)})).to_string()),
+        Step::Delete(ids) => ("DeleteEntitlement", with(json!({"entitlementType": "WINDOWS_SERVER", "vmIds": vms(ids)})).to_string()),
+        Step::List(max) => ("ListVmEntitlements", with(json!({"entitlementType": "WINDOWS_SERVER", "maxResults": max})).to_string()),
+        Step::CreateConnector(kind) => (
+            "CreateEnvironmentConnector",
+            json!({"environmentId": ENV, "type": kind, "applianceFqdn": "vc.example.com", "secretIdentifier": "s"}).to_string(),
+        ),
+        Step::UpdateConnector { fqdn } => {
+            let member = if *fqdn { json!({"applianceFqdn": "vc2.example.com"}) } else { json!({"secretIdentifier": "s2"}) };
+            ("UpdateEnvironmentConnector", with(member).to_string())
+        }
+        Step::DeleteConnector => ("DeleteEnvironmentConnector", target.to_string()),
+        Step::Invalid(i) => (INVALID[*i].0, INVALID[*i].1.replace("{conn}", &conn)),
+        _ => return format!("{:?}", event(w, step, &conn)),
+    };
+    let r = w.handle(&caller(), Service::Evs, op, body.as_bytes());
+    format!("{} {} {} {:?}", r.status, r.body, r.request_id, r.policies)
+}
+
+fn event(w: &mut World, step: &Step, conn: &str) -> Result<Value, String> {
+    let vm_ref = |i: usize| VmRef {
+        account: None,
+        region: None,
+        environment_id: ENV.into(),
+        vm_id: vm(i),
+    };
+    let result = match step {
+        Step::Advance(s) => w.apply(Event::advance_seconds(*s)),
+        Step::AddVm(i, windows) => add_vm(w, *i, *windows),
+        Step::RemoveVm(i) => w.apply(Event::RemoveVm(vm_ref(*i))),
+        Step::SetOs(i, windows) => {
+            let guest_os = if *windows {
+                GuestOs::WindowsServer
+            } else {
+                GuestOs::Other
+            };
+            let r = vm_ref(*i);
+            let f = VmGuestOs {
+                account: r.account,
+                region: r.region,
+                environment_id: r.environment_id,
+                vm_id: r.vm_id,
+                guest_os,
+            };
+            w.apply(Event::SetVmGuestOs(f))
+        }
+        Step::Health(health) => {
+            let f = ConnectorHealth {
+                account: None,
+                region: None,
+                connector_id: conn.into(),
+                health: *health,
+            };
+            w.apply(Event::SetConnectorHealth(f))
+        }
+        _ => Ok(Value::Null),
+    };
+    result.map_err(|e| e.to_string())
+}
+
+type Records = BTreeMap<u64, VmEntitlement>;
+
+fn records(w: &World) -> Records {
+    w.evs().entitlements().into_iter().collect()
+}
+
+fn is_terminal(s: EntitlementStatus) -> bool {
+    matches!(
+        s,
+        EntitlementStatus::Deleted | EntitlementStatus::EntitlementRemoved | EntitlementStatus::CreateFailed
+    )
+}
+
+/// SPEC 4.4, checked after every step; `reached` remembers records seen past CREATING.
+fn check_invariants(
+    w: &World,
+    before: &Records,
+    step: &Step,
+    reached: &mut BTreeSet<u64>,
+) -> Result<(), TestCaseError> {
+    let after = records(w);
+    let mut current = BTreeSet::new();
+    for (seq, e) in &after {
+        let key = (
+            e.environment_id.clone(),
+            e.connector_id.clone(),
+            e.r#type,
+            e.vm_id.clone(),
+        );
+        prop_assert!(current.insert(key), "two current records for one key: {e:?}");
+        if matches!(
+            e.status,
+            EntitlementStatus::Created | EntitlementStatus::AtRisk | EntitlementStatus::EntitlementRemoved
+        ) {
+            reached.insert(*seq);
+        }
+        prop_assert_eq!(
+            e.started_at.is_some(),
+            reached.contains(seq),
+            "startedAt iff reached CREATED: {:?}",
+            e
+        );
+        let stopped = matches!(
+            e.status,
+            EntitlementStatus::Deleted | EntitlementStatus::EntitlementRemoved
+        );
+        prop_assert_eq!(
+            e.stopped_at.is_some(),
+            stopped,
+            "stoppedAt iff DELETED or ENTITLEMENT_REMOVED: {:?}",
+            e
+        );
+        if let (Some(start), Some(stop)) = (e.started_at, e.stopped_at) {
+            prop_assert!(stop >= start, "stoppedAt >= startedAt: {e:?}");
+        }
+    }
+    for (seq, old) in before.iter().filter(|(_, e)| is_terminal(e.status)) {
+        match (after.get(seq), step) {
+            (Some(new), _) if new == old => {}
+            (Some(new), Step::Delete(_)) => {
+                prop_assert_eq!(new.status, EntitlementStatus::Deleted);
+                let mut expected = old.clone();
+                expected.status = EntitlementStatus::Deleted;
+                expected.stopped_at = old.stopped_at.or(new.stopped_at);
+                prop_assert_eq!(
+                    new,
+                    &expected,
+                    "delete changes only status and an absent stoppedAt"
+                );
+            }
+            (None, Step::Create(_)) => {}
+            (new, _) => prop_assert!(false, "terminal record {old:?} changed to {new:?} by {step:?}"),
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn spec_4_4_invariants_hold_after_every_step(steps in prop::collection::vec(step(), 1..40)) {
+        let mut w = world(5);
+        let mut reached = BTreeSet::new();
+        for step in &steps {
+            let before = records(&w);
+            let out = run(&mut w, step);
+            if let Step::Invalid(_) = step {
+                prop_assert!(!out.starts_with("200"), "{step:?} was accepted: {out}");
+                prop_assert_eq!(&records(&w), &before, "a refused request changes nothing");
+            }
+            check_invariants(&w, &before, step, &mut reached)?;
+        }
+    }
+
+    #[test]
+    fn spec_2_same_seed_and_steps_give_byte_identical_replies(seed in any::<u64>(), steps in prop::collection::vec(step(), 1..30)) {
+        let mut a = world(seed);
+        let mut b = world(seed);
+        let left: Vec<String> = steps.iter().map(|s| run(&mut a, s)).collect();
+        let right: Vec<String> = steps.iter().map(|s| run(&mut b, s)).collect();
+        prop_assert_eq!(left, right);
+    }
+
+    #[test]
+    fn typed_requests_round_trip_through_json_and_the_service_model(req in request()) {
+        let model = Service::Evs.model();
+        let op = model.operation(req.operation()).expect("a modelled operation");
+        let body = serde_json::to_vec(&req.to_body()).expect("serializes");
+        let decoded = model.decode(op, &body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let back = EvsRequest::from_body(req.operation(), decoded).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back, Some(req));
+    }
+}
+
+fn id(prefix: &'static str) -> impl Strategy<Value = String> + Clone {
+    "[a-z0-9]{10}".prop_map(move |s| format!("{prefix}{s}"))
+}
+
+fn request() -> impl Strategy<Value = EvsRequest> {
+    let env = id("env-");
+    let conn = id("cnctr-");
+    let vm_ids =
+        prop::collection::btree_set("vm-[0-9]{1,6}", 1..5).prop_map(|s| s.into_iter().collect::<Vec<_>>());
+    let token = prop::option::of("[!-~]{1,20}");
+    let max = prop::option::of(1..=100i32);
+    let kind = prop::sample::select(ConnectorType::ALL.to_vec());
+    let states = prop::option::of(prop::collection::vec(
+        prop::sample::select(EnvironmentState::ALL.to_vec()),
+        0..3,
+    ));
+    prop_oneof![
+        (token.clone(), env.clone(), conn.clone(), vm_ids.clone()).prop_map(
+            |(client_token, environment_id, connector_id, vm_ids)| {
+                EvsRequest::CreateEntitlement(CreateEntitlementRequest {
+                    client_token,
+                    environment_id,
+                    connector_id,
+                    entitlement_type: EntitlementType::WindowsServer,
+                    vm_ids,
+                })
+            }
+        ),
+        (token.clone(), env.clone(), conn.clone(), vm_ids).prop_map(
+            |(client_token, environment_id, connector_id, vm_ids)| {
+                EvsRequest::DeleteEntitlement(DeleteEntitlementRequest {
+                    client_token,
+                    environment_id,
+                    connector_id,
+                    entitlement_type: EntitlementType::WindowsServer,
+                    vm_ids,
+                })
+            }
+        ),
+        (
+            prop::option::of("[a-f0-9]{48}"),
+            max.clone(),
+            env.clone(),
+            conn.clone()
+        )
+            .prop_map(|(next_token, max_results, environment_id, connector_id)| {
+                EvsRequest::ListVmEntitlements(ListVmEntitlementsRequest {
+                    next_token,
+                    max_results,
+                    environment_id,
+                    connector_id,
+                    entitlement_type: EntitlementType::WindowsServer,
+                })
+            }),
+        (
+            token.clone(),
+            env.clone(),
+            kind,
+            "[a-z]{1,10}(\\.[a-z]{1,10}){0,2}",
+            "[a-zA-Z0-9/_+=.@!-]{1,30}"
+        )
+            .prop_map(
+                |(client_token, environment_id, r#type, appliance_fqdn, secret_identifier)| {
+                    EvsRequest::CreateEnvironmentConnector(CreateEnvironmentConnectorRequest {
+                        client_token,
+                        environment_id,
+                        r#type,
+                        appliance_fqdn,
+                        secret_identifier,
+                    })
+                }
+            ),
+        (
+            token.clone(),
+            env.clone(),
+            conn.clone(),
+            prop::option::of("[a-z]{1,10}"),
+            prop::option::of("[a-z]{1,10}")
+        )
+            .prop_map(
+                |(client_token, environment_id, connector_id, appliance_fqdn, secret_identifier)| {
+                    EvsRequest::UpdateEnvironmentConnector(UpdateEnvironmentConnectorRequest {
+                        client_token,
+                        environment_id,
+                        connector_id,
+                        appliance_fqdn,
+                        secret_identifier,
+                    })
+                }
+            ),
+        (token, env.clone(), conn).prop_map(|(client_token, environment_id, connector_id)| {
+            EvsRequest::DeleteEnvironmentConnector(DeleteEnvironmentConnectorRequest {
+                client_token,
+                environment_id,
+                connector_id,
+            })
+        }),
+        (max.clone(), env.clone()).prop_map(|(max_results, environment_id)| {
+            EvsRequest::ListEnvironmentConnectors(ListEnvironmentConnectorsRequest {
+                next_token: None,
+                max_results,
+                environment_id,
+            })
+        }),
+        env.prop_map(|environment_id| EvsRequest::GetEnvironment(GetEnvironmentRequest { environment_id })),
+        (max, states).prop_map(|(max_results, state)| EvsRequest::ListEnvironments(
+            ListEnvironmentsRequest {
+                next_token: None,
+                max_results,
+                state
+            }
+        )),
+    ]
+}
