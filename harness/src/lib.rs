@@ -15,6 +15,8 @@
 //! }
 //! ```
 
+pub mod driver;
+pub mod gen;
 pub mod normalize;
 pub mod scenario;
 pub mod scenarios;

@@ -106,6 +106,19 @@ impl Normalizer {
         s.to_string()
     }
 
+    /// The placeholder an id already has, without registering a new one.
+    pub fn lookup(&self, value: &str) -> Option<&str> {
+        self.seen.get(value).map(String::as_str)
+    }
+
+    /// The value behind a placeholder.
+    pub fn reverse(&self, placeholder: &str) -> Option<&str> {
+        self.seen
+            .iter()
+            .find(|(_, p)| p.as_str() == placeholder)
+            .map(|(v, _)| v.as_str())
+    }
+
     /// `t0+Ns` for an instant, relative to the start.
     pub fn offset(&self, ms: i64) -> String {
         offset(ms - self.start_ms)

@@ -1,0 +1,448 @@
+//! The seed-driven driver: generate a case on the reference model, run it against a target step
+//! by step, compare every reply with the model's after normalization, and classify the first
+//! difference.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use conform_model::{Caller, Event, Policy, Service, World};
+
+use crate::gen::{case_fixtures, concretize, Concrete, Generator, Known, Step, Weights, Who};
+use crate::normalize::Normalizer;
+use crate::target::{InfraError, Response, Target};
+
+/// What a run generates and where.
+#[derive(Clone, Debug)]
+pub struct CaseConfig {
+    pub seed: u64,
+    pub max_steps: usize,
+    pub policy: Policy,
+    pub services: Vec<Service>,
+    /// Whether the target takes environment events (clock, fixtures).
+    pub events: bool,
+}
+
+impl CaseConfig {
+    /// The namespace of case `case`: its SKUs, issuer and beneficiaries.
+    pub fn namespace(&self, case: u64) -> String {
+        format!("s{}c{case}", self.seed)
+    }
+
+    /// The seed of case `case`.
+    pub fn case_seed(&self, case: u64) -> u64 {
+        self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(case)
+    }
+}
+
+/// How a difference is classified (DESIGN: three vocabularies stay apart).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Classification {
+    /// A documented or observed rule is broken.
+    HardFailure,
+    /// The target behaves like the model under another value of a `[P]` switch.
+    PolicyDivergence { switch: String },
+}
+
+/// The first step where the target differed from the model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Finding {
+    /// 1-based index of the step.
+    pub step: usize,
+    pub operation: String,
+    pub classification: Classification,
+    pub expected: Reply,
+    pub actual: Reply,
+    /// JSON paths that differ.
+    pub paths: Vec<String>,
+    /// The `[P]` rules the model's reply relied on.
+    pub rules: Vec<String>,
+}
+
+/// A normalized reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub status: u16,
+    pub error: Option<String>,
+    pub body: Value,
+}
+
+/// One executed step, both sides normalized.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub step: Step,
+    pub operation: String,
+    pub who: Option<Who>,
+    pub expected: Reply,
+    pub actual: Reply,
+}
+
+/// A case run: its steps, what happened, and the finding if any.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Execution {
+    pub records: Vec<Record>,
+    pub finding: Option<Finding>,
+}
+
+/// Generates the steps of case `case` by running the generator against the reference model.
+pub fn generate(cfg: &CaseConfig, case: u64) -> Vec<Step> {
+    let ns = cfg.namespace(case);
+    let mut gen = Generator::new(
+        cfg.case_seed(case),
+        Weights::default(),
+        cfg.services.clone(),
+        cfg.events,
+    );
+    let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
+    if cfg.events {
+        for f in case_fixtures(&ns) {
+            apply_event(&mut world, &f);
+        }
+    }
+    let mut known = Known::default();
+    let mut steps = Vec::with_capacity(cfg.max_steps);
+    for _ in 0..cfg.max_steps {
+        let step = gen.step(&known);
+        let concrete = concretize(&step, &ns, &known, &world);
+        let reply = reference_call(&mut world, &concrete);
+        known.learn(&concrete, &reply.body);
+        steps.push(step);
+    }
+    steps
+}
+
+fn apply_event(world: &mut World, event: &Value) -> Value {
+    match serde_json::from_value::<Event>(event.clone()) {
+        Ok(e) => world.apply(e).unwrap_or_else(|e| e.body(Service::LicenseManager)),
+        Err(e) => Value::String(format!("bad event: {e}")),
+    }
+}
+
+fn caller(who: Who) -> Caller {
+    Caller::new(who.account(), "us-east-1")
+}
+
+/// The reference model's reply to a concrete step.
+fn reference_call(world: &mut World, concrete: &Concrete) -> Response {
+    match concrete {
+        Concrete::Call {
+            who,
+            service,
+            op,
+            body,
+        } => {
+            let r = world.handle(&caller(*who), *service, op, body);
+            Response {
+                status: r.status,
+                error_type: r.error_type().map(str::to_string),
+                body: r.body,
+            }
+        }
+        Concrete::Event(e) => Response {
+            status: 200,
+            error_type: None,
+            body: apply_event(world, e),
+        },
+    }
+}
+
+/// Rewrites the reference model's ids in `v` into the target's, through the placeholders both
+/// normalizers gave them.
+fn translate(v: &Value, model: &Normalizer, target: &Normalizer) -> Value {
+    match v {
+        Value::String(s) => match model.lookup(s).and_then(|p| target.reverse(p)) {
+            Some(t) => Value::String(t.to_string()),
+            None => v.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(|x| translate(x, model, target)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), translate(x, model, target)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn translate_body(body: &[u8], model: &Normalizer, target: &Normalizer) -> Vec<u8> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => translate(&v, model, target).to_string().into_bytes(),
+        _ => body.to_vec(),
+    }
+}
+
+/// Paths where two JSON values differ.
+pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
+                let p = format!("{path}/{k}");
+                match (x.get(k), y.get(k)) {
+                    (Some(l), Some(r)) => diff_paths(l, r, &p, out),
+                    _ => out.push(p),
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (l, r)) in x.iter().zip(y).enumerate() {
+                diff_paths(l, r, &format!("{path}/{i}"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        }),
+    }
+}
+
+/// Compares the normalized replies: status and error type always; bodies of successes only
+/// (error messages are never compared, SPEC 1.2).
+fn differences(expected: &Reply, actual: &Reply) -> Vec<String> {
+    let mut paths = Vec::new();
+    if expected.status != actual.status {
+        paths.push("status".into());
+    }
+    if expected.error != actual.error {
+        paths.push("__type".into());
+    }
+    if paths.is_empty() && expected.error.is_none() {
+        diff_paths(&expected.body, &actual.body, "", &mut paths);
+    }
+    paths
+}
+
+fn reply(r: &Response, n: &mut Normalizer) -> Reply {
+    Reply {
+        status: r.status,
+        error: r.error_type.clone(),
+        body: if r.error_type.is_some() {
+            Value::Null
+        } else {
+            n.value(&r.body)
+        },
+    }
+}
+
+/// Runs `steps` against `target` with the model as reference; stops at the first difference.
+pub fn execute(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: &[Step],
+) -> Result<Execution, InfraError> {
+    execute_with(target, cfg, case, steps, &cfg.policy)
+}
+
+fn execute_with(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: &[Step],
+    policy: &Policy,
+) -> Result<Execution, InfraError> {
+    let ns = cfg.namespace(case);
+    let mut world = World::new(cfg.case_seed(case), policy.clone());
+    let start = world.now_ms();
+    let mut model_n = Normalizer::new(start);
+    let mut target_n = Normalizer::new(start);
+    if target.capabilities().reset {
+        target.reset()?;
+    }
+    if cfg.events {
+        for f in case_fixtures(&ns) {
+            apply_event(&mut world, &f);
+            target.event(&serde_json::from_value(f).map_err(|e| InfraError(e.to_string()))?)?;
+        }
+    }
+    let mut known = Known::default();
+    let mut records = Vec::with_capacity(steps.len());
+    for (i, step) in steps.iter().enumerate() {
+        let concrete = concretize(step, &ns, &known, &world);
+        let (who, operation, expected_raw, relied, actual_raw) = match &concrete {
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body,
+            } => {
+                let r = world.handle(&caller(*who), *service, op, body);
+                let relied: Vec<String> = r.policies.iter().map(|p| format!("{p:?}")).collect();
+                let expected = Response {
+                    status: r.status,
+                    error_type: r.error_type().map(str::to_string),
+                    body: r.body,
+                };
+                let sent = translate_body(body, &model_n, &target_n);
+                let actual = target.call(&caller(*who), *service, op, &sent)?;
+                (Some(*who), op.clone(), expected, relied, actual)
+            }
+            Concrete::Event(e) => {
+                let expected = Response {
+                    status: 200,
+                    error_type: None,
+                    body: apply_event(&mut world, e),
+                };
+                let translated = translate(e, &model_n, &target_n);
+                let event: Event =
+                    serde_json::from_value(translated).map_err(|e| InfraError(e.to_string()))?;
+                let body = target.event(&event)?;
+                let name = e["event"].as_str().unwrap_or("event").to_string();
+                (
+                    None,
+                    name,
+                    expected,
+                    vec![],
+                    Response {
+                        status: 200,
+                        error_type: None,
+                        body,
+                    },
+                )
+            }
+        };
+        known.learn(&concrete, &expected_raw.body);
+        let expected = reply(&expected_raw, &mut model_n);
+        let actual = reply(&actual_raw, &mut target_n);
+        let paths = differences(&expected, &actual);
+        records.push(Record {
+            step: step.clone(),
+            operation: operation.clone(),
+            who,
+            expected: expected.clone(),
+            actual: actual.clone(),
+        });
+        if !paths.is_empty() {
+            let finding = Finding {
+                step: i + 1,
+                operation,
+                classification: Classification::HardFailure,
+                expected,
+                actual,
+                paths,
+                rules: relied,
+            };
+            return Ok(Execution {
+                records,
+                finding: Some(finding),
+            });
+        }
+    }
+    Ok(Execution {
+        records,
+        finding: None,
+    })
+}
+
+/// Single-switch alternatives of the default policy, each named, for classifying differences.
+pub fn policy_alternatives(base: &Policy) -> Vec<(String, Policy)> {
+    use conform_model::policy::{AcceptTo, ExtendFrom, SignedTokenOnCheckout};
+    let mut out = Vec::new();
+    let mut alt = |name: &str, f: &dyn Fn(&mut Policy)| {
+        let mut p = base.clone();
+        f(&mut p);
+        if p != *base {
+            out.push((name.to_string(), p));
+        }
+    };
+    alt("deletion_delay_seconds=0", &|p| p.deletion_delay_seconds = 0);
+    alt("extend_from=expiration", &|p| {
+        p.extend_from = ExtendFrom::Expiration
+    });
+    alt("extend_from=now", &|p| p.extend_from = ExtendFrom::Now);
+    alt("recheck_grant_on_token_ops=true", &|p| {
+        p.recheck_grant_on_token_ops = true
+    });
+    alt("recheck_grant_on_token_ops=false", &|p| {
+        p.recheck_grant_on_token_ops = false
+    });
+    alt("signed_token_on_checkout=always", &|p| {
+        p.signed_token_on_checkout = SignedTokenOnCheckout::Always
+    });
+    alt("signed_token_on_checkout=never", &|p| {
+        p.signed_token_on_checkout = SignedTokenOnCheckout::Never
+    });
+    alt("signed_token_on_checkout=when_sign_key", &|p| {
+        p.signed_token_on_checkout = SignedTokenOnCheckout::WhenSignKey
+    });
+    alt("accept_to=ACTIVE", &|p| p.accept_to = AcceptTo::Active);
+    alt("accept_to=DISABLED", &|p| p.accept_to = AcceptTo::Disabled);
+    alt("list_deleted=true", &|p| p.list_deleted = true);
+    alt("list_deleted=false", &|p| p.list_deleted = false);
+    alt("idempotency_window_seconds=0", &|p| {
+        p.idempotency_window_seconds = 0
+    });
+    out
+}
+
+/// Classifies a finding: a policy divergence when the model under one other switch value
+/// answers what the target answered at that step.
+pub fn classify(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: &[Step],
+    finding: &Finding,
+) -> Result<Classification, InfraError> {
+    let prefix = &steps[..finding.step];
+    for (name, policy) in policy_alternatives(&cfg.policy) {
+        let mut alt = crate::target::ModelTarget::new(cfg.case_seed(case) ^ 1, policy.clone());
+        let alt_run = execute_with(&mut alt, cfg, case, prefix, &cfg.policy)?;
+        let Some(alt_record) = alt_run.records.get(finding.step - 1) else {
+            continue;
+        };
+        // Where the alternative model agrees with the target at the failing step, and agreed
+        // with nothing less before it, the switch explains the difference.
+        if differences(&alt_record.actual, &finding.actual).is_empty() {
+            return Ok(Classification::PolicyDivergence { switch: name });
+        }
+    }
+    let _ = target;
+    Ok(Classification::HardFailure)
+}
+
+/// Shrinks a failing case to a 1-minimal one: no single step can be removed and still fail the
+/// same way (same operation, same classification).
+pub fn shrink(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: Vec<Step>,
+    finding: &Finding,
+) -> Result<(Vec<Step>, Finding), InfraError> {
+    let same = |f: &Finding| f.operation == finding.operation;
+    let mut best = steps[..finding.step].to_vec();
+    let mut best_finding = finding.clone();
+    // Chunks first, halving, then single steps until nothing more can go.
+    let mut chunk = (best.len() / 2).max(1);
+    loop {
+        let mut removed_any = false;
+        let mut i = 0;
+        while i < best.len() {
+            let end = (i + chunk).min(best.len());
+            let mut candidate = best.clone();
+            candidate.drain(i..end);
+            if candidate.is_empty() {
+                i = end;
+                continue;
+            }
+            match execute(target, cfg, case, &candidate)?.finding {
+                Some(f) if same(&f) => {
+                    candidate.truncate(f.step);
+                    best = candidate;
+                    best_finding = f;
+                    removed_any = true;
+                }
+                _ => i = end,
+            }
+        }
+        if chunk == 1 && !removed_any {
+            break;
+        }
+        if !removed_any {
+            chunk = (chunk / 2).max(1);
+        }
+    }
+    Ok((best, best_finding))
+}
