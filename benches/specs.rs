@@ -48,7 +48,7 @@ fn validate_checkout_reply(c: &mut Criterion) {
     let report = specs.validate(
         Service::LicenseManager,
         "CheckoutLicense",
-        &Direction::Response,
+        Direction::Response,
         &body,
     );
     assert!(report.is_valid(), "{:?}", report.violations);
@@ -57,7 +57,7 @@ fn validate_checkout_reply(c: &mut Criterion) {
             specs.validate(
                 black_box(Service::LicenseManager),
                 "CheckoutLicense",
-                &Direction::Response,
+                Direction::Response,
                 black_box(&body),
             )
         })

@@ -17,7 +17,7 @@ fn every_hand_written_valid_request_passes_its_schema_and_the_model_shape_stage(
     for service in Service::ALL {
         for &op in scope::operations(service) {
             for body in cases::valid_requests(service, op) {
-                let report = specs.validate(service, op, &Direction::Request, &body);
+                let report = specs.validate(service, op, Direction::Request, &body);
                 assert!(
                     report.is_valid(),
                     "{} {op}: {:?}\n{body:#}",
@@ -90,7 +90,7 @@ fn constraint_derived_cases_agree_between_schema_and_model() {
 }
 
 fn check_valid(specs: &Specs, case: &Case) -> Result<(), String> {
-    let report = specs.validate(case.service, case.operation, &Direction::Request, &case.body);
+    let report = specs.validate(case.service, case.operation, Direction::Request, &case.body);
     if !report.is_valid() {
         return Err(format!("schema refuses a valid body: {:?}", report.violations));
     }
@@ -103,7 +103,7 @@ fn check_valid(specs: &Specs, case: &Case) -> Result<(), String> {
 }
 
 fn check_invalid(specs: &Specs, case: &Case) -> Result<(), String> {
-    let report = specs.validate(case.service, case.operation, &Direction::Request, &case.body);
+    let report = specs.validate(case.service, case.operation, Direction::Request, &case.body);
     let mut problems = Vec::new();
     if report.is_valid() {
         problems.push("schema accepts an invalid body".to_string());

@@ -199,7 +199,7 @@ fn every_license_manager_reply_of_the_scenario_validates() {
                 Direction::Response
             }
         };
-        let report = specs.validate(Service::LicenseManager, op, &direction, &reply.body);
+        let report = specs.validate(Service::LicenseManager, op, direction.clone(), &reply.body);
         for w in &report.warnings {
             println!("warning: {op} {direction:?} {}: {}", w.path, w.message);
         }
@@ -248,7 +248,7 @@ fn an_override_still_catches_a_real_violation() {
     let report = specs.validate(
         Service::LicenseManager,
         "CheckoutLicense",
-        &Direction::Response,
+        Direction::Response,
         &body,
     );
     let paths: Vec<&str> = report.violations.iter().map(|v| v.path.as_str()).collect();
@@ -267,7 +267,7 @@ fn an_error_the_operation_does_not_list_is_a_violation() {
     let report = specs.validate(
         Service::LicenseManager,
         "GetLicense",
-        &Direction::Error("ConflictException".into()),
+        Direction::Error("ConflictException".into()),
         &body,
     );
     assert!(!report.is_valid());
@@ -275,7 +275,7 @@ fn an_error_the_operation_does_not_list_is_a_violation() {
     let report = specs.validate(
         Service::Evs,
         "CreateEntitlement",
-        &Direction::Error("ValidationException".into()),
+        Direction::Error("ValidationException".into()),
         &evs,
     );
     assert!(report.is_valid(), "{:?}", report.violations);

@@ -11,7 +11,7 @@
 //! let specs = Specs::load();
 //! let reply = serde_json::json!({"LicenseArn": "arn:aws:license-manager::111122223333:license:l-1",
 //!     "Status": "AVAILABLE", "Version": "1"});
-//! let report = specs.validate(Service::LicenseManager, "CreateLicense", &Direction::Response, &reply);
+//! let report = specs.validate(Service::LicenseManager, "CreateLicense", Direction::Response, &reply);
 //! assert!(report.violations.is_empty());
 //! ```
 

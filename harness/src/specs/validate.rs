@@ -111,10 +111,10 @@ impl Specs {
 
     /// Validates one body of `operation`. An error the operation's model does not list is a
     /// violation too (SPEC 1.1 `modelled_errors_only`).
-    pub fn validate(&self, service: Service, operation: &str, direction: &Direction, body: &Value) -> Report {
-        let key = match direction {
+    pub fn validate(&self, service: Service, operation: &str, direction: Direction, body: &Value) -> Report {
+        let key = match &direction {
             Direction::Request | Direction::Response => {
-                Key::Operation(service, operation.to_string(), *direction == Direction::Request)
+                Key::Operation(service, operation.to_string(), direction == Direction::Request)
             }
             Direction::Error(name) => Key::Error(service, name.clone()),
         };
@@ -125,7 +125,7 @@ impl Specs {
                 format!("no schema for {} {operation} {direction:?}", service.name()),
             ),
         };
-        if let Direction::Error(name) = direction {
+        if let Direction::Error(name) = &direction {
             if !lists_error(service, operation, name) {
                 report.violations.push(Violation {
                     path: String::new(),
