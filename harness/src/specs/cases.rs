@@ -197,9 +197,10 @@ impl Walk<'_> {
         for v in values {
             self.valid(path.into(), format!("enum value {v}"), at, json!(v));
         }
+        let Some(first) = values.first() else { return };
         let outside = [
-            values[0].to_lowercase(),
-            format!("{}_", values[0]),
+            first.to_lowercase(),
+            format!("{first}_"),
             "NOT_A_VALUE".to_string(),
         ]
         .into_iter()
