@@ -2,7 +2,8 @@
 //!
 //! Drives any [`target::Target`] (the in-process model, an HTTP endpoint) with request
 //! sequences and checks every reply: the built-in [`scenarios`] with their expected outcomes,
-//! normalized transcripts for snapshots ([`normalize`]).
+//! generated cases ([`gen`], [`driver`]) compared with the reference model after normalization
+//! ([`normalize`]), and JSON Schemas generated from AWS's service models ([`specs`]).
 //!
 //! ```
 //! use conform_harness::{scenario, scenarios, target::ModelTarget};
@@ -20,4 +21,5 @@ pub mod gen;
 pub mod normalize;
 pub mod scenario;
 pub mod scenarios;
+pub mod specs;
 pub mod target;

@@ -1,6 +1,7 @@
 //! The subcommands; each lives in its own file.
 
 mod run;
+mod specs;
 
 use std::process::ExitCode;
 
@@ -21,10 +22,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite.
     Run(run::RunArgs),
+    /// Regenerate specs/ (stripped AWS models and JSON Schemas), or check it with --check.
+    Specs(specs::SpecsArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Specs(args) => specs::run(args),
     }
 }
