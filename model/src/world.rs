@@ -97,6 +97,12 @@ impl World {
         self.clock.now_ms()
     }
 
+    /// Read-only view of the License Manager state (for dumps such as the simulator's
+    /// `/_conform/state`); every change still goes through `handle` or `apply`.
+    pub fn lm(&self) -> &LicenseManager {
+        &self.lm
+    }
+
     /// The next value of the world-wide creation sequence (SPEC 2).
     pub(crate) fn next_seq(&mut self) -> u64 {
         let s = self.next_seq;

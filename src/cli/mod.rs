@@ -1,6 +1,7 @@
 //! The subcommands; each lives in its own file.
 
 mod run;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -21,10 +22,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite.
     Run(run::RunArgs),
+    /// Serve the model over the AWS wire protocol (License Manager, EVS, STS) on one port.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::serve(args),
     }
 }
