@@ -67,7 +67,15 @@ pub(crate) async fn clock(State(sim): State<Arc<Simulator>>, body: Bytes) -> Res
     if let Some(r) = too_large(&body) {
         return r;
     }
-    match serde_json::from_slice::<ClockBody>(&body) {
+    // serde would also read the struct from a JSON array; the body is an object.
+    let parsed = serde_json::from_slice::<Value>(&body).and_then(|v| {
+        if v.is_object() {
+            serde_json::from_value::<ClockBody>(v)
+        } else {
+            Err(serde::de::Error::custom("the body must be a JSON object"))
+        }
+    });
+    match parsed {
         Ok(c) => answer_events(
             &sim,
             vec![Event::AdvanceClock {
