@@ -91,7 +91,7 @@ fn aws(cmd: &mut Command) -> Result<Value, String> {
     Err(code.unwrap_or_else(|| panic!("aws failed without an AWS error: {stderr}")))
 }
 
-fn lm(venv: &PathBuf, url: &str, key: &str, secret: &str, args: &[&str]) -> Command {
+fn lm(venv: &std::path::Path, url: &str, key: &str, secret: &str, args: &[&str]) -> Command {
     let mut cmd = isolated(venv.join("bin/aws"), key, secret);
     // The service-specific override, as users set it for one service.
     cmd.env("AWS_ENDPOINT_URL_LICENSE_MANAGER", url)

@@ -689,3 +689,26 @@ async fn require_auth_accepts_the_sdk_and_refuses_the_unsigned() {
         "the control plane needs no signature"
     );
 }
+
+#[test]
+fn sigterm_right_after_the_banner_shuts_down_cleanly() {
+    // The banner promises connections are accepted; the signal handlers are already in place.
+    for signal in ["-TERM", "-INT"] {
+        let mut server = common::Binary::start(&["--frozen-clock"]);
+        let pid = server.child.id().to_string();
+        let killed = std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = server.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(std::time::Instant::now() < deadline, "{signal}: still running");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "{signal}: exit {status:?}");
+    }
+}

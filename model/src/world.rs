@@ -93,14 +93,13 @@ impl World {
         self.seed
     }
 
-    pub fn now_ms(&self) -> Millis {
-        self.clock.now_ms()
-    }
-
-    /// Read-only view of the License Manager state (for dumps such as the simulator's
-    /// `/_conform/state`); every change still goes through `handle` or `apply`.
+    /// The License Manager state, read-only (for invariant checks and state dumps).
     pub fn lm(&self) -> &LicenseManager {
         &self.lm
+    }
+
+    pub fn now_ms(&self) -> Millis {
+        self.clock.now_ms()
     }
 
     /// The next value of the world-wide creation sequence (SPEC 2).

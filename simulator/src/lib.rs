@@ -15,7 +15,7 @@
 //! let sim = Simulator::new(&Config::default())?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! println!("listening on {}", listener.local_addr()?);
-//! conform_simulator::serve(listener, sim, conform_simulator::shutdown_signal()).await?;
+//! conform_simulator::serve(listener, sim, conform_simulator::shutdown_signal()?).await?;
 //! # Ok(()) }
 //! ```
 
@@ -267,25 +267,27 @@ pub async fn serve(
     Ok(())
 }
 
-/// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on SIGINT or SIGTERM. The handlers are installed by this call (it
+/// must run inside a tokio runtime), so a signal sent right after it returns is not lost to the
+/// default action.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+        })
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -295,8 +297,9 @@ pub fn run_blocking(config: Config, listen: SocketAddr, ready: impl FnOnce(Socke
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let sim = Simulator::new(&config)?;
+        let shutdown = shutdown_signal()?;
         let listener = tokio::net::TcpListener::bind(listen).await?;
         ready(listener.local_addr()?);
-        serve(listener, sim, shutdown_signal()).await
+        serve(listener, sim, shutdown).await
     })
 }
