@@ -1,4 +1,305 @@
 //! # conform-simulator
 //!
-//! Will put the model behind the AWS wire protocol (`conform serve`): both services on one port,
-//! routed by `X-Amz-Target`, SigV4 identity and the `/_conform/` control plane.
+//! The model behind the AWS wire protocol (`conform serve`): License Manager (AWS JSON 1.1) and
+//! EVS (AWS JSON 1.0) on one port, routed by `X-Amz-Target`; STS `GetCallerIdentity` (query
+//! protocol) beside them; SigV4 identity (SPEC 1.3); the `/_conform/` control plane.
+//!
+//! Translation only: every rule about licenses lives in `conform-model`. This crate decodes
+//! HTTP, maps credentials to a caller, keeps the model's clock on wall time, and renders the
+//! model's `Reply` as AWS would send it.
+//!
+//! ```no_run
+//! use conform_simulator::{Config, Simulator};
+//!
+//! # async fn demo() -> Result<(), conform_simulator::Error> {
+//! let sim = Simulator::new(&Config::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! println!("listening on {}", listener.local_addr()?);
+//! conform_simulator::serve(listener, sim, conform_simulator::shutdown_signal()?).await?;
+//! # Ok(()) }
+//! ```
+
+mod control;
+pub mod fixtures;
+pub mod sigv4;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::routing::{get, post};
+use axum::Router;
+use conform_model::ids::IdStreams;
+use conform_model::{Caller, Event, Policy, Reply, World};
+
+pub use fixtures::{Account, Fixtures};
+
+/// The default listen address. 4566 is LocalStack's port; conform sits next to it so both can run.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4580";
+
+/// The largest request body accepted (a limit, DESIGN "limits on everything").
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// How a simulator starts.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub seed: u64,
+    pub policy: Policy,
+    pub fixtures: Fixtures,
+    /// Keep the model clock where events put it instead of following wall time.
+    pub frozen_clock: bool,
+    /// Refuse requests without a valid SigV4 signature (SPEC 1.3).
+    pub require_auth: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 1,
+            policy: Policy::default(),
+            fixtures: Fixtures::default(),
+            frozen_clock: false,
+            require_auth: false,
+        }
+    }
+}
+
+/// Why a simulator could not start or serve.
+#[derive(Debug)]
+pub enum Error {
+    Io(std::io::Error),
+    /// A fixtures document or one of its events was refused.
+    Fixtures(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "{e}"),
+            Error::Fixtures(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+/// The function that answers one AWS request. Production uses `World::handle_target`; tests
+/// swap in one that panics to show a panic becomes a 500 and the server keeps serving.
+pub type Dispatch = fn(&mut World, &Caller, &str, &[u8]) -> Reply;
+
+fn model_dispatch(world: &mut World, caller: &Caller, target: &str, body: &[u8]) -> Reply {
+    world.handle_target(caller, target, body)
+}
+
+/// The world and the bookkeeping that maps its clock to wall time, behind one lock.
+pub(crate) struct Inner {
+    pub(crate) world: World,
+    /// Wall-clock milliseconds since `started` already handed to the model.
+    synced_ms: u128,
+}
+
+/// A running simulator's shared state.
+pub struct Simulator {
+    inner: Mutex<Inner>,
+    accounts: RwLock<BTreeMap<String, Account>>,
+    started: Instant,
+    frozen_clock: bool,
+    require_auth: bool,
+    /// Request ids of replies the model never sees (auth faults, oversized bodies, STS,
+    /// panics), kept apart from the model's own stream so they do not shift its ids.
+    fault_ids: Mutex<IdStreams>,
+    pub(crate) dispatch: Dispatch,
+    /// The caller of unsigned requests and unknown keys; the policy never changes while serving.
+    pub(crate) default_caller: Caller,
+}
+
+impl Simulator {
+    /// A simulator with the config's world, its clock on wall time unless frozen, and the
+    /// fixtures applied.
+    pub fn new(config: &Config) -> Result<Arc<Simulator>, Error> {
+        Simulator::with_dispatch(config, model_dispatch)
+    }
+
+    /// As `new`, answering AWS requests through `dispatch` (fault-injection tests).
+    pub fn with_dispatch(config: &Config, dispatch: Dispatch) -> Result<Arc<Simulator>, Error> {
+        let mut world = World::new(config.seed, config.policy.clone());
+        if !config.frozen_clock {
+            let wall_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0);
+            let behind = wall_ms.saturating_sub(world.now_ms());
+            if behind > 0 {
+                world
+                    .apply(Event::AdvanceClock {
+                        seconds: 0,
+                        millis: behind,
+                    })
+                    .map_err(|e| Error::Fixtures(e.to_string()))?;
+            }
+        }
+        let default_caller = world.default_caller();
+        let sim = Simulator {
+            inner: Mutex::new(Inner { world, synced_ms: 0 }),
+            accounts: RwLock::new(BTreeMap::new()),
+            started: Instant::now(),
+            frozen_clock: config.frozen_clock,
+            require_auth: config.require_auth,
+            fault_ids: Mutex::new(IdStreams::new(config.seed ^ 0x7369_6d75_6c61_746f)),
+            dispatch,
+            default_caller,
+        };
+        sim.load_fixtures(config.fixtures.clone())
+            .map_err(Error::Fixtures)?;
+        Ok(Arc::new(sim))
+    }
+
+    /// Locks the world, first moving its clock to wall time (unless frozen). A poisoned lock is
+    /// recovered: model calls run under `catch_unwind`, so poisoning means a panic in this
+    /// crate's own bookkeeping, and refusing every later request would help nobody.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| {
+            self.inner.clear_poison();
+            poisoned.into_inner()
+        });
+        if !self.frozen_clock {
+            let elapsed = self.started.elapsed().as_millis();
+            let delta = elapsed.saturating_sub(guard.synced_ms);
+            if delta > 0 {
+                guard.synced_ms = elapsed;
+                let millis = i64::try_from(delta).unwrap_or(i64::MAX);
+                // Advancing by a non-negative amount cannot be refused; the reply is only now_ms.
+                let _ = guard.world.apply(Event::AdvanceClock { seconds: 0, millis });
+            }
+        }
+        guard
+    }
+
+    /// The account an access key signs for.
+    pub(crate) fn account(&self, access_key: &str) -> Option<Account> {
+        self.accounts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(access_key)
+            .cloned()
+    }
+
+    pub(crate) fn fault_request_id(&self) -> String {
+        self.fault_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .request_id()
+    }
+
+    /// Adds the accounts and applies the events, all or nothing: the events run on a copy of
+    /// the world that replaces it only if every one succeeds. Returns each event's reply.
+    pub fn load_fixtures(&self, fixtures: Fixtures) -> Result<Vec<serde_json::Value>, String> {
+        let replies = self.apply_events(fixtures.events)?;
+        let mut accounts = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
+        for a in fixtures.accounts {
+            accounts.insert(a.access_key_id.clone(), a);
+        }
+        Ok(replies)
+    }
+
+    /// Applies model events all or nothing (see `load_fixtures`).
+    pub fn apply_events(&self, events: Vec<Event>) -> Result<Vec<serde_json::Value>, String> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut inner = self.lock();
+        let mut scratch = inner.world.clone();
+        let mut replies = Vec::with_capacity(events.len());
+        for (i, event) in events.into_iter().enumerate() {
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scratch.apply(event)));
+            match applied {
+                Ok(Ok(reply)) => replies.push(reply),
+                Ok(Err(e)) => return Err(format!("event {i}: {e}")),
+                Err(_) => return Err(format!("event {i}: the model panicked; nothing applied")),
+            }
+        }
+        inner.world = scratch;
+        Ok(replies)
+    }
+
+    pub fn require_auth(&self) -> bool {
+        self.require_auth
+    }
+}
+
+/// The routes: AWS on `POST /`, the control plane under `/_conform/`.
+pub fn router(sim: Arc<Simulator>) -> Router {
+    Router::new()
+        .route("/", post(wire::aws))
+        .route("/_conform/reset", post(control::reset))
+        .route("/_conform/clock", post(control::clock))
+        .route("/_conform/fixtures", post(control::fixtures))
+        .route("/_conform/events", post(control::events))
+        .route("/_conform/state", get(control::state))
+        .route("/_conform/jwks", get(control::jwks))
+        .fallback(wire::no_route)
+        .with_state(sim)
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    sim: Arc<Simulator>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    use axum::serve::ListenerExt;
+    // Small request/response exchanges: do not let Nagle's algorithm hold replies back.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, router(sim))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// A future that completes on SIGINT or SIGTERM. The handlers are installed by this call (it
+/// must run inside a tokio runtime), so a signal sent right after it returns is not lost to the
+/// default action.
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
+}
+
+/// Binds `listen`, calls `ready` with the bound address once connections are accepted, and
+/// serves until SIGINT or SIGTERM. Builds its own runtime (the CLI has none).
+pub fn run_blocking(config: Config, listen: SocketAddr, ready: impl FnOnce(SocketAddr)) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let sim = Simulator::new(&config)?;
+        let shutdown = shutdown_signal()?;
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        ready(listener.local_addr()?);
+        serve(listener, sim, shutdown).await
+    })
+}

@@ -2,6 +2,7 @@
 
 mod run;
 mod specs;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -24,11 +25,14 @@ pub enum Command {
     Run(run::RunArgs),
     /// Regenerate specs/ (stripped AWS models and JSON Schemas), or check it with --check.
     Specs(specs::SpecsArgs),
+    /// Serve the model over the AWS wire protocol (License Manager, EVS, STS) on one port.
+    Serve(serve::ServeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Specs(args) => specs::run(args),
+        Command::Serve(args) => serve::serve(args),
     }
 }

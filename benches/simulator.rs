@@ -1,0 +1,157 @@
+//! CheckoutLicense throughput through the simulator over keep-alive HTTP/1.1 at 1, 8 and 64
+//! connections, with a bare axum handler returning a fixed body as the ceiling in the same
+//! run (same client, same runtime). Criterion reports time per request; the p50/p99 latency of
+//! single requests is printed after each group.
+//!
+//! `cargo bench --bench simulator`
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use common::{create_license_body, fingerprint, Conn, InProcess};
+use conform_model::{Policy, World};
+use conform_simulator::Config;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::json;
+
+const CONNECTIONS: [usize; 3] = [1, 8, 64];
+
+/// What one benchmark sends: a fresh checkout per request, or the fixed ceiling request.
+#[derive(Clone, Copy)]
+enum Load {
+    Checkout,
+    Ceiling,
+}
+
+/// Runs `iters` requests spread over `conns` keep-alive connections; records each latency.
+async fn run(
+    addr: SocketAddr,
+    load: Load,
+    conns: usize,
+    iters: u64,
+    next: Arc<AtomicU64>,
+    lat: Arc<Mutex<Vec<Duration>>>,
+) -> Duration {
+    let account = World::new(1, Policy::default()).default_caller().account;
+    let fp = fingerprint(&account);
+    let mut open = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        open.push(Conn::open(addr).await);
+    }
+    let per = iters.div_ceil(conns as u64);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(conns);
+    for mut conn in open {
+        let (next, lat, fp) = (next.clone(), lat.clone(), fp.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::with_capacity(per as usize);
+            for _ in 0..per {
+                let t = Instant::now();
+                let r = match load {
+                    Load::Checkout => {
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let body = json!({
+                            "ProductSKU": "bench", "CheckoutType": "PROVISIONAL", "KeyFingerprint": fp,
+                            "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
+                            "Beneficiary": "customer-1", "ClientToken": format!("b{n}")
+                        });
+                        conn.lm("CheckoutLicense", &body).await
+                    }
+                    Load::Ceiling => conn.send("POST", "/", &[], b"{}".to_vec()).await,
+                };
+                assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+                mine.push(t.elapsed());
+            }
+            lat.lock().unwrap_or_else(|p| p.into_inner()).extend(mine);
+        }));
+    }
+    for t in tasks {
+        t.await.expect("client task");
+    }
+    start.elapsed()
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let (sim_addr, ceiling_addr, _server) = rt.block_on(async {
+        let server = InProcess::start(Config {
+            frozen_clock: true,
+            ..Config::default()
+        })
+        .await;
+        let mut conn = Conn::open(server.addr).await;
+        // Enough seats that no checkout in the run is refused.
+        let created = conn
+            .lm(
+                "CreateLicense",
+                &create_license_body("bench", i64::MAX / 2, "bench"),
+            )
+            .await;
+        assert_eq!(created.status, 200);
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let ceiling_addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new().route(
+            "/",
+            post(|| async {
+                (
+                    [("content-type", "application/x-amz-json-1.1")],
+                    r#"{"LicenseConsumptionToken":"00000000000000000000000000000000"}"#,
+                )
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (server.addr, ceiling_addr, server)
+    });
+
+    let next = Arc::new(AtomicU64::new(0));
+    for (name, addr, load) in [
+        ("checkout", sim_addr, Load::Checkout),
+        ("ceiling_fixed_body", ceiling_addr, Load::Ceiling),
+    ] {
+        let mut group = c.benchmark_group(format!("simulator/{name}"));
+        group.throughput(Throughput::Elements(1));
+        group.sample_size(10);
+        group.warm_up_time(Duration::from_millis(500));
+        group.measurement_time(Duration::from_secs(2));
+        for conns in CONNECTIONS {
+            let lat = Arc::new(Mutex::new(Vec::new()));
+            group.bench_with_input(BenchmarkId::new("connections", conns), &conns, |b, &conns| {
+                b.iter_custom(|iters| rt.block_on(run(addr, load, conns, iters, next.clone(), lat.clone())));
+            });
+            let mut all = lat.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            all.sort_unstable();
+            println!(
+                "simulator/{name}/connections/{conns}: latency p50 {:?} p99 {:?} over {} requests",
+                percentile(&all, 0.50),
+                percentile(&all, 0.99),
+                all.len()
+            );
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,307 @@
+//! AWS requests on `POST /`: read the body within its limit, find the caller (SigV4), hand the
+//! bytes to the model and render its `Reply`; STS `GetCallerIdentity` beside it.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use conform_model::{AwsError, Caller, ErrorCode, Reply, Service};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::sigv4::{self, AuthFault, SignedRequest};
+use crate::{Simulator, MAX_BODY_BYTES};
+
+const TARGET: &str = "x-amz-target";
+const REQUEST_ID: &str = "x-amzn-requestid";
+const ERROR_TYPE: &str = "x-amzn-errortype";
+
+/// Who the request is for: a JSON service, or STS on the query protocol.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    Json(Service),
+    Sts,
+}
+
+pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let target = parts
+        .headers
+        .get(TARGET)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    // Errors before routing speak the service the target names; License Manager otherwise, as
+    // the model answers an unknown target.
+    let service = target
+        .as_deref()
+        .and_then(Service::from_target)
+        .map_or(Service::LicenseManager, |(s, _)| s);
+
+    let body = match read_body(&parts.headers, body).await {
+        Ok(b) => b,
+        Err(BodyFault::TooLarge) => {
+            let e = service.parse_fault(format!(
+                "Request body is larger than the limit of {MAX_BODY_BYTES} bytes"
+            ));
+            return error_response(&sim, service, StatusCode::PAYLOAD_TOO_LARGE, &e);
+        }
+        Err(BodyFault::Broken(m)) => {
+            let e = service.parse_fault(format!("Request body could not be read: {m}"));
+            return error_response(&sim, service, status_of(e.code, service), &e);
+        }
+    };
+
+    let api = match &target {
+        Some(_) => Api::Json(service),
+        None if sts_action(&body).is_some() => Api::Sts,
+        None => Api::Json(Service::LicenseManager),
+    };
+
+    let signed = SignedRequest {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+        body: &body,
+    };
+    let caller = match identify(&sim, &signed) {
+        Ok(c) => c,
+        Err(fault) => {
+            let e = auth_error(fault);
+            return match api {
+                Api::Json(service) => error_response(&sim, service, status_of(e.code, service), &e),
+                Api::Sts => sts_error(
+                    &sim,
+                    status_of(e.code, Service::LicenseManager),
+                    e.code.type_name(),
+                    &e.message,
+                ),
+            };
+        }
+    };
+
+    match api {
+        Api::Sts => sts(&sim, &caller, &body),
+        Api::Json(service) => {
+            let target = target.unwrap_or_default();
+            let reply = {
+                let mut inner = sim.lock();
+                let dispatch = sim.dispatch;
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    dispatch(&mut inner.world, &caller, &target, &body)
+                }))
+            };
+            match reply {
+                Ok(reply) => render(&reply),
+                Err(_) => {
+                    let code = match service {
+                        Service::LicenseManager => ErrorCode::ServerInternal,
+                        Service::Evs => ErrorCode::InternalServer,
+                    };
+                    let e = AwsError::new(code, "The server failed to process the request.");
+                    error_response(&sim, service, status_of(code, service), &e)
+                }
+            }
+        }
+    }
+}
+
+/// Anything but `POST /` and the control plane.
+pub(crate) async fn no_route(State(sim): State<Arc<Simulator>>, req: Request) -> Response {
+    let service = Service::LicenseManager;
+    let e = service.unknown_operation(format!(
+        "No AWS operation at {} {}; AWS requests are POST / with X-Amz-Target",
+        req.method(),
+        req.uri().path()
+    ));
+    error_response(&sim, service, StatusCode::NOT_FOUND, &e)
+}
+
+enum BodyFault {
+    TooLarge,
+    Broken(String),
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, BodyFault> {
+    // Refuse a declared oversize before reading any of it.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(BodyFault::TooLarge);
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyFault::TooLarge),
+        Err(e) => Err(BodyFault::Broken(e.to_string())),
+    }
+}
+
+/// The caller of a request (SPEC 1.3): the account of a known access key, else the policy's
+/// default account; the region of the credential scope, else the policy's default region.
+fn identify(sim: &Simulator, req: &SignedRequest) -> Result<Caller, AuthFault> {
+    let default = sim.default_caller.clone();
+    let header = req.headers.get(header::AUTHORIZATION);
+    let Some(header) = header else {
+        return if sim.require_auth {
+            Err(AuthFault::Missing)
+        } else {
+            Ok(default)
+        };
+    };
+    let parsed = header
+        .to_str()
+        .map_err(|_| "Authorization header is not text".to_string())
+        .and_then(sigv4::parse_authorization);
+    let auth = match parsed {
+        Ok(a) => a,
+        Err(m) if sim.require_auth => return Err(AuthFault::Malformed(m)),
+        Err(_) => return Ok(default),
+    };
+    let account = sim.account(&auth.credential.access_key);
+    if sim.require_auth {
+        let Some(account) = &account else {
+            return Err(AuthFault::UnknownKey(auth.credential.access_key.clone()));
+        };
+        sigv4::verify(&auth, &account.secret_access_key, req, SystemTime::now())?;
+    }
+    Ok(Caller::new(
+        account.map_or(default.account, |a| a.account_id),
+        auth.credential.region,
+    ))
+}
+
+fn auth_error(fault: AuthFault) -> AwsError {
+    match fault {
+        AuthFault::Missing => AwsError::new(
+            ErrorCode::MissingAuthenticationToken,
+            "Missing Authentication Token",
+        ),
+        AuthFault::Malformed(m) => AwsError::new(ErrorCode::IncompleteSignature, m),
+        AuthFault::UnknownKey(k) => AwsError::new(
+            ErrorCode::UnrecognizedClient,
+            format!("The security token included in the request is invalid (access key '{k}')."),
+        ),
+        AuthFault::BadSignature(m) => AwsError::new(ErrorCode::InvalidSignature, m),
+    }
+}
+
+fn status_of(code: ErrorCode, service: Service) -> StatusCode {
+    StatusCode::from_u16(code.http_status(service)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// Renders a model reply: status, content type, request id, error type and `Location`.
+pub(crate) fn render(reply: &Reply) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = json_response(status, reply.service, &reply.request_id, &reply.body);
+    let headers = response.headers_mut();
+    if let Some(kind) = reply.error_type() {
+        headers.insert(ERROR_TYPE, HeaderValue::from_static(kind));
+    }
+    if let Some(location) = reply
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+/// An error the simulator answers itself, shaped as the model shapes its own.
+fn error_response(sim: &Simulator, service: Service, status: StatusCode, e: &AwsError) -> Response {
+    let mut response = json_response(status, service, &sim.fault_request_id(), &e.body(service));
+    response
+        .headers_mut()
+        .insert(ERROR_TYPE, HeaderValue::from_static(e.code.type_name()));
+    response
+}
+
+fn json_response(
+    status: StatusCode,
+    service: Service,
+    request_id: &str,
+    body: &serde_json::Value,
+) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(service.content_type()),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, id);
+    }
+    response
+}
+
+/// The `Action` of a form-encoded (query protocol) body, if it is one.
+fn sts_action(body: &[u8]) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// STS on the query protocol: only `GetCallerIdentity` (SPEC 1.3).
+fn sts(sim: &Simulator, caller: &Caller, body: &[u8]) -> Response {
+    let action = sts_action(body).unwrap_or_default();
+    if action != "GetCallerIdentity" {
+        return sts_error(
+            sim,
+            StatusCode::BAD_REQUEST,
+            "InvalidAction",
+            &format!("Could not find operation {action} for version 2011-06-15 (conform answers only GetCallerIdentity)"),
+        );
+    }
+    let request_id = sim.fault_request_id();
+    let account = xml_escape(&caller.account);
+    let xml = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  \
+         <GetCallerIdentityResult>\n    <Arn>arn:aws:iam::{account}:root</Arn>\n    \
+         <UserId>{account}</UserId>\n    <Account>{account}</Account>\n  </GetCallerIdentityResult>\n  \
+         <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n\
+         </GetCallerIdentityResponse>\n"
+    );
+    xml_response(StatusCode::OK, &request_id, xml)
+}
+
+fn sts_error(sim: &Simulator, status: StatusCode, code: &str, message: &str) -> Response {
+    let request_id = sim.fault_request_id();
+    let kind = if status.is_server_error() {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    let xml = format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    \
+         <Type>{kind}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
+         <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+        xml_escape(code),
+        xml_escape(message)
+    );
+    let mut response = xml_response(status, &request_id, xml);
+    if let Ok(v) = HeaderValue::from_str(code) {
+        response.headers_mut().insert(ERROR_TYPE, v);
+    }
+    response
+}
+
+fn xml_response(status: StatusCode, request_id: &str, xml: String) -> Response {
+    let mut response = (status, xml).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID, id);
+    }
+    response
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
