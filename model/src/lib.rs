@@ -50,6 +50,7 @@
 //! ```
 
 pub mod clock;
+mod dump;
 pub mod error;
 pub mod events;
 pub mod evs;

@@ -10,9 +10,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use conform_model::lm::{public_key_pem, LicenseManager};
-use conform_model::timefmt::iso_millis;
-use conform_model::{Event, World};
+use conform_model::lm::public_key_pem;
+use conform_model::Event;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
 use serde::Deserialize;
@@ -121,97 +120,9 @@ pub(crate) async fn events(State(sim): State<Arc<Simulator>>, body: Bytes) -> Re
 pub(crate) async fn state(State(sim): State<Arc<Simulator>>) -> Response {
     let dump = {
         let inner = sim.lock();
-        dump(&inner.world)
+        inner.world.dump()
     };
     reply(StatusCode::OK, dump)
-}
-
-/// The dump: clock, licenses with every version (stored and effective status) and usage,
-/// tokens with their state, grants. Ordered by creation, so equal worlds dump equal text.
-pub fn dump(world: &World) -> Value {
-    let now = world.now_ms();
-    let lm: &LicenseManager = world.lm();
-    let licenses: Vec<Value> = lm
-        .licenses()
-        .iter()
-        .map(|r| {
-            let versions: Vec<Value> = r
-                .versions
-                .iter()
-                .map(|v| {
-                    json!({
-                        "Version": v.version.to_string(),
-                        "Status": v.status.as_str(),
-                        "EffectiveStatus": r.effective_status(v, now).as_str(),
-                        "CreatedMs": v.created_ms,
-                        "LicenseName": v.license_name,
-                        "ProductName": v.product_name,
-                        "KeyFingerprint": v.key_fingerprint,
-                        "Validity": v.validity,
-                        "Entitlements": v.entitlements,
-                    })
-                })
-                .collect();
-            let usage: Vec<Value> = r
-                .in_use
-                .iter()
-                .map(|((name, unit), n)| json!({ "Name": name, "Unit": unit.as_str(), "InUse": n.to_string() }))
-                .collect();
-            json!({
-                "LicenseArn": r.arn,
-                "Seq": r.seq,
-                "IssuerAccount": r.issuer_account,
-                "HomeRegion": r.home_region,
-                "ProductSKU": r.product_sku,
-                "Beneficiary": r.beneficiary,
-                "DeletionMs": r.deletion_ms,
-                "UsagePeriod": r.usage_period,
-                "Versions": versions,
-                "Usage": usage,
-            })
-        })
-        .collect();
-    let arn_of = |id: usize| lm.licenses().get(id).map(|r| r.arn.clone());
-    let tokens: Vec<Value> = lm
-        .tokens()
-        .iter()
-        .map(|t| {
-            json!({
-                "LicenseConsumptionToken": t.id,
-                "Seq": t.seq,
-                "Account": t.account,
-                "LicenseArn": arn_of(t.license),
-                "Kind": t.kind,
-                "State": t.state,
-                "ExpiresMs": t.expires_ms,
-                "Period": t.period,
-                "Held": t.held.iter().map(|(n, u, q)| json!({"Name": n, "Unit": u.as_str(), "Value": q.to_string()})).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let grants: Vec<Value> = lm
-        .grants()
-        .iter()
-        .map(|g| {
-            json!({
-                "GrantArn": g.arn,
-                "Seq": g.seq,
-                "LicenseArn": arn_of(g.license),
-                "OwnerAccount": g.owner_account,
-                "GranteeAccount": g.grantee_account,
-                "Status": g.status,
-                "AllowedOperations": g.allowed_operations,
-                "Version": g.version.to_string(),
-            })
-        })
-        .collect();
-    json!({
-        "clock": { "now_ms": now, "now": iso_millis(now) },
-        "seed": world.seed(),
-        "licenses": licenses,
-        "tokens": tokens,
-        "grants": grants,
-    })
 }
 
 /// `GET /_conform/jwks`: the public key that verifies every SignedToken, as a JWK set with the

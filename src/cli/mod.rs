@@ -1,8 +1,8 @@
 //! The subcommands; each lives in its own file.
 
 mod run;
-mod specs;
 mod serve;
+mod specs;
 
 use std::process::ExitCode;
 
