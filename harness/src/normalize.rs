@@ -20,7 +20,7 @@ const EPOCH_KEYS: &[&str] = &[
     "stoppedAt",
     "lastSyncedAt",
     "impairedSince",
-    "lastCheckedAt",
+    "lastCheckAttempt",
 ];
 
 fn rules() -> &'static [(&'static str, Regex)] {
@@ -161,6 +161,28 @@ mod tests {
             n.value(&json!(arn)),
             json!("<license-2>"),
             "the mapping lasts across values"
+        );
+    }
+
+    #[test]
+    fn evs_epoch_seconds_and_ids_are_normalized() {
+        // 1_000_000 ms is 1000 s: EVS replies carry integer epoch seconds (SPEC 1.1).
+        let mut n = Normalizer::new(1_000_000);
+        let v = n.value(&json!({
+            "connectorId": "cnctr-abcdefghij", "environmentId": "env-0123456789",
+            "checks": [{"lastCheckAttempt": 1000, "impairedSince": 1300}],
+            "createdAt": 1000, "modifiedAt": 1010, "startedAt": 1290, "stoppedAt": 1590, "lastSyncedAt": 1590,
+            "other": 1000, "vmId": "vm-1"
+        }));
+        assert_eq!(
+            v,
+            json!({
+                "connectorId": "<connector-1>", "environmentId": "<environment-1>",
+                "checks": [{"lastCheckAttempt": "<t0+0s>", "impairedSince": "<t0+300s>"}],
+                "createdAt": "<t0+0s>", "modifiedAt": "<t0+10s>", "startedAt": "<t0+290s>",
+                "stoppedAt": "<t0+590s>", "lastSyncedAt": "<t0+590s>",
+                "other": 1000, "vmId": "vm-1"
+            })
         );
     }
 }
