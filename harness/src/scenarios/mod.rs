@@ -1,10 +1,13 @@
 //! The built-in scenario suite: one module per service.
 
+pub mod evs;
 pub mod lm;
 
 use crate::scenario::Scenario;
 
 /// Every built-in scenario, in a fixed order.
 pub fn all() -> Vec<Scenario> {
-    lm::all()
+    let mut all = lm::all();
+    all.extend(evs::all());
+    all
 }
