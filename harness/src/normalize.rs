@@ -20,7 +20,7 @@ const EPOCH_KEYS: &[&str] = &[
     "stoppedAt",
     "lastSyncedAt",
     "impairedSince",
-    "lastCheckedAt",
+    "lastCheckAttempt",
 ];
 
 fn rules() -> &'static [(&'static str, Regex)] {
@@ -45,6 +45,13 @@ fn rules() -> &'static [(&'static str, Regex)] {
         .map(|(k, r)| (k, Regex::new(r).expect("normalizer patterns compile")))
         .collect()
     })
+}
+
+/// EVS ids inside longer strings (an environment's ARN, error messages), with the kind of
+/// placeholder the whole-id rules above give them, so an ARN names the same `<environment-N>`.
+fn embedded_evs_ids() -> &'static Regex {
+    static IDS: OnceLock<Regex> = OnceLock::new();
+    IDS.get_or_init(|| Regex::new(r"\b(env|cnctr)-[a-z0-9]{10}\b").expect("normalizer patterns compile"))
 }
 
 /// Maps ids to placeholders, keeping the mapping across every value it sees.
@@ -92,6 +99,18 @@ impl Normalizer {
     fn string(&mut self, s: &str, key: Option<&str>) -> String {
         if let Some(kind) = rules().iter().find(|(_, r)| r.is_match(s)).map(|(k, _)| *k) {
             return self.placeholder(kind, s);
+        }
+        if embedded_evs_ids().is_match(s) {
+            return embedded_evs_ids()
+                .replace_all(s, |c: &regex::Captures| {
+                    let kind = if &c[1] == "env" {
+                        "environment"
+                    } else {
+                        "connector"
+                    };
+                    self.placeholder(kind, &c[0])
+                })
+                .into_owned();
         }
         if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) {
             if let Ok(secs) = s.parse::<i64>() {
@@ -174,6 +193,30 @@ mod tests {
             n.value(&json!(arn)),
             json!("<license-2>"),
             "the mapping lasts across values"
+        );
+    }
+
+    #[test]
+    fn evs_epoch_seconds_and_ids_are_normalized() {
+        // 1_000_000 ms is 1000 s: EVS replies carry integer epoch seconds (SPEC 1.1).
+        let mut n = Normalizer::new(1_000_000);
+        let v = n.value(&json!({
+            "connectorId": "cnctr-abcdefghij", "environmentId": "env-0123456789",
+            "checks": [{"lastCheckAttempt": 1000, "impairedSince": 1300}],
+            "createdAt": 1000, "modifiedAt": 1010, "startedAt": 1290, "stoppedAt": 1590, "lastSyncedAt": 1590,
+            "other": 1000, "vmId": "vm-1",
+            "environmentArn": "arn:aws:evs:us-east-1:444455556666:environment/env-0123456789"
+        }));
+        assert_eq!(
+            v,
+            json!({
+                "connectorId": "<connector-1>", "environmentId": "<environment-1>",
+                "checks": [{"lastCheckAttempt": "<t0+0s>", "impairedSince": "<t0+300s>"}],
+                "createdAt": "<t0+0s>", "modifiedAt": "<t0+10s>", "startedAt": "<t0+290s>",
+                "stoppedAt": "<t0+590s>", "lastSyncedAt": "<t0+590s>",
+                "other": 1000, "vmId": "vm-1",
+                "environmentArn": "arn:aws:evs:us-east-1:444455556666:environment/<environment-1>"
+            })
         );
     }
 }

@@ -1,5 +1,6 @@
-//! The built-in scenario suite: one module per service.
+//! The built-in scenario suite: one module per service or resource family.
 
+pub mod evs;
 pub mod grants;
 pub mod lm;
 
@@ -9,5 +10,6 @@ use crate::scenario::Scenario;
 pub fn all() -> Vec<Scenario> {
     let mut all = lm::all();
     all.extend(grants::all());
+    all.extend(evs::all());
     all
 }
