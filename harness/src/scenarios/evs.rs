@@ -76,7 +76,21 @@ pub fn all() -> Vec<Scenario> {
         connector_delete_blocked(),
         pagination_250(),
         malformed_requests(),
+        environment_views_and_connector_update(),
     ]
+}
+
+/// SPEC 4.1: the read views of a seeded environment, and a connector update through UPDATING.
+pub fn environment_views_and_connector_update() -> Scenario {
+    scene("evs_environment_views_and_connector_update", "SPEC 4.1: GetEnvironment, ListEnvironments, connector update")
+        .evs(WHO, "GetEnvironment", json!({"environmentId": "{{env}}"}), "ok")
+        .evs(WHO, "ListEnvironments", json!({}), "ok")
+        .evs(WHO, "ListEnvironmentConnectors", json!({"environmentId": "{{env}}"}), "ok")
+        .evs(WHO, "UpdateEnvironmentConnector", json!({"environmentId": "{{env}}", "connectorId": "{{conn}}"}), "ValidationException")
+        .evs(WHO, "UpdateEnvironmentConnector", json!({"environmentId": "{{env}}", "connectorId": "{{conn}}", "secretIdentifier": "evs/vcenter-rotated"}), "ok")
+        .advance(1)
+        .evs(WHO, "ListEnvironmentConnectors", json!({"environmentId": "{{env}}"}), "ok")
+        .evs(WHO, "GetEnvironment", json!({"environmentId": "env-0000000000"}), "ResourceNotFoundException")
 }
 
 pub fn full_lifecycle() -> Scenario {

@@ -106,6 +106,31 @@ pub fn grant_lifecycle() -> Scenario {
         json!({"LicenseArn": "{{license}}"}),
         "InvalidParameterValueException",
     )
+    .call(
+        "seller",
+        "CreateGrant",
+        to_stranger(grant("g2", "{{license}}")),
+        "ok",
+    )
+    .capture("grant2", "/GrantArn")
+    .call("stranger", "RejectGrant", json!({"GrantArn": "{{grant2}}"}), "ok")
+    .call(
+        "stranger",
+        "AcceptGrant",
+        json!({"GrantArn": "{{grant2}}"}),
+        "InvalidParameterValueException",
+    )
+    .call(
+        "stranger",
+        "GetLicense",
+        json!({"LicenseArn": "{{license}}"}),
+        "InvalidParameterValueException",
+    )
+}
+
+fn to_stranger(mut grant: Value) -> Value {
+    grant["Principals"] = json!(["arn:aws:iam::777788889999:root"]);
+    grant
 }
 
 pub fn grant_narrowed_while_checked_out() -> Scenario {

@@ -1,0 +1,141 @@
+//! Every request and reply of the built-in scenario suite (License Manager, grants, EVS) and of
+//! generated cases validates against its JSON Schema from specs/, and together they succeed at
+//! every operation conform implements.
+
+use std::collections::BTreeSet;
+
+use conform_harness::driver::{generate, CaseConfig};
+use conform_harness::gen::{case_fixtures, concretize, Concrete, Known, Who};
+use conform_harness::scenario;
+use conform_harness::scenarios;
+use conform_harness::specs::{Direction, Specs};
+use conform_harness::target::ModelTarget;
+use conform_model::evs::EvsRequest;
+use conform_model::lm::LmRequest;
+use conform_model::{Caller, Event, Policy, Service, World};
+use serde_json::Value;
+
+/// Errors that are protocol faults, not shapes of the service model.
+const FAULTS: &[&str] = &["SerializationException", "UnknownOperationException"];
+
+fn check(
+    specs: &Specs,
+    service: Service,
+    op: &str,
+    request: Option<&Value>,
+    status: u16,
+    error: Option<&str>,
+    body: &Value,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    // A request the model accepted must be valid by the schema too.
+    if let (Some(req), None) = (request, error) {
+        if req.is_object() && op != "event" {
+            let r = specs.validate(service, op, Direction::Request, req);
+            if !r.is_valid() {
+                failures.push(format!("{op} request: {:?}\n{req:#}", r.violations));
+            }
+        }
+    }
+    let direction = match error {
+        Some(e) if FAULTS.contains(&e) => return failures,
+        Some(e) => Direction::Error(e.to_string()),
+        None => Direction::Response,
+    };
+    let r = specs.validate(service, op, direction.clone(), body);
+    if !r.is_valid() {
+        failures.push(format!(
+            "{op} {direction:?} ({status}): {:?}\n{body:#}",
+            r.violations
+        ));
+    }
+    failures
+}
+
+#[test]
+fn every_scenario_request_and_reply_validates_and_every_operation_succeeds() {
+    let specs = Specs::load();
+    let mut target = ModelTarget::new(1, Policy::default());
+    let mut failures = Vec::new();
+    let mut succeeded = BTreeSet::new();
+    for s in scenarios::all() {
+        let run = scenario::run(&mut target, &s).expect("model");
+        for r in run.records.iter() {
+            let Some(service) = r.service else { continue };
+            if r.response.error_type.is_none() {
+                succeeded.insert(r.op.clone());
+            }
+            let request = (!r.request.get("raw").is_some()).then_some(&r.request);
+            failures.extend(check(
+                &specs,
+                service,
+                &r.op,
+                request,
+                r.response.status,
+                r.response.error_type.as_deref(),
+                &r.response.body,
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let missing: Vec<&&str> = LmRequest::OPERATIONS
+        .iter()
+        .chain(EvsRequest::OPERATIONS.iter())
+        .filter(|op| !succeeded.contains(**op))
+        .collect();
+    assert!(missing.is_empty(), "the scenarios never succeed at {missing:?}");
+}
+
+#[test]
+fn every_reply_of_generated_cases_validates() {
+    let specs = Specs::load();
+    let cfg = CaseConfig {
+        seed: 5,
+        max_steps: 60,
+        policy: Policy::default(),
+        services: vec![Service::LicenseManager, Service::Evs],
+        events: true,
+    };
+    let mut failures = Vec::new();
+    for case in 0..40 {
+        let steps = generate(&cfg, case);
+        let ns = cfg.namespace(case);
+        let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
+        for f in case_fixtures(&ns) {
+            world.apply(serde_json::from_value::<Event>(f).unwrap()).unwrap();
+        }
+        let mut known = Known::default();
+        for step in &steps {
+            let concrete = concretize(step, &ns, &known, &world);
+            match &concrete {
+                Concrete::Call {
+                    who,
+                    service,
+                    op,
+                    body,
+                } => {
+                    let reply = world.handle(&Caller::new(who.account(), "us-east-1"), *service, op, body);
+                    let request: Option<Value> = serde_json::from_slice(body).ok();
+                    failures.extend(check(
+                        &specs,
+                        *service,
+                        op,
+                        request.as_ref(),
+                        reply.status,
+                        reply.error_type(),
+                        &reply.body,
+                    ));
+                    known.learn(&concrete, &reply.body);
+                }
+                Concrete::Event(e) => {
+                    let r = world
+                        .apply(serde_json::from_value::<Event>(e.clone()).unwrap())
+                        .unwrap_or(Value::Null);
+                    known.learn(&concrete, &r);
+                }
+            }
+        }
+        let _ = Who::Seller;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
