@@ -65,9 +65,9 @@ fn every_scenario_request_and_reply_validates_and_every_operation_succeeds() {
             if r.response.error_type.is_none() {
                 succeeded.insert(r.op.clone());
             }
-            let request = (!r.request.get("raw").is_some()).then_some(&r.request);
+            let request = r.request.get("raw").is_none().then_some(&r.request);
             failures.extend(check(
-                &specs,
+                specs,
                 service,
                 &r.op,
                 request,
@@ -101,7 +101,7 @@ fn every_reply_of_generated_cases_validates() {
         let steps = generate(&cfg, case);
         let ns = cfg.namespace(case);
         let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
-        for f in case_fixtures(&ns) {
+        for f in case_fixtures() {
             world.apply(serde_json::from_value::<Event>(f).unwrap()).unwrap();
         }
         let mut known = Known::default();
@@ -117,7 +117,7 @@ fn every_reply_of_generated_cases_validates() {
                     let reply = world.handle(&Caller::new(who.account(), "us-east-1"), *service, op, body);
                     let request: Option<Value> = serde_json::from_slice(body).ok();
                     failures.extend(check(
-                        &specs,
+                        specs,
                         *service,
                         op,
                         request.as_ref(),

@@ -541,14 +541,14 @@ pub fn concretize(step: &Step, ns: &str, known: &Known, world: &World) -> Concre
             "entitlements": [{"Name": "Seat", "Unit": "Count", "MaxCount": max, "AllowCheckIn": true}, {"Name": "Flag", "Unit": "None", "Value": "On"}]
         })),
         Step::AddVm { env, vm, windows } => Concrete::Event(json!({
-            "event": "add_vm", "environment_id": env_id(env), "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
+            "event": "add_vm", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
             "name": format!("host-{vm}"), "guest_os": if windows { "windows_server" } else { "other" },
         })),
         Step::RemoveVm { env, vm } => Concrete::Event(
-            json!({"event": "remove_vm", "environment_id": env_id(env), "vm_id": format!("vm-{}", 100 + u32::from(vm % 6))}),
+            json!({"event": "remove_vm", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6))}),
         ),
         Step::SetGuestOs { env, vm, windows } => Concrete::Event(json!({
-            "event": "set_vm_guest_os", "environment_id": env_id(env), "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
+            "event": "set_vm_guest_os", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
             "guest_os": if windows { "windows_server" } else { "other" },
         })),
         Step::SetHealth {
@@ -558,7 +558,7 @@ pub fn concretize(step: &Step, ns: &str, known: &Known, world: &World) -> Concre
         } => {
             let health = ["PASSED", "FAILED", "UNKNOWN"][usize::from(health % 3)];
             Concrete::Event(
-                json!({"event": "set_connector_health", "connector_id": connector(env, k), "health": health}),
+                json!({"event": "set_connector_health", "connector_id": connector(env, k), "account": Who::Seller.account(), "region": "us-east-1", "health": health}),
             )
         }
         Step::Invalid { op, kind } => {
@@ -891,16 +891,16 @@ impl Step {
     }
 }
 
-/// The events that set up a case: its two environments with VMs.
-pub fn case_fixtures(ns: &str) -> Vec<Value> {
-    let _ = ns;
+/// The events that set up a case: its two environments (owned by the seller) with VMs.
+pub fn case_fixtures() -> Vec<Value> {
+    let owner = Who::Seller.account();
     let mut out = vec![
-        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[0], "state": "CREATED", "name": "conform-a"}),
-        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[1], "state": "CREATING", "name": "conform-b"}),
+        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[0], "state": "CREATED", "name": "conform-a", "account": owner, "region": "us-east-1"}),
+        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[1], "state": "CREATING", "name": "conform-b", "account": owner, "region": "us-east-1"}),
     ];
     for vm in 0..4u32 {
         out.push(json!({
-            "event": "add_vm", "environment_id": ENVIRONMENTS[0], "vm_id": format!("vm-{}", 100 + vm),
+            "event": "add_vm", "environment_id": ENVIRONMENTS[0], "vm_id": format!("vm-{}", 100 + vm), "account": owner, "region": "us-east-1",
             "name": format!("host-{vm}"), "guest_os": if vm == 3 { "other" } else { "windows_server" },
         }));
     }

@@ -18,8 +18,10 @@
 
 pub mod driver;
 pub mod gen;
+pub mod http;
 pub mod normalize;
 pub mod scenario;
 pub mod scenarios;
 pub mod specs;
 pub mod target;
+pub mod trace;

@@ -183,7 +183,16 @@ impl ScenarioRun {
     }
 }
 
-fn substitute(v: &Value, vars: &BTreeMap<&str, Value>) -> Value {
+/// `{{t0+Ns}}`: the instant N seconds after the scenario's start, as an input date.
+fn relative_time(s: &str, t0_ms: i64) -> Option<String> {
+    let seconds: i64 = s.strip_prefix("{{t0+")?.strip_suffix("s}}")?.parse().ok()?;
+    Some(conform_model::timefmt::iso_millis(t0_ms + seconds * 1000))
+}
+
+fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
+    if let Some(t) = v.as_str().and_then(|s| relative_time(s, t0_ms)) {
+        return Value::String(t);
+    }
     match v {
         Value::String(s) if s.starts_with("{{") && s.ends_with("}}") => {
             vars.get(&s[2..s.len() - 2]).cloned().unwrap_or_else(|| v.clone())
@@ -197,8 +206,12 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>) -> Value {
             }
             Value::String(out)
         }
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), substitute(x, vars))).collect()),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars)).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), substitute(x, vars, t0_ms)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars, t0_ms)).collect()),
         other => other.clone(),
     }
 }
@@ -206,6 +219,11 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>) -> Value {
 /// Runs a scenario against a target, from a reset state.
 pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, InfraError> {
     target.reset()?;
+    // The target's clock at the start, for `{{t0+Ns}}` dates.
+    let now = target.event(&Event::advance_seconds(0))?;
+    let t0_ms = now["now_ms"]
+        .as_i64()
+        .unwrap_or(conform_model::clock::DEFAULT_START_MS);
     let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
     let mut records = Vec::new();
     let mut failures = Vec::new();
@@ -221,7 +239,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
             } => {
                 let (bytes, shown) = match body {
                     Body::Json(v) => {
-                        let v = substitute(v, &vars);
+                        let v = substitute(v, &vars, t0_ms);
                         (v.to_string().into_bytes(), v)
                     }
                     Body::Raw(b) => (b.clone(), json!({ "raw": String::from_utf8_lossy(b) })),
@@ -238,7 +256,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
                 )
             }
             Step::Event { event, capture } => {
-                let event_json = substitute(event, &vars);
+                let event_json = substitute(event, &vars, t0_ms);
                 let parsed: Event = serde_json::from_value(event_json.clone()).map_err(|e| {
                     InfraError(format!(
                         "scenario {} step {}: bad event: {e}",

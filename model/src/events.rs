@@ -38,7 +38,7 @@ pub enum Event {
     SetVmGuestOs(VmGuestOs),
     /// Sets an EVS connector's health: PASSED, FAILED or UNKNOWN.
     SetConnectorHealth(ConnectorHealth),
-    /// Forgets every resource; keeps the seed's id streams going and the clock where it is.
+    /// Forgets everything: a fresh world of the same seed and policy; the clock stays.
     Reset,
 }
 
@@ -86,9 +86,11 @@ pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> 
         Event::SetVmGuestOs(f) => crate::evs::environment::set_vm_guest_os(world, f),
         Event::SetConnectorHealth(f) => crate::evs::environment::set_connector_health(world, f),
         Event::Reset => {
-            world.lm = Default::default();
-            world.evs = Default::default();
-            world.idempotency = Default::default();
+            // A fresh world of the same seed and policy, so a reset target and a new reference
+            // model draw the same ids; the clock stays where it is (it never moves backwards).
+            let now = world.now_ms();
+            *world = World::new(world.seed, world.policy.clone());
+            world.clock.advance_to(now);
             Ok(json!({}))
         }
     }

@@ -303,3 +303,53 @@ pub fn run_blocking(config: Config, listen: SocketAddr, ready: impl FnOnce(Socke
         serve(listener, sim, shutdown).await
     })
 }
+
+/// A simulator serving on a loopback port from a background thread (the embedded target of
+/// `conform run`); it stops when dropped.
+pub struct Background {
+    pub addr: SocketAddr,
+    pub sim: Arc<Simulator>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Starts a simulator with `config` on `127.0.0.1` and a free port.
+    pub fn start(config: &Config) -> Result<Background, Error> {
+        let sim = Simulator::new(config)?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = sim.clone();
+        let thread = std::thread::spawn(move || {
+            let _ = runtime.block_on(serve(listener, serving, async {
+                let _ = stopped.await;
+            }));
+        });
+        Ok(Background {
+            addr,
+            sim,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,8 +1,11 @@
 //! The subcommands; each lives in its own file.
 
+mod replay;
+mod report;
 mod run;
 mod serve;
 mod specs;
+mod target;
 
 use std::process::ExitCode;
 
@@ -21,8 +24,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the conformance suite.
+    /// Run the conformance suite (scenarios and generated cases) against a target.
     Run(run::RunArgs),
+    /// Replay a trace written by `conform run` against a target.
+    Replay(replay::ReplayArgs),
     /// Regenerate specs/ (stripped AWS models and JSON Schemas), or check it with --check.
     Specs(specs::SpecsArgs),
     /// Serve the model over the AWS wire protocol (License Manager, EVS, STS) on one port.
@@ -32,6 +37,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Replay(args) => replay::replay(args),
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),
     }

@@ -407,7 +407,7 @@ pub fn idempotent_replay() -> Scenario {
 
 pub fn expired_license_refuses_checkout() -> Scenario {
     let mut lic = license("create", "trial");
-    lic["Validity"] = json!({"Begin": "2025-01-01T00:00:00Z", "End": "2026-01-01T01:00:00Z"});
+    lic["Validity"] = json!({"Begin": "2025-01-01T00:00:00Z", "End": "{{t0+3600s}}"});
     Scenario::new(
         "lm_expired_license",
         "SPEC 3.2, 3.3: at Validity.End the license is EXPIRED and refuses checkout",

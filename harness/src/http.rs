@@ -1,0 +1,212 @@
+//! Any HTTP endpoint that speaks the AWS wire protocol as a [`Target`]: the embedded simulator,
+//! another emulator, or AWS itself. Requests are signed with SigV4 (`aws-sigv4`) for the
+//! account the step speaks as; control-plane capabilities come from `/_conform/`.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use conform_model::{Caller, Event, Service};
+use serde_json::Value;
+
+use crate::target::{Capabilities, InfraError, Response, Target};
+
+/// The keys a target knows an account by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// An HTTP endpoint.
+pub struct HttpTarget {
+    base: String,
+    agent: ureq::Agent,
+    /// Account id → its keys.
+    accounts: BTreeMap<String, Credentials>,
+    capabilities: Capabilities,
+}
+
+/// The signing name of each service.
+fn signing_name(service: Service) -> &'static str {
+    match service {
+        Service::LicenseManager => "license-manager",
+        Service::Evs => "evs",
+    }
+}
+
+impl HttpTarget {
+    /// A target at `base` (e.g. `http://127.0.0.1:4580`); probes `/_conform/state` to learn
+    /// whether it has a control plane.
+    pub fn new(base: &str, accounts: BTreeMap<String, Credentials>) -> Result<HttpTarget, InfraError> {
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        let base = base.trim_end_matches('/').to_string();
+        let control = match agent.get(&format!("{base}/_conform/state")).call() {
+            Ok(r) => r.status() == 200,
+            Err(ureq::Error::Status(..)) => false,
+            Err(e) => return Err(InfraError(format!("{base} does not answer: {e}"))),
+        };
+        let capabilities = Capabilities {
+            reset: control,
+            clock: control,
+            fixtures: control,
+        };
+        Ok(HttpTarget {
+            base,
+            agent,
+            accounts,
+            capabilities,
+        })
+    }
+
+    fn signed_headers(
+        &self,
+        caller: &Caller,
+        service: Service,
+        target: &str,
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, InfraError> {
+        let host = self.base.split("://").nth(1).unwrap_or(&self.base).to_string();
+        let mut headers = vec![
+            ("host".to_string(), host),
+            ("content-type".to_string(), service.content_type().to_string()),
+            ("x-amz-target".to_string(), target.to_string()),
+        ];
+        let Some(keys) = self.accounts.get(&caller.account) else {
+            return Ok(headers);
+        };
+        let identity = aws_credential_types::Credentials::new(
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            None,
+            None,
+            "conform",
+        )
+        .into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&caller.region)
+            .name(signing_name(service))
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| InfraError(format!("signing: {e}")))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            format!("{}/", self.base),
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| InfraError(format!("signing: {e}")))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| InfraError(format!("signing: {e}")))?
+            .into_parts();
+        for (k, v) in instructions.headers() {
+            headers.push((k.to_string(), v.to_string()));
+        }
+        Ok(headers)
+    }
+
+    fn control(&self, path: &str, body: &Value) -> Result<Value, InfraError> {
+        let url = format!("{}/_conform/{path}", self.base);
+        let sent = self
+            .agent
+            .post(&url)
+            .set("content-type", "application/json")
+            .send_string(&body.to_string());
+        match sent {
+            Ok(r) => {
+                let text = r.into_string().map_err(|e| InfraError(format!("{url}: {e}")))?;
+                serde_json::from_str(&text).map_err(|e| InfraError(format!("{url}: {e}: {text}")))
+            }
+            // A refused event is an answer (the model refuses it too), not a broken target.
+            Err(ureq::Error::Status(400, r)) => {
+                let text = r.into_string().unwrap_or_default();
+                Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+            }
+            Err(ureq::Error::Status(code, r)) => Err(InfraError(format!(
+                "{url} answered {code}: {}",
+                r.into_string().unwrap_or_default()
+            ))),
+            Err(e) => Err(InfraError(format!("{url}: {e}"))),
+        }
+    }
+}
+
+/// `__type` without its namespace (`com.amazonaws.evs#ValidationException` → the shape name).
+fn error_type(body: &Value, header: Option<String>) -> Option<String> {
+    let raw = body
+        .get("__type")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or(header)?;
+    let bare = raw.rsplit('#').next().unwrap_or(&raw);
+    Some(bare.split(':').next().unwrap_or(bare).to_string())
+}
+
+impl Target for HttpTarget {
+    fn name(&self) -> String {
+        self.base.clone()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    fn call(
+        &mut self,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Response, InfraError> {
+        let target = format!("{}.{operation}", service.target_prefix());
+        let mut req = self.agent.post(&format!("{}/", self.base));
+        for (k, v) in self.signed_headers(caller, service, &target, body)? {
+            if k != "host" {
+                req = req.set(&k, &v);
+            }
+        }
+        let (status, header, text) = match req.send_bytes(body) {
+            Ok(r) => (
+                r.status(),
+                r.header("x-amzn-ErrorType").map(str::to_string),
+                r.into_string(),
+            ),
+            Err(ureq::Error::Status(code, r)) => (
+                code,
+                r.header("x-amzn-ErrorType").map(str::to_string),
+                r.into_string(),
+            ),
+            Err(e) => return Err(InfraError(format!("{}: {e}", self.base))),
+        };
+        let text = text.map_err(|e| InfraError(format!("reading the reply: {e}")))?;
+        let body: Value = if text.trim().is_empty() {
+            Value::Object(Default::default())
+        } else {
+            serde_json::from_str(&text).map_err(|e| InfraError(format!("reply is not JSON ({e}): {text}")))?
+        };
+        let error_type = if status >= 300 {
+            error_type(&body, header)
+        } else {
+            None
+        };
+        Ok(Response {
+            status,
+            error_type,
+            body,
+        })
+    }
+
+    fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
+        let body = serde_json::to_value(vec![event]).map_err(|e| InfraError(e.to_string()))?;
+        let results = self.control("events", &body)?;
+        Ok(results.pointer("/applied/0").cloned().unwrap_or(results))
+    }
+
+    fn reset(&mut self) -> Result<(), InfraError> {
+        self.control("reset", &Value::Object(Default::default()))
+            .map(|_| ())
+    }
+}

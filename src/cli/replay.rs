@@ -1,0 +1,48 @@
+//! `conform replay TRACE`: runs a trace's steps again against a target and says whether the
+//! finding reproduces.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use conform_harness::driver;
+use conform_harness::trace::Trace;
+
+use super::target::choose;
+
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// A trace written by `conform run`.
+    pub trace: PathBuf,
+    /// `model`, a URL, or nothing for the embedded simulator.
+    #[arg(long)]
+    pub target: Option<String>,
+}
+
+pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let trace = Trace::read(&args.trace).map_err(|e| anyhow::anyhow!(e))?;
+    let mut chosen = choose(args.target.as_deref(), trace.seed, &trace.policy)?;
+    let cfg = trace.config();
+    let execution = driver::execute(chosen.target.as_mut(), &cfg, trace.case, &trace.steps)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    match execution.finding {
+        Some(f) => {
+            let mut shown = trace.clone();
+            shown.finding = f;
+            println!(
+                "{}",
+                super::run::describe_finding(&shown, &args.trace, args.target.as_deref())
+            );
+            println!("0 passed, 1 failed");
+            Ok(ExitCode::from(1))
+        }
+        None => {
+            println!(
+                "the trace's {} steps run clean against {}",
+                trace.steps.len(),
+                chosen.description
+            );
+            println!("1 passed, 0 failed");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
