@@ -1,14 +1,15 @@
 //! Property tests of the EVS model (SPEC 4.4): random sequences mixing API calls through
 //! `World::handle`, syncs (clock advances), VM and health events and invalid requests. After every
-//! step the invariants of SPEC 4.4 hold; the same seed and steps give byte-identical replies; and
-//! typed requests survive the trip through a JSON body and the service model's decoder.
+//! step the invariants of SPEC 4.4 hold (`conform_model::invariants`, shared with the fuzz
+//! targets); the same seed and steps give byte-identical replies; and typed requests survive the trip through a JSON body and the service model's decoder.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use conform_model::events::{ConnectorHealth, VmGuestOs, VmRef};
 use conform_model::evs::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
 use conform_model::evs::types::*;
 use conform_model::evs::EvsRequest;
+use conform_model::invariants::{self, Cause};
 use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -234,76 +235,29 @@ fn records(w: &World) -> Records {
     w.evs().entitlements().into_iter().collect()
 }
 
-fn is_terminal(s: EntitlementStatus) -> bool {
-    matches!(
-        s,
-        EntitlementStatus::Deleted | EntitlementStatus::EntitlementRemoved | EntitlementStatus::CreateFailed
-    )
+/// What moved the world in `step`, for the shared SPEC 4.4 checks.
+fn cause(step: &Step) -> Cause<'static> {
+    let op = match step {
+        Step::Create(_) => "CreateEntitlement",
+        Step::Delete(_) => "DeleteEntitlement",
+        Step::List(_) => "ListVmEntitlements",
+        Step::CreateConnector(_) => "CreateEnvironmentConnector",
+        Step::UpdateConnector { .. } => "UpdateEnvironmentConnector",
+        Step::DeleteConnector => "DeleteEnvironmentConnector",
+        Step::Invalid(i) => INVALID[*i].0,
+        // Environment events: none of them may touch a terminal record, which is all the
+        // checks ask of an event that is not Reset.
+        Step::Advance(_) | Step::AddVm(..) | Step::RemoveVm(_) | Step::SetOs(..) | Step::Health(_) => {
+            return Cause::Event(&ADVANCE)
+        }
+    };
+    Cause::request(Service::Evs, op)
 }
 
-/// SPEC 4.4, checked after every step; `reached` remembers records seen past CREATING.
-fn check_invariants(
-    w: &World,
-    before: &Records,
-    step: &Step,
-    reached: &mut BTreeSet<u64>,
-) -> Result<(), TestCaseError> {
-    let after = records(w);
-    let mut current = BTreeSet::new();
-    for (seq, e) in &after {
-        let key = (
-            e.environment_id.clone(),
-            e.connector_id.clone(),
-            e.r#type,
-            e.vm_id.clone(),
-        );
-        prop_assert!(current.insert(key), "two current records for one key: {e:?}");
-        if matches!(
-            e.status,
-            EntitlementStatus::Created | EntitlementStatus::AtRisk | EntitlementStatus::EntitlementRemoved
-        ) {
-            reached.insert(*seq);
-        }
-        prop_assert_eq!(
-            e.started_at.is_some(),
-            reached.contains(seq),
-            "startedAt iff reached CREATED: {:?}",
-            e
-        );
-        let stopped = matches!(
-            e.status,
-            EntitlementStatus::Deleted | EntitlementStatus::EntitlementRemoved
-        );
-        prop_assert_eq!(
-            e.stopped_at.is_some(),
-            stopped,
-            "stoppedAt iff DELETED or ENTITLEMENT_REMOVED: {:?}",
-            e
-        );
-        if let (Some(start), Some(stop)) = (e.started_at, e.stopped_at) {
-            prop_assert!(stop >= start, "stoppedAt >= startedAt: {e:?}");
-        }
-    }
-    for (seq, old) in before.iter().filter(|(_, e)| is_terminal(e.status)) {
-        match (after.get(seq), step) {
-            (Some(new), _) if new == old => {}
-            (Some(new), Step::Delete(_)) => {
-                prop_assert_eq!(new.status, EntitlementStatus::Deleted);
-                let mut expected = old.clone();
-                expected.status = EntitlementStatus::Deleted;
-                expected.stopped_at = old.stopped_at.or(new.stopped_at);
-                prop_assert_eq!(
-                    new,
-                    &expected,
-                    "delete changes only status and an absent stoppedAt"
-                );
-            }
-            (None, Step::Create(_)) => {}
-            (new, _) => prop_assert!(false, "terminal record {old:?} changed to {new:?} by {step:?}"),
-        }
-    }
-    Ok(())
-}
+static ADVANCE: Event = Event::AdvanceClock {
+    seconds: 0,
+    millis: 0,
+};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -311,15 +265,15 @@ proptest! {
     #[test]
     fn spec_4_4_invariants_hold_after_every_step(steps in prop::collection::vec(step(), 1..40)) {
         let mut w = world(5);
-        let mut reached = BTreeSet::new();
         for step in &steps {
+            let before_world = w.clone();
             let before = records(&w);
             let out = run(&mut w, step);
             if let Step::Invalid(_) = step {
                 prop_assert!(!out.starts_with("200"), "{step:?} was accepted: {out}");
                 prop_assert_eq!(&records(&w), &before, "a refused request changes nothing");
             }
-            check_invariants(&w, &before, step, &mut reached)?;
+            invariants::check_evs(&w, &before_world, &cause(step)).map_err(TestCaseError::fail)?;
         }
     }
 

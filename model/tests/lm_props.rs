@@ -1,16 +1,14 @@
 //! Property tests over random License Manager operation sequences (valid and invalid requests,
-//! clock advances): the invariants of SPEC 3.10 after every step, determinism (SPEC 2), and
-//! request round trips.
+//! clock advances): the invariants of SPEC 3.10 after every step (`conform_model::invariants`,
+//! shared with the fuzz targets), determinism (SPEC 2), and request round trips.
 
 // Test scaffolding: generated steps carry many knobs and events travel in Err; neither is API.
 #![allow(clippy::too_many_arguments, clippy::result_large_err, clippy::type_complexity)]
 
 mod support;
 
-use std::collections::BTreeMap;
-
-use conform_model::lm::types::LicenseStatus;
-use conform_model::lm::{LmRequest, TokenKind, TokenState};
+use conform_model::invariants;
+use conform_model::lm::LmRequest;
 use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -450,109 +448,8 @@ fn concretize(w: &World, step: &Step, history: &[Sent]) -> Result<Sent, Event> {
 }
 
 /// What must not change on a refused request or an idempotent replay.
-#[derive(Clone, Debug, PartialEq)]
-struct Digest {
-    licenses: Vec<(
-        usize,
-        Option<i64>,
-        u32,
-        BTreeMap<(String, conform_model::lm::types::Unit), i128>,
-    )>,
-    tokens: Vec<(TokenState, i64)>,
-}
-
-fn digest(w: &World) -> Digest {
-    Digest {
-        licenses: w
-            .lm()
-            .licenses()
-            .iter()
-            .map(|l| (l.versions.len(), l.deletion_ms, l.usage_period, l.in_use.clone()))
-            .collect(),
-        tokens: w.lm().tokens().iter().map(|t| (t.state, t.expires_ms)).collect(),
-    }
-}
-
-/// SPEC 3.10, checked after every step.
-fn check_invariants(w: &World, before: &World, reply_ok_checkout: Option<&str>) -> Result<(), String> {
-    let now = w.now_ms();
-    for (i, l) in w.lm().licenses().iter().enumerate() {
-        for (n, v) in l.versions.iter().enumerate() {
-            if v.version as usize != n + 1 {
-                return Err(format!("{}: versions have a gap at {n}", l.arn));
-            }
-        }
-        if let Some(old) = before.lm().licenses().get(i) {
-            if old.versions[..] != l.versions[..old.versions.len()] {
-                return Err(format!("{}: a stored version changed", l.arn));
-            }
-        }
-        let mut recomputed: BTreeMap<(String, conform_model::lm::types::Unit), i128> = BTreeMap::new();
-        for t in w
-            .lm()
-            .tokens()
-            .iter()
-            .filter(|t| t.license == i && t.period == l.usage_period)
-        {
-            let counts = match t.kind {
-                TokenKind::Perpetual => true,
-                TokenKind::Provisional | TokenKind::Borrow => t.state == TokenState::Live,
-            };
-            if counts {
-                for (name, unit, q) in &t.held {
-                    *recomputed.entry((name.clone(), *unit)).or_insert(0) += q;
-                }
-            }
-        }
-        for e in l.latest().entitlements.iter().filter(|e| e.unit.is_counted()) {
-            let key = (e.name.clone(), e.unit);
-            let in_use = l.in_use.get(&key).copied().unwrap_or(0);
-            let want = recomputed.get(&key).copied().unwrap_or(0);
-            if in_use != want || in_use < 0 {
-                return Err(format!("{}: in use {in_use} but tokens say {want}", l.arn));
-            }
-            let max = i128::from(e.max_count.unwrap_or(0));
-            if e.overage != Some(true) && in_use > max {
-                let prev = before
-                    .lm()
-                    .licenses()
-                    .get(i)
-                    .filter(|p| p.usage_period == l.usage_period)
-                    .map(|p| p.in_use.get(&key).copied().unwrap_or(0));
-                if prev.is_none_or(|p| in_use > p) {
-                    return Err(format!(
-                        "{}: in use {in_use} over MaxCount {max} and growing",
-                        l.arn
-                    ));
-                }
-            }
-        }
-    }
-    for t in w.lm().tokens() {
-        match (t.kind, t.state) {
-            (TokenKind::Perpetual, TokenState::Live) => {}
-            (TokenKind::Perpetual, s) => return Err(format!("perpetual token {} is {s:?}", t.id)),
-            (_, TokenState::Live) if now >= t.expires_ms => {
-                return Err(format!("token {} live past expiry", t.id))
-            }
-            _ => {}
-        }
-    }
-    if let Some(arn) = reply_ok_checkout {
-        let id = w
-            .lm()
-            .license_by_arn(arn)
-            .ok_or("checkout of an unknown license")?;
-        let l = w.lm().license(id);
-        let v = l.latest();
-        let available = l.effective_status(v, now) == LicenseStatus::Available;
-        if !available || v.begin_ms > now || v.end_ms.is_some_and(|e| now >= e) {
-            return Err(format!(
-                "units granted from {arn}, which is not AVAILABLE and valid"
-            ));
-        }
-    }
-    Ok(())
+fn digest(w: &World) -> String {
+    invariants::lm_digest(w)
 }
 
 /// SPEC 3.2 `access`, 3.3, 3.9: a successful read needs the issuer or a visible grant; a
@@ -647,16 +544,13 @@ fn run(steps: &[Step]) -> Result<Vec<String>, TestCaseError> {
                 if !reply.is_error() {
                     check_access(&w, &sent, &reply.body).map_err(TestCaseError::fail)?;
                 }
-                let granted = (!reply.is_error() && sent.op.starts_with("Checkout") && !replayed)
-                    .then(|| reply.body["LicenseArn"].as_str().map(str::to_string))
-                    .flatten();
-                check_invariants(&w, &before, granted.as_deref()).map_err(TestCaseError::fail)?;
+                invariants::check_lm(&w, &before).map_err(TestCaseError::fail)?;
                 replies.push((sent.body.clone(), body_text));
                 history.push(sent);
                 continue;
             }
         }
-        check_invariants(&w, &before, None).map_err(TestCaseError::fail)?;
+        invariants::check_lm(&w, &before).map_err(TestCaseError::fail)?;
     }
     Ok(out)
 }
