@@ -42,6 +42,8 @@ pub enum Classification {
     HardFailure,
     /// The target behaves like the model under another value of a `[P]` switch.
     PolicyDivergence { switch: String },
+    /// The reply agrees with the model after normalization but breaks its JSON Schema.
+    SchemaViolation,
 }
 
 /// The first step where the target differed from the model.
@@ -197,6 +199,23 @@ pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Schema violations of a target's reply (check 1 of 3), as `path: message`. Protocol faults
+/// have no schema; unmodelled members are warnings, not violations.
+fn schema_violations(service: Service, op: &str, r: &Response) -> Vec<String> {
+    const FAULTS: &[&str] = &["SerializationException", "UnknownOperationException"];
+    let direction = match r.error_type.as_deref() {
+        Some(e) if FAULTS.contains(&e) => return Vec::new(),
+        Some(e) => crate::specs::Direction::Error(e.to_string()),
+        None => crate::specs::Direction::Response,
+    };
+    let report = crate::specs::Specs::load().validate(service, op, direction, &r.body);
+    report
+        .violations
+        .iter()
+        .map(|v| format!("schema {}: {}", v.path, v.message))
+        .collect()
+}
+
 /// Compares the normalized replies: status and error type always; bodies of successes only
 /// (error messages are never compared, SPEC 1.2).
 fn differences(expected: &Reply, actual: &Reply) -> Vec<String> {
@@ -327,6 +346,12 @@ fn execute_with(
         } else {
             Vec::new()
         };
+        let schema = match &concrete {
+            Concrete::Call { service, op, .. } if paths.is_empty() => {
+                schema_violations(*service, op, &actual_raw)
+            }
+            _ => Vec::new(),
+        };
         records.push(Record {
             step: step.clone(),
             operation: operation.clone(),
@@ -334,11 +359,17 @@ fn execute_with(
             expected: expected.clone(),
             actual: actual.clone(),
         });
-        if !paths.is_empty() {
+        if !paths.is_empty() || !schema.is_empty() {
+            let classification = if paths.is_empty() {
+                Classification::SchemaViolation
+            } else {
+                Classification::HardFailure
+            };
+            let paths = if paths.is_empty() { schema } else { paths };
             let finding = Finding {
                 step: i + 1,
                 operation,
-                classification: Classification::HardFailure,
+                classification,
                 expected,
                 actual,
                 paths,
@@ -391,8 +422,9 @@ pub fn policy_alternatives(base: &Policy) -> Vec<(String, Policy)> {
     alt("accept_to=DISABLED", &|p| p.accept_to = AcceptTo::Disabled);
     alt("list_deleted=true", &|p| p.list_deleted = true);
     alt("list_deleted=false", &|p| p.list_deleted = false);
-    alt("idempotency_window_seconds=0", &|p| {
-        p.idempotency_window_seconds = 0
+    // ClientToken idempotency itself is documented; only the window's length is a policy.
+    alt("idempotency_window_seconds=600", &|p| {
+        p.idempotency_window_seconds = 600
     });
     out
 }
@@ -406,6 +438,9 @@ pub fn classify(
     steps: &[Step],
     finding: &Finding,
 ) -> Result<Classification, InfraError> {
+    if finding.classification == Classification::SchemaViolation {
+        return Ok(Classification::SchemaViolation);
+    }
     let prefix = &steps[..finding.step];
     for (name, policy) in policy_alternatives(&cfg.policy) {
         let mut alt = crate::target::ModelTarget::new(cfg.case_seed(case) ^ 1, policy.clone());

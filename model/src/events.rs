@@ -89,8 +89,14 @@ pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> 
             // A fresh world of the same seed and policy, so a reset target and a new reference
             // model draw the same ids; the clock stays where it is (it never moves backwards).
             let now = world.now_ms();
+            #[cfg(feature = "faults")]
+            let faults = world.faults.clone();
             *world = World::new(world.seed, world.policy.clone());
             world.clock.advance_to(now);
+            #[cfg(feature = "faults")]
+            {
+                world.faults = faults;
+            }
             Ok(json!({}))
         }
     }

@@ -54,6 +54,24 @@ mod dump;
 pub mod error;
 pub mod events;
 pub mod evs;
+#[cfg(feature = "faults")]
+pub mod faults;
+
+/// `fault!(world, Name)`: whether the named fault is on; the constant `false` without the
+/// `faults` feature.
+#[cfg(feature = "faults")]
+macro_rules! fault {
+    ($world:expr, $name:ident) => {
+        $world.faults.contains(crate::faults::Fault::$name)
+    };
+}
+#[cfg(not(feature = "faults"))]
+macro_rules! fault {
+    ($world:expr, $name:ident) => {
+        false
+    };
+}
+pub(crate) use fault;
 pub mod fuzzing;
 mod idempotency;
 pub mod ids;

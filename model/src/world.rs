@@ -76,6 +76,8 @@ pub struct World {
     pub(crate) lm: LicenseManager,
     pub(crate) evs: crate::evs::Evs,
     pub(crate) relied: Vec<PolicyRule>,
+    #[cfg(feature = "faults")]
+    pub(crate) faults: crate::faults::FaultSet,
 }
 
 impl World {
@@ -91,6 +93,8 @@ impl World {
             lm: LicenseManager::default(),
             evs: crate::evs::Evs::default(),
             relied: Vec::new(),
+            #[cfg(feature = "faults")]
+            faults: Default::default(),
         }
     }
 
@@ -135,7 +139,7 @@ impl World {
     /// Settles every event due at or before now, in time order (SPEC 2).
     pub(crate) fn settle(&mut self) {
         let now = self.now_ms();
-        self.lm.settle(now);
+        self.lm.settle(now, !crate::fault!(self, ExpiryNotReleasing));
         crate::evs::settle(self, now);
     }
 
@@ -175,7 +179,8 @@ impl World {
             },
             Service::Evs => crate::evs::execute_json(self, caller, operation, value),
         };
-        match result {
+        #[allow(unused_mut)] // rewritten only by faults
+        let mut reply = match result {
             Ok(body) => {
                 let request_id = self.ids.request_id();
                 Reply {
@@ -189,7 +194,10 @@ impl World {
                 }
             }
             Err(e) => self.error_reply(service, e),
-        }
+        };
+        #[cfg(feature = "faults")]
+        self.faults.rewrite(operation, &mut reply);
+        reply
     }
 
     fn error_reply(&mut self, service: Service, error: AwsError) -> Reply {

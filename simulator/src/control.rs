@@ -47,8 +47,10 @@ fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
     }
 }
 
-/// `POST /_conform/reset`: forgets every resource (the model's `Reset` event).
-pub(crate) async fn reset(State(sim): State<Arc<Simulator>>) -> Response {
+/// `POST /_conform/reset`: forgets every resource (the model's `Reset` event). The body is
+/// read, though unused: a request body left unread makes the server close a keep-alive
+/// connection that the client may already be reusing.
+pub(crate) async fn reset(State(sim): State<Arc<Simulator>>, _body: Bytes) -> Response {
     answer_events(&sim, vec![Event::Reset])
 }
 

@@ -53,6 +53,8 @@ pub struct Config {
     pub frozen_clock: bool,
     /// Refuse requests without a valid SigV4 signature (SPEC 1.3).
     pub require_auth: bool,
+    /// Named faults to switch on (only in a build with the `faults` feature).
+    pub faults: Vec<String>,
 }
 
 impl Default for Config {
@@ -63,6 +65,7 @@ impl Default for Config {
             fixtures: Fixtures::default(),
             frozen_clock: false,
             require_auth: false,
+            faults: Vec::new(),
         }
     }
 }
@@ -147,6 +150,7 @@ impl Simulator {
                     .map_err(|e| Error::Fixtures(e.to_string()))?;
             }
         }
+        apply_faults(&mut world, &config.faults)?;
         let default_caller = world.default_caller();
         let sim = Simulator {
             inner: Mutex::new(Inner { world, synced_ms: 0 }),
@@ -352,4 +356,36 @@ impl Drop for Background {
             let _ = t.join();
         }
     }
+}
+
+/// The faults this build knows: (name, what it does). Empty without the `faults` feature.
+pub fn fault_names() -> Vec<(&'static str, &'static str)> {
+    #[cfg(feature = "faults")]
+    {
+        conform_model::faults::Fault::ALL
+            .iter()
+            .map(|f| (f.name(), f.about()))
+            .collect()
+    }
+    #[cfg(not(feature = "faults"))]
+    {
+        Vec::new()
+    }
+}
+
+fn apply_faults(world: &mut World, names: &[String]) -> Result<(), Error> {
+    #[cfg(feature = "faults")]
+    for name in names {
+        let fault = conform_model::faults::Fault::from_name(name)
+            .ok_or_else(|| Error::Fixtures(format!("unknown fault '{name}' (see --list-faults)")))?;
+        world.set_fault(fault);
+    }
+    #[cfg(not(feature = "faults"))]
+    if let Some(name) = names.first() {
+        let _ = world;
+        return Err(Error::Fixtures(format!(
+            "fault '{name}': this conform was built without the `faults` feature (cargo build --features faults)"
+        )));
+    }
+    Ok(())
 }

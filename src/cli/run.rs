@@ -219,6 +219,7 @@ pub fn describe_finding(trace: &Trace, path: &std::path::Path, target: Option<&s
     let f: &Finding = &trace.finding;
     let kind = match &f.classification {
         Classification::HardFailure => "HARD FAILURE".to_string(),
+        Classification::SchemaViolation => "SCHEMA VIOLATION".to_string(),
         Classification::PolicyDivergence { switch } => {
             format!("POLICY DIVERGENCE (the target behaves like {switch})")
         }

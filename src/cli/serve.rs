@@ -29,9 +29,25 @@ pub struct ServeArgs {
     /// Refuse requests without a valid SigV4 signature from a fixtures account.
     #[arg(long)]
     pub require_auth: bool,
+    /// Deviate from the rules in a named way (repeatable; a build with `--features faults`).
+    #[arg(long = "fault")]
+    pub faults: Vec<String>,
+    /// List the faults this build can inject, and exit.
+    #[arg(long)]
+    pub list_faults: bool,
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.list_faults {
+        let faults = conform_simulator::fault_names();
+        if faults.is_empty() {
+            println!("this conform was built without the `faults` feature (cargo build --features faults)");
+        }
+        for (name, about) in faults {
+            println!("{name:<32} {about}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let policy = match &args.policy {
         Some(path) => {
             let text =
@@ -53,6 +69,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         fixtures,
         frozen_clock: args.frozen_clock,
         require_auth: args.require_auth,
+        faults: args.faults.clone(),
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {
         println!("conform listening on http://{addr}");

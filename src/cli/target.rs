@@ -72,6 +72,7 @@ pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Resul
                 },
                 frozen_clock: true,
                 require_auth: true,
+                faults: Vec::new(),
             };
             let server =
                 Background::start(&config).map_err(|e| anyhow::anyhow!("embedded simulator: {e}"))?;

@@ -103,6 +103,7 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
         .map(|s| s.saturating_mul(1000));
     let mut outcome = SyncOutcome::default();
     let mut failures = false;
+    let at_risk = !crate::fault!(world, AtRiskNeverReached);
     for partition in world.evs.partitions.values_mut() {
         for connector in partition.connectors.values_mut() {
             if connector.records.is_empty() {
@@ -112,7 +113,7 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
                 .environments
                 .get(&connector.environment_id)
                 .map(|e| &e.vms);
-            let (o, failed) = sync_connector(connector, vms, at, timeout_ms);
+            let (o, failed) = sync_connector(connector, vms, at, timeout_ms, at_risk);
             outcome = outcome.merge(o);
             failures |= failed;
         }
@@ -133,6 +134,7 @@ fn sync_connector(
     vms: Option<&BTreeMap<String, Vm>>,
     at: Millis,
     timeout_ms: Option<Millis>,
+    at_risk: bool,
 ) -> (SyncOutcome, bool) {
     let healthy = connector.is_healthy();
     let mut outcome = SyncOutcome::default();
@@ -143,7 +145,9 @@ fn sync_connector(
             let vm = vms.and_then(|v| v.get(&record.vm_id)).filter(|vm| vm.present);
             sync_healthy(record, vm, at);
         } else if before == EntitlementStatus::Created {
-            record.status = EntitlementStatus::AtRisk;
+            if at_risk {
+                record.status = EntitlementStatus::AtRisk;
+            }
         } else if before == EntitlementStatus::Creating {
             match timeout_ms {
                 Some(t) if record.created_ms.saturating_add(t) <= at => {

@@ -64,9 +64,12 @@ fn parse_quantity(item: &EntitlementData) -> Result<i128, AwsError> {
 fn grantable(world: &World, id: LicenseId, now: Millis) -> bool {
     let r = &world.lm.licenses[id];
     let v = r.latest();
-    r.effective_status(v, now) == LicenseStatus::Available
-        && v.begin_ms <= now
-        && v.end_ms.is_none_or(|end| now < end)
+    let status = if crate::fault!(world, DeletedLicenseChecksOut) && r.is_deleting() {
+        v.status
+    } else {
+        r.effective_status(v, now)
+    };
+    status == LicenseStatus::Available && v.begin_ms <= now && v.end_ms.is_none_or(|end| now < end)
 }
 
 /// SPEC 3.3: the one license a CheckoutLicense draws on.
@@ -128,7 +131,13 @@ fn match_and_reserve(
                 return Err(AwsError::ipve(format!("Usage of '{}' would overflow", e.name)));
             }
             let max = i128::from(e.max_count.unwrap_or(0));
-            if total > max && e.overage != Some(true) {
+            let max = if crate::fault!(world, CapacityOffByOne) {
+                max + 1
+            } else {
+                max
+            };
+            let overage = e.overage == Some(true) && !crate::fault!(world, OverageIgnored);
+            if total > max && !overage {
                 return Err(AwsError::no_entitlements());
             }
             held.push((e.name.clone(), e.unit, w.quantity));
@@ -408,7 +417,7 @@ pub(crate) fn check_in_license(
     let now = world.now_ms();
     let t = own_token(world, caller, &req.license_consumption_token)?;
     let token = &world.lm.tokens[t];
-    if token.kind == TokenKind::Perpetual {
+    if token.kind == TokenKind::Perpetual && !crate::fault!(world, PerpetualCheckInAccepted) {
         return Err(AwsError::conflict("A PERPETUAL checkout cannot be checked in"));
     }
     if token.state != TokenState::Live {

@@ -135,10 +135,15 @@ where
 {
     world.rely(PolicyRule::Idempotency);
     let now = world.now_ms();
-    match world
-        .idempotency
-        .lookup::<Q, R>(&caller.account, op, token, &canonical, now)
-    {
+    let skip = crate::fault!(world, IdempotentReplayDrawsTwice) && op == "CheckoutLicense";
+    let found = if skip {
+        super::super::idempotency::Lookup::Miss
+    } else {
+        world
+            .idempotency
+            .lookup::<Q, R>(&caller.account, op, token, &canonical, now)
+    };
+    match found {
         super::super::idempotency::Lookup::Replay(r) => return Ok(r),
         super::super::idempotency::Lookup::Mismatch => {
             let model = Service::LicenseManager.model();
@@ -323,7 +328,9 @@ pub(crate) fn create_license_version(
                 )));
             }
             let latest = record.latest().version.to_string();
-            if req.source_version.as_ref().is_some_and(|v| *v != latest) {
+            if req.source_version.as_ref().is_some_and(|v| *v != latest)
+                && !crate::fault!(world, SourceVersionIgnored)
+            {
                 return Err(AwsError::conflict(format!(
                     "SourceVersion does not match the latest version {latest}"
                 )));
@@ -358,9 +365,14 @@ pub(crate) fn create_license_version(
                 ids.push(id);
             }
             let record = &world.lm.licenses[id];
+            let shown = if crate::fault!(world, VersionNotIncremented) {
+                version_number - 1
+            } else {
+                version_number
+            };
             Ok(CreateLicenseVersionResponse {
                 license_arn: record.arn.clone(),
-                version: version_number.to_string(),
+                version: shown.to_string(),
                 status: record.effective_status(record.latest(), now),
             })
         },
@@ -584,7 +596,7 @@ pub(crate) fn delete_license(
         return Err(AwsError::redirect(&record.home_region));
     }
     let latest = record.latest().version.to_string();
-    if req.source_version != latest {
+    if req.source_version != latest && !crate::fault!(world, SourceVersionIgnored) {
         return Err(AwsError::conflict(format!(
             "SourceVersion does not match the latest version {latest}"
         )));

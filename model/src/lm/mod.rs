@@ -153,7 +153,7 @@ pub struct LicenseManager {
 
 impl LicenseManager {
     /// Expires every live token due at or before `now`, in time order (SPEC 2), in O(log n) each.
-    pub(crate) fn settle(&mut self, now: Millis) {
+    pub(crate) fn settle(&mut self, now: Millis, release: bool) {
         while let Some(Reverse((due, id))) = self.expiries.peek().copied() {
             if due > now {
                 break;
@@ -163,7 +163,9 @@ impl LicenseManager {
             if token.state != TokenState::Live || token.expires_ms != due {
                 continue;
             }
-            self.release(id);
+            if release {
+                self.release(id);
+            }
             self.tokens[id].state = TokenState::Expired;
         }
     }
