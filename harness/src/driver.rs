@@ -86,28 +86,55 @@ pub struct Execution {
     pub finding: Option<Finding>,
 }
 
+/// The generator's view of a case: a reference model and the ids it has handed out, advanced
+/// step by step so the next step can pick from what exists.
+#[derive(Clone, Debug)]
+pub struct GenState {
+    ns: String,
+    world: World,
+    known: Known,
+}
+
+impl GenState {
+    pub fn new(cfg: &CaseConfig, case: u64) -> GenState {
+        let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
+        if cfg.events {
+            for f in case_fixtures() {
+                apply_event(&mut world, &f);
+            }
+        }
+        GenState {
+            ns: cfg.namespace(case),
+            world,
+            known: Known::default(),
+        }
+    }
+
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// Runs `step` on the reference model and learns the ids it hands out.
+    pub fn advance(&mut self, step: &Step) {
+        let concrete = concretize(step, &self.ns, &self.known, &self.world);
+        let reply = reference_call(&mut self.world, &concrete);
+        self.known.learn(&concrete, &reply.body);
+    }
+}
+
 /// Generates the steps of case `case` by running the generator against the reference model.
 pub fn generate(cfg: &CaseConfig, case: u64) -> Vec<Step> {
-    let ns = cfg.namespace(case);
     let mut gen = Generator::new(
         cfg.case_seed(case),
         Weights::default(),
         cfg.services.clone(),
         cfg.events,
     );
-    let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
-    if cfg.events {
-        for f in case_fixtures() {
-            apply_event(&mut world, &f);
-        }
-    }
-    let mut known = Known::default();
+    let mut state = GenState::new(cfg, case);
     let mut steps = Vec::with_capacity(cfg.max_steps);
     for _ in 0..cfg.max_steps {
-        let step = gen.step(&known);
-        let concrete = concretize(&step, &ns, &known, &world);
-        let reply = reference_call(&mut world, &concrete);
-        known.learn(&concrete, &reply.body);
+        let step = gen.step(state.known());
+        state.advance(&step);
         steps.push(step);
     }
     steps
@@ -261,40 +288,97 @@ fn execute_with(
     steps: &[Step],
     policy: &Policy,
 ) -> Result<Execution, InfraError> {
-    let ns = cfg.namespace(case);
-    let mut world = World::new(cfg.case_seed(case), policy.clone());
-    if target.capabilities().reset {
-        target.reset()?;
-    }
-    if target.capabilities().clock {
-        // Both clocks start the case at the same instant, so times compare exactly.
-        let now = target.event(&Event::advance_seconds(0))?;
-        let target_ms = now["now_ms"]
-            .as_i64()
-            .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?;
-        let delta = target_ms - world.now_ms();
-        if delta > 0 {
-            world
-                .apply(Event::AdvanceClock {
-                    seconds: 0,
-                    millis: delta,
-                })
-                .map_err(|e| InfraError(e.to_string()))?;
-        }
-    }
-    let start = world.now_ms();
-    let mut model_n = Normalizer::new(start);
-    let mut target_n = Normalizer::new(start);
-    if cfg.events {
-        for f in case_fixtures() {
-            apply_event(&mut world, &f);
-            target.event(&serde_json::from_value(f).map_err(|e| InfraError(e.to_string()))?)?;
-        }
-    }
-    let mut known = Known::default();
+    let mut session = Session::start(target, cfg, case, policy)?;
     let mut records = Vec::with_capacity(steps.len());
-    for (i, step) in steps.iter().enumerate() {
-        let concrete = concretize(step, &ns, &known, &world);
+    for step in steps {
+        let (record, finding) = session.step(target, step)?;
+        records.push(record);
+        if finding.is_some() {
+            return Ok(Execution { records, finding });
+        }
+    }
+    Ok(Execution {
+        records,
+        finding: None,
+    })
+}
+
+/// One case in progress: the reference model beside the target, the ids both have handed out,
+/// and the normalizers that pair them. Steps run one at a time, so both the seed-driven driver
+/// and a proptest state machine can drive it.
+pub struct Session {
+    ns: String,
+    world: World,
+    known: Known,
+    model_n: Normalizer,
+    target_n: Normalizer,
+    index: usize,
+}
+
+impl Session {
+    /// Resets the target (where it can), aligns the reference model's clock with the target's
+    /// and seeds the case's fixtures on both.
+    pub fn start(
+        target: &mut dyn Target,
+        cfg: &CaseConfig,
+        case: u64,
+        policy: &Policy,
+    ) -> Result<Session, InfraError> {
+        let mut world = World::new(cfg.case_seed(case), policy.clone());
+        if target.capabilities().reset {
+            target.reset()?;
+        }
+        if target.capabilities().clock {
+            // Both clocks start the case at the same instant, so times compare exactly.
+            let now = target.event(&Event::advance_seconds(0))?;
+            let target_ms = now["now_ms"]
+                .as_i64()
+                .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?;
+            let delta = target_ms - world.now_ms();
+            if delta > 0 {
+                world
+                    .apply(Event::AdvanceClock {
+                        seconds: 0,
+                        millis: delta,
+                    })
+                    .map_err(|e| InfraError(e.to_string()))?;
+            }
+        }
+        let start = world.now_ms();
+        if cfg.events {
+            for f in case_fixtures() {
+                apply_event(&mut world, &f);
+                target.event(&serde_json::from_value(f).map_err(|e| InfraError(e.to_string()))?)?;
+            }
+        }
+        Ok(Session {
+            ns: cfg.namespace(case),
+            world,
+            known: Known::default(),
+            model_n: Normalizer::new(start),
+            target_n: Normalizer::new(start),
+            index: 0,
+        })
+    }
+
+    /// The reference model's state.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// The ids the case has so far.
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// Runs one step on both sides and compares; the finding when they differ.
+    pub fn step(
+        &mut self,
+        target: &mut dyn Target,
+        step: &Step,
+    ) -> Result<(Record, Option<Finding>), InfraError> {
+        self.index += 1;
+        let concrete = concretize(step, &self.ns, &self.known, &self.world);
         let (who, operation, expected_raw, relied, actual_raw) = match &concrete {
             Concrete::Call {
                 who,
@@ -302,14 +386,14 @@ fn execute_with(
                 op,
                 body,
             } => {
-                let r = world.handle(&caller(*who), *service, op, body);
+                let r = self.world.handle(&caller(*who), *service, op, body);
                 let relied: Vec<String> = r.policies.iter().map(|p| format!("{p:?}")).collect();
                 let expected = Response {
                     status: r.status,
                     error_type: r.error_type().map(str::to_string),
                     body: r.body,
                 };
-                let sent = translate_body(body, &model_n, &target_n);
+                let sent = translate_body(body, &self.model_n, &self.target_n);
                 let actual = target.call(&caller(*who), *service, op, &sent)?;
                 (Some(*who), op.clone(), expected, relied, actual)
             }
@@ -317,9 +401,9 @@ fn execute_with(
                 let expected = Response {
                     status: 200,
                     error_type: None,
-                    body: apply_event(&mut world, e),
+                    body: apply_event(&mut self.world, e),
                 };
-                let translated = translate(e, &model_n, &target_n);
+                let translated = translate(e, &self.model_n, &self.target_n);
                 let event: Event =
                     serde_json::from_value(translated).map_err(|e| InfraError(e.to_string()))?;
                 let body = target.event(&event)?;
@@ -337,9 +421,9 @@ fn execute_with(
                 )
             }
         };
-        known.learn(&concrete, &expected_raw.body);
-        let expected = reply(&expected_raw, &mut model_n);
-        let actual = reply(&actual_raw, &mut target_n);
+        self.known.learn(&concrete, &expected_raw.body);
+        let expected = reply(&expected_raw, &mut self.model_n);
+        let actual = reply(&actual_raw, &mut self.target_n);
         // Event results are not AWS replies: they only teach the normalizers the ids they carry.
         let paths = if who.is_some() {
             differences(&expected, &actual)
@@ -352,39 +436,33 @@ fn execute_with(
             }
             _ => Vec::new(),
         };
-        records.push(Record {
+        let record = Record {
             step: step.clone(),
             operation: operation.clone(),
             who,
             expected: expected.clone(),
             actual: actual.clone(),
-        });
-        if !paths.is_empty() || !schema.is_empty() {
-            let classification = if paths.is_empty() {
-                Classification::SchemaViolation
-            } else {
-                Classification::HardFailure
-            };
-            let paths = if paths.is_empty() { schema } else { paths };
-            let finding = Finding {
-                step: i + 1,
-                operation,
-                classification,
-                expected,
-                actual,
-                paths,
-                rules: relied,
-            };
-            return Ok(Execution {
-                records,
-                finding: Some(finding),
-            });
+        };
+        if paths.is_empty() && schema.is_empty() {
+            return Ok((record, None));
         }
+        let classification = if paths.is_empty() {
+            Classification::SchemaViolation
+        } else {
+            Classification::HardFailure
+        };
+        let paths = if paths.is_empty() { schema } else { paths };
+        let finding = Finding {
+            step: self.index,
+            operation,
+            classification,
+            expected,
+            actual,
+            paths,
+            rules: relied,
+        };
+        Ok((record, Some(finding)))
     }
-    Ok(Execution {
-        records,
-        finding: None,
-    })
 }
 
 /// Single-switch alternatives of the default policy, each named, for classifying differences.
