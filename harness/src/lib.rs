@@ -25,3 +25,4 @@ pub mod scenarios;
 pub mod specs;
 pub mod target;
 pub mod trace;
+pub mod wrappers;

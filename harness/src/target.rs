@@ -101,9 +101,11 @@ impl Target for ModelTarget {
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
-        self.world
+        // A refused event is an answer, as the simulator's control plane gives it, not a failure.
+        Ok(self
+            .world
             .apply(event.clone())
-            .map_err(|e| InfraError(format!("event refused: {e}")))
+            .unwrap_or_else(|e| serde_json::json!({ "error": e.to_string() })))
     }
 
     fn reset(&mut self) -> Result<(), InfraError> {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use conform_harness::http::{Credentials, HttpTarget};
 use conform_harness::target::{ModelTarget, Target};
+use conform_harness::wrappers::DeterminismCheck;
 use conform_model::Policy;
 use conform_simulator::{Background, Config, Fixtures};
 
@@ -42,8 +43,12 @@ pub struct Chosen {
 pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Result<Chosen> {
     match target {
         Some("model") => Ok(Chosen {
-            target: Box::new(ModelTarget::new(seed, policy.clone())),
-            description: "the reference model, in process".into(),
+            // Run twice: the in-process model is also checked for determinism (SPEC 2).
+            target: Box::new(DeterminismCheck::new(
+                ModelTarget::new(seed, policy.clone()),
+                ModelTarget::new(seed, policy.clone()),
+            )),
+            description: "the reference model, in process (each call run twice)".into(),
             _server: None,
         }),
         Some(url) => {
