@@ -865,3 +865,233 @@ async fn sdk_create_grant_over_the_limit_is_resource_limit_exceeded() {
         "{over:?}"
     );
 }
+
+fn evs_client(url: &str, key: &str, secret: &str, region: &str) -> aws_sdk_evs::Client {
+    let config = aws_sdk_evs::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_evs::config::Region::new(region.to_string()))
+        .credentials_provider(aws_sdk_evs::config::Credentials::new(
+            key,
+            secret,
+            None,
+            None,
+            "conform-test",
+        ))
+        .endpoint_url(url)
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .build();
+    aws_sdk_evs::Client::from_conf(config)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_drives_evs_entitlements_on_a_seeded_environment() {
+    use aws_sdk_evs::operation::create_entitlement::CreateEntitlementError;
+    use aws_sdk_evs::operation::delete_entitlement::DeleteEntitlementError;
+    use aws_sdk_evs::operation::get_environment::GetEnvironmentError;
+    use aws_sdk_evs::types::{
+        ConnectorState, ConnectorType, EntitlementStatus, EntitlementType, EnvironmentState,
+        ValidationExceptionReason,
+    };
+
+    let server = InProcess::start(Config {
+        fixtures: fixtures(),
+        frozen_clock: true,
+        ..Config::default()
+    })
+    .await;
+    let url = server.url();
+    let evs = evs_client(&url, "AKIABUYER", "buyer-secret", "us-east-1");
+
+    // GetEnvironment and ListEnvironments read the environment the fixtures seeded.
+    let listed = evs.list_environments().send().await.expect("ListEnvironments");
+    let ids: Vec<_> = listed
+        .environment_summaries()
+        .iter()
+        .filter_map(|e| e.environment_id())
+        .collect();
+    assert_eq!(ids, [EVS_ENV]);
+    let got = evs
+        .get_environment()
+        .environment_id(EVS_ENV)
+        .send()
+        .await
+        .expect("GetEnvironment");
+    let env = got.environment().expect("environment");
+    assert_eq!(env.environment_state(), Some(&EnvironmentState::Created));
+    assert_eq!(env.environment_name(), Some("lab"));
+    assert_eq!(
+        env.environment_arn(),
+        Some(format!("arn:aws:evs:us-east-1:{BUYER}:environment/{EVS_ENV}").as_str())
+    );
+    for (who, region) in [
+        (("AKIABUYER", "buyer-secret"), "us-west-2"),
+        (("AKIASELLER", "seller-secret"), "us-east-1"),
+    ] {
+        let elsewhere = evs_client(&url, who.0, who.1, region);
+        let missing = elsewhere
+            .get_environment()
+            .environment_id(EVS_ENV)
+            .send()
+            .await
+            .expect_err("EVS state is per account and region")
+            .into_service_error();
+        let GetEnvironmentError::ResourceNotFoundException(e) = missing else {
+            panic!("{missing:?}")
+        };
+        assert_eq!((e.resource_id(), e.resource_type()), (EVS_ENV, "environment"));
+    }
+
+    // CreateEnvironmentConnector answers CREATING; the next request sees it ACTIVE.
+    let made = evs
+        .create_environment_connector()
+        .environment_id(EVS_ENV)
+        .r#type(ConnectorType::Vcenter)
+        .appliance_fqdn("vcenter.lab.example.com")
+        .secret_identifier("evs/vcenter")
+        .client_token("connector-1")
+        .send()
+        .await
+        .expect("CreateEnvironmentConnector");
+    let connector = made.connector().expect("connector");
+    assert_eq!(connector.state(), Some(&ConnectorState::Creating));
+    assert_eq!(connector.secret_arn(), Some("evs/vcenter"));
+    let connector_id = connector.connector_id().expect("connectorId").to_string();
+
+    let create = |vms: &[&str]| {
+        let mut req = evs
+            .create_entitlement()
+            .environment_id(EVS_ENV)
+            .connector_id(&connector_id)
+            .entitlement_type(EntitlementType::WindowsServer);
+        for vm in vms {
+            req = req.vm_ids(*vm);
+        }
+        req.send()
+    };
+    // Shape: duplicate vmIds → ValidationException fieldValidationFailed naming vmIds.
+    let duplicate = create(&["vm-1", "vm-1"])
+        .await
+        .expect_err("duplicates")
+        .into_service_error();
+    let CreateEntitlementError::ValidationException(e) = duplicate else {
+        panic!("{duplicate:?}")
+    };
+    assert_eq!(e.reason(), &ValidationExceptionReason::FieldValidationFailed);
+    let fields: Vec<_> = e.field_list().iter().map(|f| f.name()).collect();
+    assert_eq!(fields, ["vmIds"]);
+    assert!(!e.field_list()[0].message().is_empty());
+
+    let created = create(&["vm-1", "vm-2"]).await.expect("CreateEntitlement");
+    let records: Vec<_> = created
+        .entitlements()
+        .iter()
+        .map(|r| (r.vm_id(), r.vm_name(), r.status(), r.r#type()))
+        .collect();
+    assert_eq!(
+        records,
+        [
+            (
+                Some("vm-1"),
+                Some("sql-01"),
+                Some(&EntitlementStatus::Creating),
+                Some(&EntitlementType::WindowsServer)
+            ),
+            (
+                Some("vm-2"),
+                Some("build-01"),
+                Some(&EntitlementStatus::Creating),
+                Some(&EntitlementType::WindowsServer)
+            ),
+        ]
+    );
+    // State: a VM with a live record → ValidationException reason other.
+    let again = create(&["vm-1"])
+        .await
+        .expect_err("live record")
+        .into_service_error();
+    let CreateEntitlementError::ValidationException(e) = again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(e.reason(), &ValidationExceptionReason::Other);
+    // Existence: an unknown connector → ResourceNotFoundException naming it.
+    let unknown = evs
+        .create_entitlement()
+        .environment_id(EVS_ENV)
+        .connector_id("cnctr-0000000000")
+        .entitlement_type(EntitlementType::WindowsServer)
+        .vm_ids("vm-1")
+        .send()
+        .await
+        .expect_err("unknown connector")
+        .into_service_error();
+    let CreateEntitlementError::ResourceNotFoundException(e) = unknown else {
+        panic!("{unknown:?}")
+    };
+    assert_eq!(
+        (e.resource_id(), e.resource_type()),
+        ("cnctr-0000000000", "connector")
+    );
+
+    // The next sync (every 300 s of model time) decides both records.
+    let mut conn = Conn::open(server.addr).await;
+    let advanced = conn.post_json("/_conform/clock", &json!({"seconds": 300})).await;
+    assert_eq!(advanced.status, 200);
+    let list = || {
+        evs.list_vm_entitlements()
+            .environment_id(EVS_ENV)
+            .connector_id(&connector_id)
+            .entitlement_type(EntitlementType::WindowsServer)
+            .send()
+    };
+    let synced = list().await.expect("ListVmEntitlements");
+    let by_vm: Vec<_> = synced
+        .entitlements()
+        .iter()
+        .map(|r| (r.vm_id(), r.status()))
+        .collect();
+    assert_eq!(
+        by_vm,
+        [
+            (Some("vm-1"), Some(&EntitlementStatus::Created)),
+            (Some("vm-2"), Some(&EntitlementStatus::CreateFailed)),
+        ]
+    );
+    let windows = &synced.entitlements()[0];
+    assert!(windows.started_at().is_some() && windows.started_at() == windows.last_synced_at());
+    let failed = synced.entitlements()[1].error_detail().expect("errorDetail");
+    assert_eq!(failed.error_code(), "UNSUPPORTED_GUEST_OS");
+
+    // DeleteEntitlement: a VM without any record → ResourceNotFoundException, nothing deleted.
+    let delete = |vms: &[&str]| {
+        let mut req = evs
+            .delete_entitlement()
+            .environment_id(EVS_ENV)
+            .connector_id(&connector_id)
+            .entitlement_type(EntitlementType::WindowsServer);
+        for vm in vms {
+            req = req.vm_ids(*vm);
+        }
+        req.send()
+    };
+    let missing = delete(&["vm-1", "vm-9"])
+        .await
+        .expect_err("vm-9 has no record")
+        .into_service_error();
+    let DeleteEntitlementError::ResourceNotFoundException(e) = missing else {
+        panic!("{missing:?}")
+    };
+    assert_eq!((e.resource_id(), e.resource_type()), ("vm-9", "entitlement"));
+    assert_eq!(list().await.expect("ListVmEntitlements").entitlements().len(), 2);
+    let deleted = delete(&["vm-1"]).await.expect("DeleteEntitlement");
+    let record = &deleted.entitlements()[0];
+    assert_eq!(record.status(), Some(&EntitlementStatus::Deleted));
+    assert!(record.stopped_at().is_some() && record.started_at().is_some());
+    let rest: Vec<_> = list()
+        .await
+        .expect("ListVmEntitlements")
+        .entitlements()
+        .iter()
+        .filter_map(|r| r.vm_id().map(str::to_string))
+        .collect();
+    assert_eq!(rest, ["vm-2"]);
+}
