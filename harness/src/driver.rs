@@ -259,7 +259,7 @@ fn differences(expected: &Reply, actual: &Reply) -> Vec<String> {
     paths
 }
 
-fn reply(r: &Response, n: &mut Normalizer) -> Reply {
+fn reply_of(r: &Response, n: &mut Normalizer) -> Reply {
     Reply {
         status: r.status,
         error: r.error_type.clone(),
@@ -422,8 +422,8 @@ impl Session {
             }
         };
         self.known.learn(&concrete, &expected_raw.body);
-        let expected = reply(&expected_raw, &mut self.model_n);
-        let actual = reply(&actual_raw, &mut self.target_n);
+        let expected = reply_of(&expected_raw, &mut self.model_n);
+        let actual = reply_of(&actual_raw, &mut self.target_n);
         // Event results are not AWS replies: they only teach the normalizers the ids they carry.
         let paths = if who.is_some() {
             differences(&expected, &actual)
@@ -444,7 +444,8 @@ impl Session {
             actual: actual.clone(),
         };
         if paths.is_empty() && schema.is_empty() {
-            return Ok((record, None));
+            let finding = self.read_back(target, &concrete, &expected_raw)?;
+            return Ok((record, finding));
         }
         let classification = if paths.is_empty() {
             Classification::SchemaViolation
@@ -462,6 +463,93 @@ impl Session {
             rules: relied,
         };
         Ok((record, Some(finding)))
+    }
+
+    /// Check 3: the invariants of SPEC 3.10, observed on the target. After a step that moves
+    /// usage (a checkout, check-in, extension, new version, or the clock), both sides are asked
+    /// for GetLicenseUsage of the licenses involved and must agree; the model's counts keep the
+    /// invariants, so a target whose counts differ has broken one.
+    fn read_back(
+        &mut self,
+        target: &mut dyn Target,
+        concrete: &Concrete,
+        reply: &Response,
+    ) -> Result<Option<Finding>, InfraError> {
+        if reply.error_type.is_some() {
+            return Ok(None);
+        }
+        let licenses: Vec<String> = match concrete {
+            Concrete::Call { op, body, .. } => match op.as_str() {
+                "CheckoutLicense" | "CheckoutBorrowLicense" => reply.body["LicenseArn"]
+                    .as_str()
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect(),
+                "CreateLicenseVersion" => reply.body["LicenseArn"]
+                    .as_str()
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect(),
+                "CheckInLicense" | "ExtendLicenseConsumption" => {
+                    let token: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+                    let id = token["LicenseConsumptionToken"].as_str().unwrap_or_default();
+                    let lm = self.world.lm();
+                    lm.tokens()
+                        .iter()
+                        .find(|t| t.id == id)
+                        .map(|t| lm.license(t.license).arn.clone())
+                        .into_iter()
+                        .collect()
+                }
+                _ => Vec::new(),
+            },
+            Concrete::Event(e) if e["event"] == "advance_clock" => {
+                self.known.licenses.iter().rev().take(3).cloned().collect()
+            }
+            Concrete::Event(_) => Vec::new(),
+        };
+        for arn in licenses {
+            // The issuer reads its own licenses; Marketplace licenses are read by their buyer.
+            let who = if arn.contains(&format!("::{}:", Who::Seller.account())) {
+                Who::Seller
+            } else {
+                Who::Buyer
+            };
+            let body = serde_json::json!({ "LicenseArn": arn });
+            let r = self.world.handle(
+                &caller(who),
+                Service::LicenseManager,
+                "GetLicenseUsage",
+                body.to_string().as_bytes(),
+            );
+            if r.is_error() {
+                continue;
+            }
+            let expected_raw = Response {
+                status: r.status,
+                error_type: None,
+                body: r.body,
+            };
+            let sent = translate(&body, &self.model_n, &self.target_n)
+                .to_string()
+                .into_bytes();
+            let actual_raw = target.call(&caller(who), Service::LicenseManager, "GetLicenseUsage", &sent)?;
+            let expected = reply_of(&expected_raw, &mut self.model_n);
+            let actual = reply_of(&actual_raw, &mut self.target_n);
+            let paths = differences(&expected, &actual);
+            if !paths.is_empty() {
+                return Ok(Some(Finding {
+                    step: self.index,
+                    operation: "GetLicenseUsage (read-back)".into(),
+                    classification: Classification::HardFailure,
+                    expected,
+                    actual,
+                    paths,
+                    rules: vec!["Usage".into()],
+                }));
+            }
+        }
+        Ok(None)
     }
 }
 

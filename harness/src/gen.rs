@@ -169,6 +169,10 @@ pub enum Step {
         op: u16,
         kind: u8,
     },
+    /// A constraint-derived invalid request from specs/ (`specs::cases`), by index.
+    Constraint {
+        index: u32,
+    },
 }
 
 impl Step {
@@ -196,6 +200,12 @@ impl Step {
             | Step::RemoveVm { .. }
             | Step::SetGuestOs { .. }
             | Step::SetHealth { .. } => Service::Evs,
+            Step::Constraint { index } => {
+                let cases = invalid_cases();
+                cases
+                    .get(*index as usize % cases.len().max(1))
+                    .map_or(Service::LicenseManager, |c| c.service)
+            }
             Step::Invalid { op, .. }
                 if usize::from(*op) % all_operations().len()
                     >= conform_model::lm::LmRequest::OPERATIONS.len() =>
@@ -275,6 +285,17 @@ const NO_LICENSE: &str = "arn:aws:license-manager::111122223333:license:l-000000
 const NO_GRANT: &str = "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000000";
 const NO_TOKEN: &str = "00000000000000000000000000000000";
 const NO_CONNECTOR: &str = "cnctr-0000000000";
+
+/// The constraint-derived cases of specs/ that break a constraint, in a fixed order.
+pub fn invalid_cases() -> &'static [crate::specs::cases::Case] {
+    static CASES: std::sync::OnceLock<Vec<crate::specs::cases::Case>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        crate::specs::cases::all_cases()
+            .into_iter()
+            .filter(|c| !c.valid)
+            .collect()
+    })
+}
 
 /// Every operation a generated request may name, License Manager first.
 pub fn all_operations() -> Vec<(Service, &'static str)> {
@@ -561,6 +582,11 @@ pub fn concretize(step: &Step, ns: &str, known: &Known, world: &World) -> Concre
                 json!({"event": "set_connector_health", "connector_id": connector(env, k), "account": Who::Seller.account(), "region": "us-east-1", "health": health}),
             )
         }
+        Step::Constraint { index } => {
+            let cases = invalid_cases();
+            let case = &cases[index as usize % cases.len().max(1)];
+            call(Who::Seller, case.service, case.operation, case.body.clone())
+        }
         Step::Invalid { op, kind } => {
             let ops = all_operations();
             let (service, name) = ops[usize::from(op) % ops.len()];
@@ -697,10 +723,27 @@ impl Generator {
         if roll < events {
             return self.event_step(known);
         }
+        if self.rng.gen_ratio(1, 2) {
+            if let Some(index) = self.constraint_case() {
+                return Step::Constraint { index };
+            }
+        }
         Step::Invalid {
             op: self.rng.gen(),
             kind: self.rng.gen(),
         }
+    }
+
+    /// An invalid constraint-derived case of one of the generator's services.
+    fn constraint_case(&mut self) -> Option<u32> {
+        let cases = invalid_cases();
+        for _ in 0..8 {
+            let i = self.rng.gen_range(0..cases.len().max(1));
+            if cases.get(i).is_some_and(|c| self.services.contains(&c.service)) {
+                return Some(i as u32);
+            }
+        }
+        None
     }
 
     fn index(&mut self, len: usize) -> u32 {
