@@ -21,6 +21,7 @@
 
 mod control;
 pub mod fixtures;
+pub mod fuzzing;
 pub mod sigv4;
 mod wire;
 
@@ -186,6 +187,12 @@ impl Simulator {
             }
         }
         guard
+    }
+
+    /// The world's state dump as text (what `GET /_conform/state` shows), for checks that a
+    /// request changed nothing.
+    pub fn state_text(&self) -> String {
+        self.lock().world.dump().to_string()
     }
 
     /// The account an access key signs for.
