@@ -49,14 +49,7 @@
 //! assert_eq!(after.status, 200);
 //! ```
 
-pub mod clock;
-mod dump;
-pub mod error;
-pub mod events;
-pub mod evs;
-#[cfg(feature = "faults")]
-pub mod faults;
-
+// Macros first: `macro_rules!` are visible to the modules declared after them.
 /// `fault!(world, Name)`: whether the named fault is on; the constant `false` without the
 /// `faults` feature.
 #[cfg(feature = "faults")]
@@ -71,7 +64,41 @@ macro_rules! fault {
         false
     };
 }
-pub(crate) use fault;
+
+/// A closed enum of AWS string values (a service model `enum` shape), with `ALL`, `as_str` and
+/// `Display`, serialized as the wire value.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub mod clock;
+mod dump;
+pub mod error;
+pub mod events;
+pub mod evs;
+#[cfg(feature = "faults")]
+pub mod faults;
+
 pub mod fuzzing;
 mod idempotency;
 pub mod ids;

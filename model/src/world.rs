@@ -139,7 +139,7 @@ impl World {
     /// Settles every event due at or before now, in time order (SPEC 2).
     pub(crate) fn settle(&mut self) {
         let now = self.now_ms();
-        self.lm.settle(now, !crate::fault!(self, ExpiryNotReleasing));
+        self.lm.settle(now, !fault!(self, ExpiryNotReleasing));
         crate::evs::settle(self, now);
     }
 

@@ -230,7 +230,7 @@ pub(crate) fn list_vm_entitlements(
     ]);
     let after = after_token(world, req.next_token.as_deref(), query)?;
     world.rely(PolicyRule::ListDeleted);
-    let show_deleted = world.policy.list_deleted || crate::fault!(world, DeletedEntitlementsListed);
+    let show_deleted = world.policy.list_deleted || fault!(world, DeletedEntitlementsListed);
     let connector = live_connector(world, caller, &req.environment_id, &req.connector_id)?;
     let items = connector
         .records

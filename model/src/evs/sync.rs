@@ -103,7 +103,7 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
         .map(|s| s.saturating_mul(1000));
     let mut outcome = SyncOutcome::default();
     let mut failures = false;
-    let at_risk = !crate::fault!(world, AtRiskNeverReached);
+    let at_risk = !fault!(world, AtRiskNeverReached);
     for partition in world.evs.partitions.values_mut() {
         for connector in partition.connectors.values_mut() {
             if connector.records.is_empty() {

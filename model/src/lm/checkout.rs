@@ -64,7 +64,7 @@ fn parse_quantity(item: &EntitlementData) -> Result<i128, AwsError> {
 fn grantable(world: &World, id: LicenseId, now: Millis) -> bool {
     let r = &world.lm.licenses[id];
     let v = r.latest();
-    let status = if crate::fault!(world, DeletedLicenseChecksOut) && r.is_deleting() {
+    let status = if fault!(world, DeletedLicenseChecksOut) && r.is_deleting() {
         v.status
     } else {
         r.effective_status(v, now)
@@ -131,12 +131,12 @@ fn match_and_reserve(
                 return Err(AwsError::ipve(format!("Usage of '{}' would overflow", e.name)));
             }
             let max = i128::from(e.max_count.unwrap_or(0));
-            let max = if crate::fault!(world, CapacityOffByOne) {
+            let max = if fault!(world, CapacityOffByOne) {
                 max + 1
             } else {
                 max
             };
-            let overage = e.overage == Some(true) && !crate::fault!(world, OverageIgnored);
+            let overage = e.overage == Some(true) && !fault!(world, OverageIgnored);
             if total > max && !overage {
                 return Err(AwsError::no_entitlements());
             }
@@ -417,7 +417,7 @@ pub(crate) fn check_in_license(
     let now = world.now_ms();
     let t = own_token(world, caller, &req.license_consumption_token)?;
     let token = &world.lm.tokens[t];
-    if token.kind == TokenKind::Perpetual && !crate::fault!(world, PerpetualCheckInAccepted) {
+    if token.kind == TokenKind::Perpetual && !fault!(world, PerpetualCheckInAccepted) {
         return Err(AwsError::conflict("A PERPETUAL checkout cannot be checked in"));
     }
     if token.state != TokenState::Live {

@@ -135,7 +135,7 @@ where
 {
     world.rely(PolicyRule::Idempotency);
     let now = world.now_ms();
-    let skip = crate::fault!(world, IdempotentReplayDrawsTwice) && op == "CheckoutLicense";
+    let skip = fault!(world, IdempotentReplayDrawsTwice) && op == "CheckoutLicense";
     let found = if skip {
         super::super::idempotency::Lookup::Miss
     } else {
@@ -329,7 +329,7 @@ pub(crate) fn create_license_version(
             }
             let latest = record.latest().version.to_string();
             if req.source_version.as_ref().is_some_and(|v| *v != latest)
-                && !crate::fault!(world, SourceVersionIgnored)
+                && !fault!(world, SourceVersionIgnored)
             {
                 return Err(AwsError::conflict(format!(
                     "SourceVersion does not match the latest version {latest}"
@@ -365,7 +365,7 @@ pub(crate) fn create_license_version(
                 ids.push(id);
             }
             let record = &world.lm.licenses[id];
-            let shown = if crate::fault!(world, VersionNotIncremented) {
+            let shown = if fault!(world, VersionNotIncremented) {
                 version_number - 1
             } else {
                 version_number
@@ -596,7 +596,7 @@ pub(crate) fn delete_license(
         return Err(AwsError::redirect(&record.home_region));
     }
     let latest = record.latest().version.to_string();
-    if req.source_version != latest && !crate::fault!(world, SourceVersionIgnored) {
+    if req.source_version != latest && !fault!(world, SourceVersionIgnored) {
         return Err(AwsError::conflict(format!(
             "SourceVersion does not match the latest version {latest}"
         )));
