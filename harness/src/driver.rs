@@ -213,6 +213,45 @@ fn differences(expected: &Reply, actual: &Reply) -> Vec<String> {
     paths
 }
 
+/// How far apart two times may be on a target that runs on the wall clock (requests take time,
+/// and its clock is not ours).
+pub const WALL_CLOCK_TOLERANCE_SECONDS: i64 = 60;
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A normalized time (`<t0+5s>`, `<t0-250ms>`) in milliseconds from the start.
+fn normalized_time_ms(v: &Value) -> Option<i64> {
+    let inner = v.as_str()?.strip_prefix("<t0")?.strip_suffix('>')?;
+    if let Some(ms) = inner.strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    inner.strip_suffix('s')?.parse::<i64>().ok().map(|s| s * 1000)
+}
+
+/// As [`differences`], where normalized times within `tolerance_seconds` of each other count
+/// as equal.
+pub fn differences_within(expected: &Reply, actual: &Reply, tolerance_seconds: Option<i64>) -> Vec<String> {
+    let paths = differences(expected, actual);
+    let Some(tolerance) = tolerance_seconds else {
+        return paths;
+    };
+    paths
+        .into_iter()
+        .filter(|p| {
+            let at = |r: &Reply| r.body.pointer(p).and_then(normalized_time_ms);
+            match (at(expected), at(actual)) {
+                (Some(e), Some(a)) => (e - a).abs() > tolerance * 1000,
+                _ => true,
+            }
+        })
+        .collect()
+}
+
 fn reply(r: &Response, n: &mut Normalizer) -> Reply {
     Reply {
         status: r.status,
@@ -247,12 +286,18 @@ fn execute_with(
     if target.capabilities().reset {
         target.reset()?;
     }
-    if target.capabilities().clock {
-        // Both clocks start the case at the same instant, so times compare exactly.
-        let now = target.event(&Event::advance_seconds(0))?;
-        let target_ms = now["now_ms"]
-            .as_i64()
-            .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?;
+    let frozen = target.capabilities().clock;
+    {
+        // Both clocks start the case at the same instant, so times compare exactly; a target
+        // without a clock of ours runs on the wall clock, and times compare within a tolerance.
+        let target_ms = if frozen {
+            let now = target.event(&Event::advance_seconds(0))?;
+            now["now_ms"]
+                .as_i64()
+                .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?
+        } else {
+            wall_clock_ms()
+        };
         let delta = target_ms - world.now_ms();
         if delta > 0 {
             world
@@ -323,7 +368,11 @@ fn execute_with(
         let actual = reply(&actual_raw, &mut target_n);
         // Event results are not AWS replies: they only teach the normalizers the ids they carry.
         let paths = if who.is_some() {
-            differences(&expected, &actual)
+            differences_within(
+                &expected,
+                &actual,
+                (!frozen).then_some(WALL_CLOCK_TOLERANCE_SECONDS),
+            )
         } else {
             Vec::new()
         };
