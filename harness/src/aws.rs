@@ -99,22 +99,31 @@ impl ChainCredentials {
             .enable_all()
             .build()
             .map_err(|e| InfraError(format!("credential chain runtime: {e}")))?;
+        // The chain's own calls (SSO, STS assume-role, IMDS) go through an HTTPS client on ring.
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let config = aws_config::provider_config::ProviderConfig::default()
+            .with_http_client(http)
+            .with_region(Some(aws_config::Region::new(region.to_string())));
         let (provider, label) = match profile {
             // A named profile is taken from the shared files only, so environment keys cannot
             // stand in for another account's.
             Some(name) => (
                 SharedCredentialsProvider::new(
                     aws_config::profile::ProfileFileCredentialsProvider::builder()
+                        .configure(&config)
                         .profile_name(name)
                         .build(),
                 ),
                 format!("profile {name}"),
             ),
             None => {
-                let region = aws_config::Region::new(region.to_string());
                 let chain = runtime.block_on(
                     aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                        .region(region)
+                        .configure(config)
                         .build(),
                 );
                 (
@@ -554,9 +563,17 @@ impl Inner {
         }
     }
 
-    /// Prefixes names and SKUs (non-empty ones: an empty value must stay invalid).
+    /// Prefixes names, SKUs and client tokens (non-empty ones: an empty value must stay
+    /// invalid). Client tokens too, because AWS keeps them across runs and scenarios: a token
+    /// reused with other parameters would be refused.
     fn prefix_names(&self, v: &mut Value) {
-        const KEYS: &[&str] = &["LicenseName", "ProductSKU", "GrantName"];
+        const KEYS: &[&str] = &[
+            "LicenseName",
+            "ProductSKU",
+            "GrantName",
+            "ClientToken",
+            "clientToken",
+        ];
         let prefix = self.prefix();
         let add = |s: &mut Value| {
             if let Some(text) = s.as_str().filter(|t| !t.is_empty()) {
