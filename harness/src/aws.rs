@@ -245,7 +245,12 @@ impl AwsTarget {
         options: AwsOptions,
         accounts: Vec<(String, Box<dyn CredentialSource>)>,
     ) -> Result<AwsTarget, InfraError> {
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        // One connection per call, as in `HttpTarget` (a stale pooled connection fails a POST,
+        // which must not be retried blindly); at the capped call rates a handshake is cheap.
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .max_idle_connections(0)
+            .build();
         let mut inner = Inner {
             agent,
             options,
