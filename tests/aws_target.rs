@@ -125,9 +125,31 @@ fn writes_need_allow_aws_writes() {
     );
 }
 
+/// A license of the account that the run did not create (the user's own).
+fn users_own_license(url: &str) -> String {
+    use conform_harness::http::{Credentials, HttpTarget};
+    use conform_harness::target::Target;
+    let keys = Credentials {
+        access_key_id: KEY.into(),
+        secret_access_key: SECRET.into(),
+    };
+    let mut t = HttpTarget::new(url, [(ACCOUNT.to_string(), keys)].into()).expect("target");
+    let body = conform_harness::scenarios::lm::license("users-own", "users-own-sku");
+    let r = t
+        .call(
+            &conform_model::Caller::new(ACCOUNT, "us-east-1"),
+            conform_model::Service::LicenseManager,
+            "CreateLicense",
+            body.to_string().as_bytes(),
+        )
+        .expect("created");
+    r.body["LicenseArn"].as_str().expect("an ARN").to_string()
+}
+
 #[test]
 fn a_signed_run_passes_and_cleanup_leaves_nothing_behind() {
     let sim = simulator();
+    let own = users_own_license(&sim.url());
     let out = run_aws(
         &sim.url(),
         SECRET,
@@ -149,6 +171,15 @@ fn a_signed_run_passes_and_cleanup_leaves_nothing_behind() {
     let s = state(&sim.url());
     let licenses = s["licenses"].as_array().expect("licenses");
     assert!(!licenses.is_empty(), "the run created licenses: {s}");
+    let (own_license, licenses): (Vec<&Value>, Vec<&Value>) =
+        licenses.iter().partition(|l| l["LicenseArn"] == own.as_str());
+    assert_eq!(
+        own_license
+            .first()
+            .map(|l| l["Versions"][0]["EffectiveStatus"].clone()),
+        Some(Value::from("AVAILABLE")),
+        "the user's own license is untouched"
+    );
     for l in licenses {
         assert_eq!(l["IssuerAccount"], ACCOUNT);
         let sku = l["ProductSKU"].as_str().unwrap_or_default();
@@ -215,4 +246,79 @@ fn a_missing_signature_is_an_infrastructure_error() {
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert!(said.contains("MissingAuthenticationToken"), "{said}");
     assert!(said.contains("missing signature"), "{said}");
+}
+
+/// Ctrl-C while the run waits for its per-minute window: no further call, then cleanup removes
+/// what the run created (it waits for the window too: the cap holds for cleanup).
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_the_run_and_cleans_up() {
+    let sim = simulator();
+    let home = std::env::temp_dir().join(format!("conform-aws-ctrlc-{}", std::process::id()));
+    std::fs::create_dir_all(&home).expect("temp home");
+    let child = Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args([
+            "run",
+            "--target",
+            "aws",
+            "--endpoint-url",
+            &sim.url(),
+            "--allow-aws-writes",
+        ])
+        .args([
+            "--services",
+            "license-manager",
+            "--cases",
+            "0",
+            "--max-calls-per-minute",
+            "6",
+        ])
+        .args(["--run-id", "ctrlc"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("conform starts");
+    // Six calls go out at once; then the run waits for the minute to pass.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let created = loop {
+        let n = state(&sim.url())["licenses"].as_array().map_or(0, Vec::len);
+        if n > 0 || std::time::Instant::now() > deadline {
+            break n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(created > 0, "the run created a license before waiting");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("conform ends");
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("interrupted"), "{said}");
+    assert!(said.contains("cleanup: deleted"), "{said}");
+    let s = state(&sim.url());
+    for l in s["licenses"].as_array().into_iter().flatten() {
+        let status = l["Versions"]
+            .as_array()
+            .and_then(|v| v.last())
+            .map(|v| v["EffectiveStatus"].clone());
+        assert!(
+            matches!(
+                status.as_ref().and_then(Value::as_str),
+                Some("DELETED" | "PENDING_DELETE")
+            ),
+            "license left behind after Ctrl-C: {l}"
+        );
+    }
 }

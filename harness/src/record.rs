@@ -463,6 +463,26 @@ mod tests {
     }
 
     #[test]
+    fn the_driver_tolerates_times_only_on_wall_clock_targets() {
+        let reply = |t: &str, status: &str| driver::Reply {
+            status: 200,
+            error: None,
+            body: json!({"License": {"IssuedAt": t, "Status": status}}),
+        };
+        let (model, target) = (reply("<t0+0s>", "AVAILABLE"), reply("<t0+1500ms>", "AVAILABLE"));
+        assert_eq!(
+            driver::differences_within(&model, &target, None),
+            ["/License/IssuedAt"]
+        );
+        assert!(driver::differences_within(&model, &target, Some(60)).is_empty());
+        let late = reply("<t0+61s>", "DELETED");
+        assert_eq!(
+            driver::differences_within(&model, &late, Some(60)),
+            ["/License/IssuedAt", "/License/Status"]
+        );
+    }
+
+    #[test]
     fn the_policy_model_keeps_one_rule_list_per_step() {
         let s = crate::scenarios::all().into_iter().next().unwrap();
         let mut m = PolicyModel::new(1, Policy::default());
