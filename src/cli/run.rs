@@ -106,7 +106,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if caps.reset && caps.fixtures || aws {
         println!("\nscenarios ({})", scenarios.len());
         for s in &scenarios {
-            let run = match scenario::run(target, s) {
+            let mut run = match scenario::run(target, s) {
                 Ok(run) => run,
                 // AWS cannot take some steps (clock events, unmapped accounts): skip, not fail.
                 Err(e) if aws && conform_harness::aws::is_skip(&e) => {
@@ -115,7 +115,22 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => anyhow::bail!("scenario {}: {e}", s.name),
             };
+            let observed = if aws {
+                super::aws::split_policy_failures(s, &mut run, args.seed, &policy)?
+            } else {
+                Vec::new()
+            };
             print_scenario(&run, s.about);
+            for (f, rules) in observed {
+                println!(
+                    "       observed [P] {}: step {} {}: the model answers {}, AWS {}",
+                    rules.join(", "),
+                    f.step,
+                    f.op,
+                    f.expected,
+                    f.actual
+                );
+            }
             summary.add_scenario(&run);
         }
     } else {
