@@ -780,8 +780,9 @@ impl Inner {
         if let Some(scope) = self.options.evs.clone() {
             for ((account, region), vms) in by_caller {
                 let caller = Caller::new(&account, &region);
+                // The client token gets the run prefix on its way out, like every other.
                 let body = json!({"environmentId": scope.environment, "connectorId": scope.connector,
-                    "entitlementType": "WINDOWS_SERVER", "vmIds": vms, "clientToken": format!("{}cleanup", self.run_prefix())});
+                    "entitlementType": "WINDOWS_SERVER", "vmIds": vms, "clientToken": "cleanup"});
                 match self.call(
                     &caller,
                     Service::Evs,

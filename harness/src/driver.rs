@@ -225,7 +225,7 @@ fn wall_clock_ms() -> i64 {
 }
 
 /// A normalized time (`<t0+5s>`, `<t0-250ms>`) in milliseconds from the start.
-fn normalized_time_ms(v: &Value) -> Option<i64> {
+pub fn normalized_time_ms(v: &Value) -> Option<i64> {
     let inner = v.as_str()?.strip_prefix("<t0")?.strip_suffix('>')?;
     if let Some(ms) = inner.strip_suffix("ms") {
         return ms.parse().ok();

@@ -292,7 +292,11 @@ pub fn diff(
         .filter_map(|path| {
             let r = recorded.pointer(&path).cloned().unwrap_or(Value::Null);
             let p = replayed.pointer(&path).cloned().unwrap_or(Value::Null);
-            if let (Some(tol), Some(a), Some(b)) = (tolerance_seconds, time_ms(&r), time_ms(&p)) {
+            if let (Some(tol), Some(a), Some(b)) = (
+                tolerance_seconds,
+                driver::normalized_time_ms(&r),
+                driver::normalized_time_ms(&p),
+            ) {
                 if (a - b).abs() <= tol * 1000 {
                     return None;
                 }
@@ -305,14 +309,6 @@ pub fn diff(
             })
         })
         .collect()
-}
-
-fn time_ms(v: &Value) -> Option<i64> {
-    let inner = v.as_str()?.strip_prefix("<t0")?.strip_suffix('>')?;
-    match inner.strip_suffix("ms") {
-        Some(ms) => ms.parse().ok(),
-        None => inner.strip_suffix('s')?.parse::<i64>().ok().map(|s| s * 1000),
-    }
 }
 
 /// The policy switch (`driver::policy_alternatives` name before `=`) a rule is decided by.
