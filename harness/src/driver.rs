@@ -259,6 +259,45 @@ fn differences(expected: &Reply, actual: &Reply) -> Vec<String> {
     paths
 }
 
+/// How far apart two times may be on a target that runs on the wall clock (requests take time,
+/// and its clock is not ours).
+pub const WALL_CLOCK_TOLERANCE_SECONDS: i64 = 60;
+
+fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A normalized time (`<t0+5s>`, `<t0-250ms>`) in milliseconds from the start.
+pub fn normalized_time_ms(v: &Value) -> Option<i64> {
+    let inner = v.as_str()?.strip_prefix("<t0")?.strip_suffix('>')?;
+    if let Some(ms) = inner.strip_suffix("ms") {
+        return ms.parse().ok();
+    }
+    inner.strip_suffix('s')?.parse::<i64>().ok().map(|s| s * 1000)
+}
+
+/// As [`differences`], where normalized times within `tolerance_seconds` of each other count
+/// as equal.
+pub fn differences_within(expected: &Reply, actual: &Reply, tolerance_seconds: Option<i64>) -> Vec<String> {
+    let paths = differences(expected, actual);
+    let Some(tolerance) = tolerance_seconds else {
+        return paths;
+    };
+    paths
+        .into_iter()
+        .filter(|p| {
+            let at = |r: &Reply| r.body.pointer(p).and_then(normalized_time_ms);
+            match (at(expected), at(actual)) {
+                (Some(e), Some(a)) => (e - a).abs() > tolerance * 1000,
+                _ => true,
+            }
+        })
+        .collect()
+}
+
 fn reply_of(r: &Response, n: &mut Normalizer) -> Reply {
     Reply {
         status: r.status,
@@ -313,6 +352,9 @@ pub struct Session {
     model_n: Normalizer,
     target_n: Normalizer,
     index: usize,
+    /// `None` on a target whose clock we set (times compare exactly); else the wall-clock
+    /// tolerance in seconds.
+    tolerance_seconds: Option<i64>,
 }
 
 impl Session {
@@ -328,21 +370,25 @@ impl Session {
         if target.capabilities().reset {
             target.reset()?;
         }
-        if target.capabilities().clock {
-            // Both clocks start the case at the same instant, so times compare exactly.
+        let frozen = target.capabilities().clock;
+        // Both clocks start the case at the same instant, so times compare exactly; a target
+        // without a clock of ours runs on the wall clock, and times compare within a tolerance.
+        let target_ms = if frozen {
             let now = target.event(&Event::advance_seconds(0))?;
-            let target_ms = now["now_ms"]
+            now["now_ms"]
                 .as_i64()
-                .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?;
-            let delta = target_ms - world.now_ms();
-            if delta > 0 {
-                world
-                    .apply(Event::AdvanceClock {
-                        seconds: 0,
-                        millis: delta,
-                    })
-                    .map_err(|e| InfraError(e.to_string()))?;
-            }
+                .ok_or_else(|| InfraError(format!("the target's clock answered {now}")))?
+        } else {
+            wall_clock_ms()
+        };
+        let delta = target_ms - world.now_ms();
+        if delta > 0 {
+            world
+                .apply(Event::AdvanceClock {
+                    seconds: 0,
+                    millis: delta,
+                })
+                .map_err(|e| InfraError(e.to_string()))?;
         }
         let start = world.now_ms();
         if cfg.events {
@@ -358,6 +404,7 @@ impl Session {
             model_n: Normalizer::new(start),
             target_n: Normalizer::new(start),
             index: 0,
+            tolerance_seconds: (!frozen).then_some(WALL_CLOCK_TOLERANCE_SECONDS),
         })
     }
 
@@ -426,7 +473,7 @@ impl Session {
         let actual = reply_of(&actual_raw, &mut self.target_n);
         // Event results are not AWS replies: they only teach the normalizers the ids they carry.
         let paths = if who.is_some() {
-            differences(&expected, &actual)
+            differences_within(&expected, &actual, self.tolerance_seconds)
         } else {
             Vec::new()
         };
@@ -536,7 +583,7 @@ impl Session {
             let actual_raw = target.call(&caller(who), Service::LicenseManager, "GetLicenseUsage", &sent)?;
             let expected = reply_of(&expected_raw, &mut self.model_n);
             let actual = reply_of(&actual_raw, &mut self.target_n);
-            let paths = differences(&expected, &actual);
+            let paths = differences_within(&expected, &actual, self.tolerance_seconds);
             if !paths.is_empty() {
                 return Ok(Some(Finding {
                     step: self.index,

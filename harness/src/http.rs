@@ -28,7 +28,7 @@ pub struct HttpTarget {
 }
 
 /// The signing name of each service.
-fn signing_name(service: Service) -> &'static str {
+pub fn signing_name(service: Service) -> &'static str {
     match service {
         Service::LicenseManager => "license-manager",
         Service::Evs => "evs",
@@ -39,7 +39,13 @@ impl HttpTarget {
     /// A target at `base` (e.g. `http://127.0.0.1:4580`); probes `/_conform/state` to learn
     /// whether it has a control plane.
     pub fn new(base: &str, accounts: BTreeMap<String, Credentials>) -> Result<HttpTarget, InfraError> {
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        // A fresh connection per request: a pooled one the server has already closed fails
+        // with "Unexpected EOF" (seen between AWS calls and control-plane events), and ureq
+        // does not retry POSTs.
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .max_idle_connections(0)
+            .build();
         let base = base.trim_end_matches('/').to_string();
         let control = match agent.get(&format!("{base}/_conform/state")).call() {
             Ok(r) => r.status() == 200,
@@ -81,30 +87,16 @@ impl HttpTarget {
             None,
             None,
             "conform",
-        )
-        .into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&caller.region)
-            .name(signing_name(service))
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| InfraError(format!("signing: {e}")))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            format!("{}/", self.base),
-            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| InfraError(format!("signing: {e}")))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| InfraError(format!("signing: {e}")))?
-            .into_parts();
-        for (k, v) in instructions.headers() {
-            headers.push((k.to_string(), v.to_string()));
-        }
+        );
+        let url = format!("{}/", self.base);
+        let signing = Signing {
+            credentials: &identity,
+            region: &caller.region,
+            signing_name: signing_name(service),
+            time: SystemTime::now(),
+        };
+        let extra = sign_post(&url, &headers, body, &signing)?;
+        headers.extend(extra);
         Ok(headers)
     }
 
@@ -132,6 +124,115 @@ impl HttpTarget {
             Err(e) => Err(InfraError(format!("{url}: {e}"))),
         }
     }
+}
+
+/// What SigV4 signs a request with.
+pub struct Signing<'a> {
+    pub credentials: &'a aws_credential_types::Credentials,
+    pub region: &'a str,
+    /// The service's signing name (`license-manager`, `evs`, `sts`).
+    pub signing_name: &'a str,
+    /// The signing time (the caller's clock; a skewed one is refused by AWS).
+    pub time: SystemTime,
+}
+
+/// The headers SigV4 adds to a POST of `body` to `url` that carries `headers` (which must
+/// include `host`).
+pub fn sign_post(
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    signing: &Signing<'_>,
+) -> Result<Vec<(String, String)>, InfraError> {
+    let identity = signing.credentials.clone().into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(signing.region)
+        .name(signing.signing_name)
+        .time(signing.time)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| InfraError(format!("signing: {e}")))?
+        .into();
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| InfraError(format!("signing: {e}")))?;
+    let (instructions, _) = sign(signable, &params)
+        .map_err(|e| InfraError(format!("signing: {e}")))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// A reply as raw text, with its status and `x-amzn-ErrorType` header.
+pub struct RawReply {
+    pub status: u16,
+    pub error_header: Option<String>,
+    pub text: String,
+}
+
+/// POSTs `body` to `url` with `headers` (except `host`, which the agent sets itself).
+pub fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<RawReply, InfraError> {
+    let mut req = agent.post(url);
+    for (k, v) in headers {
+        if k != "host" {
+            req = req.set(k, v);
+        }
+    }
+    let (status, header, text) = match req.send_bytes(body) {
+        Ok(r) => (
+            r.status(),
+            r.header("x-amzn-ErrorType").map(str::to_string),
+            r.into_string(),
+        ),
+        Err(ureq::Error::Status(code, r)) => (
+            code,
+            r.header("x-amzn-ErrorType").map(str::to_string),
+            r.into_string(),
+        ),
+        Err(e) => return Err(InfraError(format!("{url}: {e}"))),
+    };
+    let text = text.map_err(|e| InfraError(format!("reading the reply: {e}")))?;
+    Ok(RawReply {
+        status,
+        error_header: header,
+        text,
+    })
+}
+
+/// An AWS JSON reply as a [`Response`].
+pub fn json_response(raw: RawReply) -> Result<Response, InfraError> {
+    let RawReply {
+        status,
+        error_header,
+        text,
+    } = raw;
+    let body: Value = if text.trim().is_empty() {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_str(&text).map_err(|e| InfraError(format!("reply is not JSON ({e}): {text}")))?
+    };
+    let error_type = if status >= 300 {
+        error_type(&body, error_header)
+    } else {
+        None
+    };
+    Ok(Response {
+        status,
+        error_type,
+        body,
+    })
 }
 
 /// `__type` without its namespace (`com.amazonaws.evs#ValidationException` → the shape name).
@@ -162,41 +263,8 @@ impl Target for HttpTarget {
         body: &[u8],
     ) -> Result<Response, InfraError> {
         let target = format!("{}.{operation}", service.target_prefix());
-        let mut req = self.agent.post(&format!("{}/", self.base));
-        for (k, v) in self.signed_headers(caller, service, &target, body)? {
-            if k != "host" {
-                req = req.set(&k, &v);
-            }
-        }
-        let (status, header, text) = match req.send_bytes(body) {
-            Ok(r) => (
-                r.status(),
-                r.header("x-amzn-ErrorType").map(str::to_string),
-                r.into_string(),
-            ),
-            Err(ureq::Error::Status(code, r)) => (
-                code,
-                r.header("x-amzn-ErrorType").map(str::to_string),
-                r.into_string(),
-            ),
-            Err(e) => return Err(InfraError(format!("{}: {e}", self.base))),
-        };
-        let text = text.map_err(|e| InfraError(format!("reading the reply: {e}")))?;
-        let body: Value = if text.trim().is_empty() {
-            Value::Object(Default::default())
-        } else {
-            serde_json::from_str(&text).map_err(|e| InfraError(format!("reply is not JSON ({e}): {text}")))?
-        };
-        let error_type = if status >= 300 {
-            error_type(&body, header)
-        } else {
-            None
-        };
-        Ok(Response {
-            status,
-            error_type,
-            body,
-        })
+        let headers = self.signed_headers(caller, service, &target, body)?;
+        json_response(post(&self.agent, &format!("{}/", self.base), &headers, body)?)
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {

@@ -16,10 +16,12 @@
 //! }
 //! ```
 
+pub mod aws;
 pub mod driver;
 pub mod gen;
 pub mod http;
 pub mod normalize;
+pub mod record;
 pub mod scenario;
 pub mod scenarios;
 pub mod specs;

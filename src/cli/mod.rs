@@ -1,5 +1,8 @@
 //! The subcommands; each lives in its own file.
 
+mod aws;
+mod policy_report;
+mod record;
 mod replay;
 mod report;
 mod run;
@@ -26,6 +29,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the conformance suite (scenarios and generated cases) against a target.
     Run(run::RunArgs),
+    /// Record the scenario suite's transcripts against a target (with provenance) into a directory.
+    Record(record::RecordArgs),
+    /// For every [P] rule a recording exercised, name the value the recorded target follows.
+    PolicyReport(policy_report::PolicyReportArgs),
     /// Replay a trace written by `conform run` against a target.
     Replay(replay::ReplayArgs),
     /// Regenerate specs/ (stripped AWS models and JSON Schemas), or check it with --check.
@@ -37,6 +44,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Record(args) => record::record(args),
+        Command::PolicyReport(args) => policy_report::policy_report(args),
         Command::Replay(args) => replay::replay(args),
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),

@@ -13,14 +13,23 @@ use conform_harness::trace::Trace;
 use conform_model::{Policy, Service};
 use serde_json::json;
 
+use super::aws::{choose_any, AwsArgs};
 use super::report::{self, CaseReport, Summary};
-use super::target::choose;
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// `model`, a URL (`http://127.0.0.1:4580`), or nothing for the embedded simulator.
+    /// `model`, a URL (`http://127.0.0.1:4580`), `aws` (see README "Running against real
+    /// AWS"), or nothing for the embedded simulator.
     #[arg(long)]
     pub target: Option<String>,
+    /// Replay the scenarios of a recording (`conform record`) and diff against it instead.
+    #[arg(long)]
+    pub against_recording: Option<PathBuf>,
+    /// With --against-recording: a reviewed list of accepted divergences, one per line.
+    #[arg(long)]
+    pub accepted: Option<PathBuf>,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Generated cases to run after the scenario suite.
     #[arg(long, default_value_t = 200)]
     pub cases: u64,
@@ -72,9 +81,17 @@ pub fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &args.against_recording {
+        return super::record::against_recording(&args, dir);
+    }
     let policy = load_policy(args.policy.as_ref())?;
-    let services = parse_services(&args.services)?;
-    let mut chosen = choose(args.target.as_deref(), args.seed, &policy)?;
+    let mut services = parse_services(&args.services)?;
+    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    let aws = cleanup.is_some();
+    if aws && args.aws.evs_scope().is_none() && services.contains(&Service::Evs) {
+        println!("EVS skipped: it needs your own --evs-environment, --evs-connector and --evs-vms");
+        services.retain(|s| *s != Service::Evs);
+    }
     let target = chosen.target.as_mut();
     let caps = target.capabilities();
     println!("conform run against {}", chosen.description);
@@ -86,11 +103,34 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .filter(|s| services.contains(&Service::Evs) || !s.name.starts_with("evs"))
         .collect();
     let mut summary = Summary::default();
-    if caps.reset && caps.fixtures {
+    if caps.reset && caps.fixtures || aws {
         println!("\nscenarios ({})", scenarios.len());
         for s in &scenarios {
-            let run = scenario::run(target, s).map_err(|e| anyhow::anyhow!("scenario {}: {e}", s.name))?;
+            let mut run = match scenario::run(target, s) {
+                Ok(run) => run,
+                // AWS cannot take some steps (clock events, unmapped accounts): skip, not fail.
+                Err(e) if aws && conform_harness::aws::is_skip(&e) => {
+                    println!("  skip {:<44} {e}", s.name);
+                    continue;
+                }
+                Err(e) => anyhow::bail!("scenario {}: {e}", s.name),
+            };
+            let observed = if aws {
+                super::aws::split_policy_failures(s, &mut run, args.seed, &policy)?
+            } else {
+                Vec::new()
+            };
             print_scenario(&run, s.about);
+            for (f, rules) in observed {
+                println!(
+                    "       observed [P] {}: step {} {}: the model answers {}, AWS {}",
+                    rules.join(", "),
+                    f.step,
+                    f.op,
+                    f.expected,
+                    f.actual
+                );
+            }
             summary.add_scenario(&run);
         }
     } else {
@@ -109,7 +149,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "\ngenerated cases ({} x up to {} steps, seed {})",
             args.cases, args.max_steps, args.seed
         );
-        run_cases(target, &cfg, &args, &chosen.description, &mut summary)?;
+        run_cases(target, &cfg, &args, &chosen.description, &mut summary, aws)?;
     }
 
     report::print_summary(&summary);
@@ -154,6 +194,7 @@ fn run_cases(
     args: &RunArgs,
     description: &str,
     summary: &mut Summary,
+    aws: bool,
 ) -> anyhow::Result<()> {
     let bar = std::io::stdout().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(args.cases);
@@ -166,14 +207,29 @@ fn run_cases(
     let mut findings = 0;
     for case in 0..args.cases {
         let steps = driver::generate(cfg, case);
-        let execution =
-            driver::execute(target, cfg, case, &steps).map_err(|e| anyhow::anyhow!("case {case}: {e}"))?;
+        let execution = match driver::execute(target, cfg, case, &steps) {
+            Ok(execution) => execution,
+            Err(e) if aws && conform_harness::aws::is_skip(&e) => {
+                let message = format!("  case {case} skipped: {e}");
+                match &bar {
+                    Some(b) => b.println(&message),
+                    None => println!("{message}"),
+                }
+                continue;
+            }
+            Err(e) => anyhow::bail!("case {case}: {e}"),
+        };
         let mut report = CaseReport::from_execution(case, &execution);
         summary.add_execution(&execution);
         if let Some(finding) = execution.finding {
             findings += 1;
-            let (minimal, mut minimal_finding) = driver::shrink(target, cfg, case, steps, &finding)
-                .map_err(|e| anyhow::anyhow!("shrinking case {case}: {e}"))?;
+            // Shrinking re-runs the case many times: not on a target that cannot reset (AWS).
+            let (minimal, mut minimal_finding) = if target.capabilities().reset {
+                driver::shrink(target, cfg, case, steps, &finding)
+                    .map_err(|e| anyhow::anyhow!("shrinking case {case}: {e}"))?
+            } else {
+                (steps[..finding.step].to_vec(), finding.clone())
+            };
             minimal_finding.classification = driver::classify(target, cfg, case, &minimal, &minimal_finding)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let trace = Trace {
@@ -195,7 +251,15 @@ fn run_cases(
                 Some(b) => b.println(&message),
                 None => println!("{message}"),
             }
-            report.finding = Some(minimal_finding);
+            // On AWS, [P] rules are observed and reported, not failed.
+            let observed = aws
+                && matches!(
+                    minimal_finding.classification,
+                    Classification::PolicyDivergence { .. }
+                );
+            if !observed {
+                report.finding = Some(minimal_finding);
+            }
         }
         summary.add_case(report);
         if let Some(b) = &bar {

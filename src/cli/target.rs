@@ -38,6 +38,17 @@ pub struct Chosen {
     _server: Option<Background>,
 }
 
+impl Chosen {
+    /// A target that needs nothing kept alive beside it.
+    pub fn new(target: Box<dyn Target>, description: String) -> Chosen {
+        Chosen {
+            target,
+            description,
+            _server: None,
+        }
+    }
+}
+
 /// `None`: start the embedded simulator on loopback (frozen clock, the three accounts);
 /// `model`: the model in process; anything else: a URL.
 pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Result<Chosen> {
