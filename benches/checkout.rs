@@ -36,12 +36,15 @@ struct Counting;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Allocation calls (alloc, alloc_zeroed, realloc) while counting.
+static CALLS: AtomicIsize = AtomicIsize::new(0);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = System.alloc(layout);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            CALLS.fetch_add(1, Ordering::Relaxed);
         }
         p
     }
@@ -50,6 +53,7 @@ unsafe impl GlobalAlloc for Counting {
         let p = System.alloc_zeroed(layout);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+            CALLS.fetch_add(1, Ordering::Relaxed);
         }
         p
     }
@@ -65,6 +69,7 @@ unsafe impl GlobalAlloc for Counting {
         let p = System.realloc(ptr, layout, new_size);
         if !p.is_null() && COUNTING.load(Ordering::Relaxed) {
             LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+            CALLS.fetch_add(1, Ordering::Relaxed);
         }
         p
     }
@@ -76,11 +81,42 @@ static ALLOC: Counting = Counting;
 /// Runs `f` and returns its result with the net bytes it left allocated. A free inside `f` of
 /// something allocated before (a hash table outgrown, say) counts against it, as it should.
 fn net_bytes<T>(f: impl FnOnce() -> T) -> (T, isize) {
+    let (out, bytes, _) = counted(f);
+    (out, bytes)
+}
+
+/// Runs `f` and returns its result, the net bytes it left allocated and its allocation calls.
+fn counted<T>(f: impl FnOnce() -> T) -> (T, isize, isize) {
     LIVE.store(0, Ordering::Relaxed);
+    CALLS.store(0, Ordering::Relaxed);
     COUNTING.store(true, Ordering::Relaxed);
     let out = f();
     COUNTING.store(false, Ordering::Relaxed);
-    (out, LIVE.load(Ordering::Relaxed))
+    (out, LIVE.load(Ordering::Relaxed), CALLS.load(Ordering::Relaxed))
+}
+
+/// Allocation calls per typed pair over 10,000 pairs on a 10-license world: deterministic, so it
+/// shows what a hot-path change saves even when the machine is too loaded for stable timings.
+fn allocations_per_pair() {
+    const PAIRS: usize = 10_000;
+    let caller = caller();
+    let mut world = world_with(10, i64::MAX);
+    let ((), bytes, calls) = counted(|| {
+        for n in 0..PAIRS {
+            let req = checkout(n % 10, CheckoutType::Provisional, format!("a{n}"));
+            let out = world.call(&caller, req).expect("checkout");
+            let check_in = CheckInLicenseRequest {
+                license_consumption_token: out.license_consumption_token,
+                beneficiary: None,
+            };
+            world.call(&caller, check_in).expect("check in");
+        }
+    });
+    println!(
+        "allocations: {} calls and {} bytes retained per typed pair (incl. building the request)",
+        calls as f64 / PAIRS as f64,
+        bytes / PAIRS as isize
+    );
 }
 
 const ACCOUNT: &str = "111122223333";
@@ -166,38 +202,28 @@ fn hold(w: &mut World, licenses: usize, checkouts: usize) {
     }
 }
 
-/// The worlds of the pair benches, built on first use and shared by the typed and JSON groups.
-/// Both groups keep adding (checked-in) tokens and idempotency records, as any client would.
-#[derive(Default)]
-struct Worlds {
-    small: Option<World>,
-    medium: Option<World>,
-    big: Option<World>,
-    held: Option<World>,
-}
-
-impl Worlds {
-    fn get(&mut self, case: Case) -> &mut World {
-        match case {
-            Case::Licenses(10) => self.small.get_or_insert_with(|| world_with(10, i64::MAX)),
-            Case::Licenses(10_000) => self.medium.get_or_insert_with(|| world_with(10_000, i64::MAX)),
-            Case::Licenses(_) => self.big.get_or_insert_with(|| {
-                let (w, bytes) = net_bytes(|| world_with(BIG, i64::MAX));
-                println!(
-                    "memory: {bytes} bytes for {BIG} licenses = {} bytes per license",
-                    bytes / BIG as isize
-                );
-                w
-            }),
-            Case::Held => self.held.get_or_insert_with(|| {
-                let mut w = world_with(HELD_LICENSES, i64::MAX);
-                let ((), bytes) = net_bytes(|| hold(&mut w, HELD_LICENSES, BIG));
-                println!(
-                    "memory: {bytes} bytes for {BIG} live checkouts = {} bytes per live checkout",
-                    bytes / BIG as isize
-                );
-                w
-            }),
+/// A world for one pair case, built outside the measured loop (printing its memory for the big
+/// ones). The typed and JSON groups share it, then it is dropped: each pair leaves its token and
+/// idempotency record behind, as it would for any client, so worlds grow while measured.
+fn build(case: Case) -> World {
+    match case {
+        Case::Licenses(n) if n < BIG => world_with(n, i64::MAX),
+        Case::Licenses(n) => {
+            let (w, bytes) = net_bytes(|| world_with(n, i64::MAX));
+            println!(
+                "memory: {bytes} bytes for {n} licenses = {} bytes per license",
+                bytes / n as isize
+            );
+            w
+        }
+        Case::Held => {
+            let mut w = world_with(HELD_LICENSES, i64::MAX);
+            let ((), bytes) = net_bytes(|| hold(&mut w, HELD_LICENSES, BIG));
+            println!(
+                "memory: {bytes} bytes for {BIG} live checkouts = {} bytes per live checkout",
+                bytes / BIG as isize
+            );
+            w
         }
     }
 }
@@ -233,15 +259,22 @@ impl Case {
     }
 }
 
-fn typed_pairs(c: &mut Criterion, worlds: &mut Worlds) {
+fn pairs(c: &mut Criterion) {
     let caller = caller();
-    let mut group = c.benchmark_group("typed_checkout_check_in_pair");
-    group.throughput(Throughput::Elements(1));
+    let mut counted_once = false;
     for case in Case::ALL {
+        let mut world: Option<World> = None;
+        let licenses = case.licenses();
+
+        let mut group = c.benchmark_group("typed_checkout_check_in_pair");
+        group.throughput(Throughput::Elements(1));
         let mut n: usize = 0;
         group.bench_function(case.id(), |b| {
-            let world = worlds.get(case);
-            let licenses = case.licenses();
+            if !counted_once {
+                counted_once = true;
+                allocations_per_pair();
+            }
+            let world = world.get_or_insert_with(|| build(case));
             b.iter(|| {
                 n += 1;
                 let req = checkout(n % licenses, CheckoutType::Provisional, format!("t{n}"));
@@ -253,19 +286,13 @@ fn typed_pairs(c: &mut Criterion, worlds: &mut Worlds) {
                 world.call(&caller, check_in).expect("check in");
             });
         });
-    }
-    group.finish();
-}
+        group.finish();
 
-fn json_pairs(c: &mut Criterion, worlds: &mut Worlds) {
-    let caller = caller();
-    let mut group = c.benchmark_group("json_checkout_check_in_pair");
-    group.throughput(Throughput::Elements(1));
-    for case in Case::ALL {
+        let mut group = c.benchmark_group("json_checkout_check_in_pair");
+        group.throughput(Throughput::Elements(1));
         let mut n: usize = 0;
         group.bench_function(case.id(), |b| {
-            let world = worlds.get(case);
-            let licenses = case.licenses();
+            let world = world.get_or_insert_with(|| build(case));
             b.iter(|| {
                 n += 1;
                 let body = format!(
@@ -283,8 +310,8 @@ fn json_pairs(c: &mut Criterion, worlds: &mut Worlds) {
                 (wire, back_wire)
             });
         });
+        group.finish();
     }
-    group.finish();
 }
 
 fn token_ops(c: &mut Criterion) {
@@ -473,10 +500,7 @@ fn evs(c: &mut Criterion) {
 }
 
 fn all(c: &mut Criterion) {
-    let mut worlds = Worlds::default();
-    typed_pairs(c, &mut worlds);
-    json_pairs(c, &mut worlds);
-    drop(worlds);
+    pairs(c);
     token_ops(c);
     evs(c);
 }
