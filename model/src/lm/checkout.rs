@@ -174,7 +174,16 @@ fn issue_token(
     let seq = world.next_seq();
     let record = &mut world.lm.licenses[id];
     for (name, unit, qty) in &held {
-        *record.in_use.entry((name.clone(), *unit)).or_insert(0) += qty;
+        // Same as `entry(..).or_insert(0) += qty`, without an owned key unless it is new.
+        match record
+            .in_use
+            .get_mut(super::keys::in_use_key(&(name.as_str(), *unit)))
+        {
+            Some(v) => *v += qty,
+            None => {
+                record.in_use.insert((name.clone(), *unit), *qty);
+            }
+        }
     }
     let period = record.usage_period;
     let index = world.lm.tokens.len();
