@@ -80,13 +80,13 @@ fn candidate(
 ) -> Result<LicenseId, AwsError> {
     world.rely(PolicyRule::Beneficiary);
     let now = world.now_ms();
-    let key = (req.key_fingerprint.clone(), req.product_sku.clone());
+    let key = (req.key_fingerprint.as_str(), req.product_sku.as_str());
     let matches_key = |world: &World, id: LicenseId| {
         let r = &world.lm.licenses[id];
         r.product_sku == req.product_sku && r.latest().key_fingerprint == req.key_fingerprint
     };
     let chosen = match &req.beneficiary {
-        Some(beneficiary) => world.lm.by_product.get(&key).and_then(|ids| {
+        Some(beneficiary) => world.lm.by_product.get(super::keys::product_key(&key)).and_then(|ids| {
             ids.iter()
                 .copied()
                 .filter(|&id| {
