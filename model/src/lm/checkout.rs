@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use super::grant;
-use super::license::idempotent;
+use super::license::{idempotent, idempotent_with};
 use super::signing;
 use super::types::*;
 use super::{LicenseId, Token, TokenId, TokenKind, TokenState};
@@ -211,21 +211,19 @@ pub(crate) fn checkout_license(
     caller: &Caller,
     req: CheckoutLicenseRequest,
 ) -> Result<CheckoutLicenseResponse, AwsError> {
-    let canonical = CheckoutLicenseRequest {
-        client_token: String::new(),
-        ..req.clone()
-    };
-    let client_token = req.client_token.clone();
-    idempotent(
+    // The canonical request is the request with its ClientToken cleared: moved, not cloned.
+    let mut canonical = req;
+    let client_token = std::mem::take(&mut canonical.client_token);
+    idempotent_with(
         world,
         caller,
         "CheckoutLicense",
         &client_token,
         canonical,
-        |world| {
+        |world, req| {
             world.rely(PolicyRule::CheckoutOrder);
             let wanted = quantity_grammar(&req.entitlements)?;
-            let id = candidate(world, caller, &req)?;
+            let id = candidate(world, caller, req)?;
             let now = world.now_ms();
             let record = &world.lm.licenses[id];
             let Some(provisional) = record
