@@ -86,18 +86,22 @@ fn candidate(
         r.product_sku == req.product_sku && r.latest().key_fingerprint == req.key_fingerprint
     };
     let chosen = match &req.beneficiary {
-        Some(beneficiary) => world.lm.by_product.get(super::keys::product_key(&key)).and_then(|ids| {
-            ids.iter()
-                .copied()
-                .filter(|&id| {
-                    let r = &world.lm.licenses[id];
-                    r.issuer_account == caller.account
-                        && r.beneficiary == *beneficiary
-                        && matches_key(world, id)
-                        && grantable(world, id, now)
-                })
-                .max()
-        }),
+        Some(beneficiary) => world
+            .lm
+            .by_product
+            .get(super::keys::product_key(&key))
+            .and_then(|ids| {
+                ids.iter()
+                    .copied()
+                    .filter(|&id| {
+                        let r = &world.lm.licenses[id];
+                        r.issuer_account == caller.account
+                            && r.beneficiary == *beneficiary
+                            && matches_key(world, id)
+                            && grantable(world, id, now)
+                    })
+                    .max()
+            }),
         None => grant::received_allowing(world, &caller.account, AllowedOperation::CheckoutLicense)
             .into_iter()
             .filter(|&id| matches_key(world, id) && grantable(world, id, now))
