@@ -3,7 +3,9 @@
 //! recorded reply whatever the state is now; different parameters are refused.
 
 use std::any::Any;
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::clock::Millis;
@@ -53,8 +55,8 @@ impl Idempotency {
         Q: PartialEq + 'static,
         R: Clone + 'static,
     {
-        let key = (account.to_string(), op, token.to_string());
-        match self.records.get(&key) {
+        let key: &dyn RecordKey = &(account, op, token);
+        match self.records.get(key) {
             Some(r) if r.expires_ms > now => {
                 let same = r.request.downcast_ref::<Q>().is_some_and(|q| q == request);
                 match (same, r.reply.downcast_ref::<R>()) {
@@ -88,5 +90,46 @@ impl Idempotency {
                 expires_ms,
             },
         );
+    }
+}
+
+/// A borrowed (account, operation, ClientToken) key, so a lookup builds no Strings. It compares
+/// and hashes field by field, exactly as the owned tuple does, which `Borrow` requires.
+trait RecordKey {
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl RecordKey for (String, &'static str, String) {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.0, self.1, &self.2)
+    }
+}
+
+impl RecordKey for (&str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> Borrow<dyn RecordKey + 'a> for (String, &'static str, String) {
+    fn borrow(&self) -> &(dyn RecordKey + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn RecordKey + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn RecordKey + '_ {}
+
+impl Hash for dyn RecordKey + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (account, op, token) = self.parts();
+        account.hash(state);
+        op.hash(state);
+        token.hash(state);
     }
 }

@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use super::grant;
-use super::license::idempotent;
+use super::license::{idempotent, idempotent_with};
 use super::signing;
 use super::types::*;
 use super::{LicenseId, Token, TokenId, TokenKind, TokenState};
@@ -80,24 +80,28 @@ fn candidate(
 ) -> Result<LicenseId, AwsError> {
     world.rely(PolicyRule::Beneficiary);
     let now = world.now_ms();
-    let key = (req.key_fingerprint.clone(), req.product_sku.clone());
+    let key = (req.key_fingerprint.as_str(), req.product_sku.as_str());
     let matches_key = |world: &World, id: LicenseId| {
         let r = &world.lm.licenses[id];
         r.product_sku == req.product_sku && r.latest().key_fingerprint == req.key_fingerprint
     };
     let chosen = match &req.beneficiary {
-        Some(beneficiary) => world.lm.by_product.get(&key).and_then(|ids| {
-            ids.iter()
-                .copied()
-                .filter(|&id| {
-                    let r = &world.lm.licenses[id];
-                    r.issuer_account == caller.account
-                        && r.beneficiary == *beneficiary
-                        && matches_key(world, id)
-                        && grantable(world, id, now)
-                })
-                .max()
-        }),
+        Some(beneficiary) => world
+            .lm
+            .by_product
+            .get(super::keys::product_key(&key))
+            .and_then(|ids| {
+                ids.iter()
+                    .copied()
+                    .filter(|&id| {
+                        let r = &world.lm.licenses[id];
+                        r.issuer_account == caller.account
+                            && r.beneficiary == *beneficiary
+                            && matches_key(world, id)
+                            && grantable(world, id, now)
+                    })
+                    .max()
+            }),
         None => grant::received_allowing(world, &caller.account, AllowedOperation::CheckoutLicense)
             .into_iter()
             .filter(|&id| matches_key(world, id) && grantable(world, id, now))
@@ -174,7 +178,16 @@ fn issue_token(
     let seq = world.next_seq();
     let record = &mut world.lm.licenses[id];
     for (name, unit, qty) in &held {
-        *record.in_use.entry((name.clone(), *unit)).or_insert(0) += qty;
+        // Same as `entry(..).or_insert(0) += qty`, without an owned key unless it is new.
+        match record
+            .in_use
+            .get_mut(super::keys::in_use_key(&(name.as_str(), *unit)))
+        {
+            Some(v) => *v += qty,
+            None => {
+                record.in_use.insert((name.clone(), *unit), *qty);
+            }
+        }
     }
     let period = record.usage_period;
     let index = world.lm.tokens.len();
@@ -202,21 +215,19 @@ pub(crate) fn checkout_license(
     caller: &Caller,
     req: CheckoutLicenseRequest,
 ) -> Result<CheckoutLicenseResponse, AwsError> {
-    let canonical = CheckoutLicenseRequest {
-        client_token: String::new(),
-        ..req.clone()
-    };
-    let client_token = req.client_token.clone();
-    idempotent(
+    // The canonical request is the request with its ClientToken cleared: moved, not cloned.
+    let mut canonical = req;
+    let client_token = std::mem::take(&mut canonical.client_token);
+    idempotent_with(
         world,
         caller,
         "CheckoutLicense",
         &client_token,
         canonical,
-        |world| {
+        |world, req| {
             world.rely(PolicyRule::CheckoutOrder);
             let wanted = quantity_grammar(&req.entitlements)?;
-            let id = candidate(world, caller, &req)?;
+            let id = candidate(world, caller, req)?;
             let now = world.now_ms();
             let record = &world.lm.licenses[id];
             let Some(provisional) = record

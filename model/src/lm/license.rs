@@ -133,6 +133,23 @@ where
     Q: PartialEq + Send + Sync + 'static,
     R: Clone + Send + Sync + 'static,
 {
+    idempotent_with(world, caller, op, token, canonical, |world, _| f(world))
+}
+
+/// `idempotent`, with the operation reading its parameters from the canonical request, so a
+/// caller can move its request in rather than clone it.
+pub(crate) fn idempotent_with<Q, R>(
+    world: &mut World,
+    caller: &Caller,
+    op: &'static str,
+    token: &str,
+    canonical: Q,
+    f: impl FnOnce(&mut World, &Q) -> Result<R, AwsError>,
+) -> Result<R, AwsError>
+where
+    Q: PartialEq + Send + Sync + 'static,
+    R: Clone + Send + Sync + 'static,
+{
     world.rely(PolicyRule::Idempotency);
     let now = world.now_ms();
     let skip = fault!(world, IdempotentReplayDrawsTwice) && op == "CheckoutLicense";
@@ -155,7 +172,7 @@ where
         }
         super::super::idempotency::Lookup::Miss => {}
     }
-    let reply = f(world)?;
+    let reply = f(world, &canonical)?;
     let expires = now.saturating_add(world.policy.idempotency_window_seconds.saturating_mul(1000));
     world
         .idempotency

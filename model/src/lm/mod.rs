@@ -5,6 +5,7 @@
 
 mod checkout;
 mod grant;
+mod keys;
 mod license;
 mod marketplace;
 mod received;
@@ -96,7 +97,10 @@ impl LicenseRecord {
     }
 
     pub fn in_use(&self, name: &str, unit: Unit) -> i128 {
-        self.in_use.get(&(name.to_string(), unit)).copied().unwrap_or(0)
+        self.in_use
+            .get(keys::in_use_key(&(name, unit)))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -178,7 +182,7 @@ impl LicenseManager {
             return;
         }
         for (name, unit, qty) in &token.held {
-            if let Some(v) = license.in_use.get_mut(&(name.clone(), *unit)) {
+            if let Some(v) = license.in_use.get_mut(keys::in_use_key(&(name.as_str(), *unit))) {
                 *v -= qty;
             }
         }
