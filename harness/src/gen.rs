@@ -175,48 +175,6 @@ pub enum Step {
     },
 }
 
-impl Step {
-    /// Whether the step is an environment event (needs a target that takes them).
-    pub fn is_event(&self) -> bool {
-        matches!(
-            self,
-            Step::Advance { .. }
-                | Step::Marketplace { .. }
-                | Step::AddVm { .. }
-                | Step::RemoveVm { .. }
-                | Step::SetGuestOs { .. }
-                | Step::SetHealth { .. }
-        )
-    }
-
-    pub fn service(&self) -> Service {
-        match self {
-            Step::CreateConnector { .. }
-            | Step::DeleteConnector { .. }
-            | Step::CreateEntitlement { .. }
-            | Step::DeleteEntitlement { .. }
-            | Step::ListEntitlements { .. }
-            | Step::AddVm { .. }
-            | Step::RemoveVm { .. }
-            | Step::SetGuestOs { .. }
-            | Step::SetHealth { .. } => Service::Evs,
-            Step::Constraint { index } => {
-                let cases = invalid_cases();
-                cases
-                    .get(*index as usize % cases.len().max(1))
-                    .map_or(Service::LicenseManager, |c| c.service)
-            }
-            Step::Invalid { op, .. }
-                if usize::from(*op) % all_operations().len()
-                    >= conform_model::lm::LmRequest::OPERATIONS.len() =>
-            {
-                Service::Evs
-            }
-            _ => Service::LicenseManager,
-        }
-    }
-}
-
 /// A step made concrete against the reference model's state: a request or an event, in the
 /// reference model's ids.
 #[derive(Clone, Debug, PartialEq)]

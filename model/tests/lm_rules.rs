@@ -1004,7 +1004,6 @@ fn spec_3_4_capacity_all_or_nothing_and_overage() {
         (json!("3"), json!("5")),
         "nothing taken by the refusal"
     );
-    let huge = both("c", "1", "9223372036854775807");
     let mut w2 = world();
     let arn2 = create_license(
         &mut w2,
@@ -1031,7 +1030,6 @@ fn spec_3_4_capacity_all_or_nothing_and_overage() {
         usage(&mut w2, &seller(), &arn2)[0]["ConsumedValue"],
         json!("9223372036854775807")
     );
-    let _ = huge;
 }
 
 #[test]
@@ -1302,7 +1300,8 @@ fn spec_3_8_signed_token_on_checkout_only_with_sign_key() {
 fn spec_3_6_check_in_order() {
     let mut w = world();
     let arn = create_license(&mut w, create_license_body("c"));
-    let no_checkin = create_license(
+    // AllowCheckIn false on the counted entitlement of SKU "n".
+    create_license(
         &mut w,
         with(
             with(
@@ -1386,7 +1385,6 @@ fn spec_3_6_check_in_order() {
         assert_eq!(outcome(&mut w, &caller, "CheckInLicense", &body), want, "{name}");
     }
     assert_eq!(seat_usage(&mut w, &arn), "1", "only the perpetual seat is in use");
-    let _ = no_checkin;
     let expired = tok(&checkout(&mut w, "x", "1"));
     advance(&mut w, 3600);
     assert_eq!(
