@@ -6,18 +6,19 @@ use std::collections::BTreeMap;
 use conform_model::{Caller, Event, Service};
 use serde_json::{json, Value};
 
+use crate::gen::Who;
 use crate::normalize::Normalizer;
 use crate::target::{InfraError, Response, Target};
 
 /// The accounts scenarios speak as.
 pub fn caller(who: &str) -> Caller {
     let (name, region) = who.split_once('@').unwrap_or((who, "us-east-1"));
-    let account = match name {
-        "seller" => "111122223333",
-        "buyer" => "444455556666",
-        _ => "777788889999",
+    let who = match name {
+        "seller" => Who::Seller,
+        "buyer" => Who::Buyer,
+        _ => Who::Stranger,
     };
-    Caller::new(account, region)
+    Caller::new(who.account(), region)
 }
 
 /// A request body: JSON with `{{name}}` placeholders, or raw bytes for malformed requests.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use conform_harness::gen::Who;
 use conform_harness::http::{Credentials, HttpTarget};
 use conform_harness::target::{ModelTarget, Target};
 use conform_harness::wrappers::DeterminismCheck;
@@ -10,10 +11,11 @@ use conform_model::Policy;
 use conform_simulator::{Background, Config, Fixtures};
 
 /// The accounts the harness speaks as, with the keys the embedded simulator knows them by.
-pub const ACCOUNTS: [(&str, &str, &str); 3] = [
-    ("111122223333", "AKIDCONFORMSELLER", "conform-seller-secret"),
-    ("444455556666", "AKIDCONFORMBUYER", "conform-buyer-secret"),
-    ("777788889999", "AKIDCONFORMSTRANGER", "conform-stranger-secret"),
+/// (the harness's account, its access key, its secret); the same keys as `fixtures/harness.json`.
+pub const ACCOUNTS: [(Who, &str, &str); 3] = [
+    (Who::Seller, "AKIDCONFORMSELLER", "conform-seller-secret"),
+    (Who::Buyer, "AKIDCONFORMBUYER", "conform-buyer-secret"),
+    (Who::Stranger, "AKIDCONFORMSTRANGER", "conform-stranger-secret"),
 ];
 
 fn credentials() -> BTreeMap<String, Credentials> {
@@ -21,7 +23,7 @@ fn credentials() -> BTreeMap<String, Credentials> {
         .iter()
         .map(|(account, key, secret)| {
             (
-                account.to_string(),
+                account.account().to_string(),
                 Credentials {
                     access_key_id: key.to_string(),
                     secret_access_key: secret.to_string(),
@@ -76,7 +78,7 @@ pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Resul
                 .map(|(account, key, secret)| conform_simulator::Account {
                     access_key_id: key.to_string(),
                     secret_access_key: secret.to_string(),
-                    account_id: account.to_string(),
+                    account_id: account.account().to_string(),
                 })
                 .collect();
             let config = Config {
