@@ -15,9 +15,6 @@ use conform_model::lm::LmRequest;
 use conform_model::{Caller, Event, Policy, Service, World};
 use serde_json::Value;
 
-/// Errors that are protocol faults, not shapes of the service model.
-const FAULTS: &[&str] = &["SerializationException", "UnknownOperationException"];
-
 fn check(
     specs: &Specs,
     service: Service,
@@ -37,10 +34,8 @@ fn check(
             }
         }
     }
-    let direction = match error {
-        Some(e) if FAULTS.contains(&e) => return failures,
-        Some(e) => Direction::Error(e.to_string()),
-        None => Direction::Response,
+    let Some(direction) = Direction::of_reply(error) else {
+        return failures;
     };
     let r = specs.validate(service, op, direction.clone(), body);
     if !r.is_valid() {

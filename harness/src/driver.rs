@@ -229,11 +229,8 @@ pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
 /// Schema violations of a target's reply (check 1 of 3), as `path: message`. Protocol faults
 /// have no schema; unmodelled members are warnings, not violations.
 fn schema_violations(service: Service, op: &str, r: &Response) -> Vec<String> {
-    const FAULTS: &[&str] = &["SerializationException", "UnknownOperationException"];
-    let direction = match r.error_type.as_deref() {
-        Some(e) if FAULTS.contains(&e) => return Vec::new(),
-        Some(e) => crate::specs::Direction::Error(e.to_string()),
-        None => crate::specs::Direction::Response,
+    let Some(direction) = crate::specs::Direction::of_reply(r.error_type.as_deref()) else {
+        return Vec::new();
     };
     let report = crate::specs::Specs::load().validate(service, op, direction, &r.body);
     report

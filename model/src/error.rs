@@ -38,7 +38,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// The error's shape name, as `__type` and `x-amzn-ErrorType` carry it.
-    pub fn type_name(self) -> &'static str {
+    pub const fn type_name(self) -> &'static str {
         match self {
             ErrorCode::Validation => "ValidationException",
             ErrorCode::InvalidParameterValue => "InvalidParameterValueException",

@@ -18,6 +18,24 @@ pub enum Direction {
     Error(String),
 }
 
+/// Protocol faults (SPEC 1.2): errors of the wire, not shapes of the service model.
+pub const PROTOCOL_FAULTS: &[&str] = &[
+    conform_model::ErrorCode::Serialization.type_name(),
+    conform_model::ErrorCode::UnknownOperation.type_name(),
+];
+
+impl Direction {
+    /// The schema a reply with this error type (or none) is checked against; `None` for a
+    /// protocol fault, which has no schema.
+    pub fn of_reply(error_type: Option<&str>) -> Option<Direction> {
+        match error_type {
+            Some(e) if PROTOCOL_FAULTS.contains(&e) => None,
+            Some(e) => Some(Direction::Error(e.to_string())),
+            None => Some(Direction::Response),
+        }
+    }
+}
+
 /// A constraint the body breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
