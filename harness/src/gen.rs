@@ -10,32 +10,7 @@ use serde_json::{json, Value};
 
 use conform_model::{Service, World};
 
-/// Who sends a step: the seller (issuer), a buyer (grantee), a stranger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Who {
-    Seller,
-    Buyer,
-    Stranger,
-}
-
-impl Who {
-    pub fn label(self) -> &'static str {
-        match self {
-            Who::Seller => "seller",
-            Who::Buyer => "buyer",
-            Who::Stranger => "stranger",
-        }
-    }
-
-    pub fn account(self) -> &'static str {
-        match self {
-            Who::Seller => "111122223333",
-            Who::Buyer => "444455556666",
-            Who::Stranger => "777788889999",
-        }
-    }
-}
+pub use crate::accounts::Who;
 
 /// A quantity as sent: mostly well-formed, sometimes not (SPEC 3.4 quantity grammar).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,12 +16,17 @@
 //! }
 //! ```
 
+pub mod accounts;
 pub mod aws;
+pub mod campaign;
 pub mod driver;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 pub mod gen;
 pub mod http;
 pub mod normalize;
 pub mod record;
+pub mod report;
 pub mod scenario;
 pub mod scenarios;
 pub mod specs;

@@ -65,6 +65,19 @@ impl Scenario {
         }
     }
 
+    /// The services the scenario's calls go to, in order of first use.
+    pub fn services(&self) -> Vec<Service> {
+        let mut out = Vec::new();
+        for step in &self.steps {
+            if let Step::Call { service, .. } = step {
+                if !out.contains(service) {
+                    out.push(*service);
+                }
+            }
+        }
+        out
+    }
+
     /// A License Manager call.
     pub fn call(mut self, who: &'static str, op: &'static str, body: Value, expect: &'static str) -> Self {
         self.steps.push(Step::Call {

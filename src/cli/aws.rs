@@ -183,34 +183,3 @@ pub fn choose_any(
     let cleanup = CleanupOnDrop(target.clone());
     Ok((Chosen::new(Box::new(target), description), Some(cleanup)))
 }
-
-/// On AWS, [P] rules are observed, not failed: splits a scenario's failures into those at steps
-/// where the reference model relied on no [P] rule (kept) and the rest (returned with the rules,
-/// for the report).
-pub fn split_policy_failures(
-    s: &conform_harness::scenario::Scenario,
-    run: &mut conform_harness::scenario::ScenarioRun,
-    seed: u64,
-    policy: &Policy,
-) -> anyhow::Result<Vec<(conform_harness::scenario::Failure, Vec<String>)>> {
-    if run.failures.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut model = conform_harness::record::PolicyModel::new(seed, policy.clone());
-    conform_harness::scenario::run(&mut model, s).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut observed = Vec::new();
-    run.failures.retain(|f| {
-        let rules: Vec<String> = model
-            .policies
-            .get(f.step - 1)
-            .map(|rules| rules.iter().map(|r| format!("{r:?}")).collect())
-            .unwrap_or_default();
-        if rules.is_empty() {
-            true
-        } else {
-            observed.push((f.clone(), rules));
-            false
-        }
-    });
-    Ok(observed)
-}

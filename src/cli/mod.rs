@@ -4,7 +4,6 @@ mod aws;
 mod policy_report;
 mod record;
 mod replay;
-mod report;
 mod run;
 mod serve;
 mod specs;

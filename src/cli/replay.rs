@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use conform_harness::driver;
+use conform_harness::report::describe_finding;
 use conform_harness::trace::Trace;
 
 use super::target::choose;
@@ -26,12 +27,15 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     match execution.finding {
         Some(f) => {
-            let mut shown = trace.clone();
-            shown.finding = f;
-            println!(
-                "{}",
-                super::run::describe_finding(&shown, &args.trace, args.target.as_deref())
+            let text = describe_finding(
+                &f,
+                &trace.steps,
+                trace.case,
+                &format!("{} steps, as the trace has them", trace.steps.len()),
+                Some(&args.trace),
+                args.target.as_deref(),
             );
+            println!("{text}");
             println!("0 passed, 1 failed");
             Ok(ExitCode::from(1))
         }

@@ -1,20 +1,31 @@
-//! `conform run`: the built-in scenario suite and generated cases against a target, every reply
-//! compared with the reference model; failures shrunk, classified and written as traces.
+//! `conform run`: arguments and glue. The campaign (scenarios, generated cases, shrinking,
+//! classification, traces, reports) lives in `conform_harness::campaign`.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use conform_harness::driver::{self, CaseConfig, Classification, Finding};
-use conform_harness::scenario::{self, ScenarioRun};
-use conform_harness::scenarios;
-use conform_harness::target::Target;
-use conform_harness::trace::Trace;
+use conform_harness::campaign::{Campaign, Config};
+use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, Reporter};
 use conform_model::{Policy, Service};
-use serde_json::json;
 
 use super::aws::{choose_any, AwsArgs};
-use super::report::{self, CaseReport, Summary};
+
+/// A service as `--services` names it.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceArg {
+    LicenseManager,
+    Evs,
+}
+
+impl From<ServiceArg> for Service {
+    fn from(s: ServiceArg) -> Service {
+        match s {
+            ServiceArg::LicenseManager => Service::LicenseManager,
+            ServiceArg::Evs => Service::Evs,
+        }
+    }
+}
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
@@ -43,8 +54,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub policy: Option<PathBuf>,
     /// Services to test.
-    #[arg(long, value_delimiter = ',', default_value = "license-manager,evs")]
-    pub services: Vec<String>,
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "license-manager,evs"
+    )]
+    pub services: Vec<ServiceArg>,
     /// Run only the scenarios whose name contains this text.
     #[arg(long)]
     pub only: Option<String>,
@@ -57,19 +73,12 @@ pub struct RunArgs {
     /// Where failing cases are written as traces.
     #[arg(long, default_value = "conform-traces")]
     pub trace_dir: PathBuf,
-}
-
-fn parse_services(names: &[String]) -> anyhow::Result<Vec<Service>> {
-    names
-        .iter()
-        .map(|n| match n.as_str() {
-            "license-manager" => Ok(Service::LicenseManager),
-            "evs" => Ok(Service::Evs),
-            other => Err(anyhow::anyhow!(
-                "unknown service '{other}' (license-manager, evs)"
-            )),
-        })
-        .collect()
+    /// Policy divergences fail the run (by default they are reported and the run passes).
+    #[arg(long)]
+    pub strict_policy: bool,
+    /// Stop starting new generated cases after this many seconds.
+    #[arg(long)]
+    pub time_budget_seconds: Option<u64>,
 }
 
 pub fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
@@ -85,249 +94,39 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return super::record::against_recording(&args, dir);
     }
     let policy = load_policy(args.policy.as_ref())?;
-    let mut services = parse_services(&args.services)?;
+    let mut services: Vec<Service> = args.services.iter().map(|s| Service::from(*s)).collect();
+    services.dedup();
     let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    // `cleanup` lives to the end of the run: dropping it removes what a run on AWS created.
     let aws = cleanup.is_some();
     if aws && args.aws.evs_scope().is_none() && services.contains(&Service::Evs) {
         println!("EVS skipped: it needs your own --evs-environment, --evs-connector and --evs-vms");
         services.retain(|s| *s != Service::Evs);
     }
-    let target = chosen.target.as_mut();
-    let caps = target.capabilities();
     println!("conform run against {}", chosen.description);
 
-    let scenarios: Vec<_> = scenarios::all()
-        .into_iter()
-        .filter(|s| args.only.as_deref().is_none_or(|o| s.name.contains(o)))
-        .filter(|s| services.contains(&Service::LicenseManager) || s.name.starts_with("evs"))
-        .filter(|s| services.contains(&Service::Evs) || !s.name.starts_with("evs"))
-        .collect();
-    let mut summary = Summary::default();
-    if caps.reset && caps.fixtures || aws {
-        println!("\nscenarios ({})", scenarios.len());
-        for s in &scenarios {
-            let mut run = match scenario::run(target, s) {
-                Ok(run) => run,
-                // AWS cannot take some steps (clock events, unmapped accounts): skip, not fail.
-                Err(e) if aws && conform_harness::aws::is_skip(&e) => {
-                    println!("  skip {:<44} {e}", s.name);
-                    continue;
-                }
-                Err(e) => anyhow::bail!("scenario {}: {e}", s.name),
-            };
-            let observed = if aws {
-                super::aws::split_policy_failures(s, &mut run, args.seed, &policy)?
-            } else {
-                Vec::new()
-            };
-            print_scenario(&run, s.about);
-            for (f, rules) in observed {
-                println!(
-                    "       observed [P] {}: step {} {}: the model answers {}, AWS {}",
-                    rules.join(", "),
-                    f.step,
-                    f.op,
-                    f.expected,
-                    f.actual
-                );
-            }
-            summary.add_scenario(&run);
-        }
-    } else {
-        println!("\nscenarios skipped: the target has no control plane (reset, fixtures)");
-    }
+    let mut config = Config::default();
+    config.cases = args.cases;
+    config.max_steps = args.max_steps;
+    config.seed = args.seed;
+    config.policy = policy;
+    config.services = services;
+    config.only = args.only.clone();
+    config.trace_dir = Some(args.trace_dir.clone());
+    config.time_budget = args.time_budget_seconds.map(Duration::from_secs);
+    config.strict_policy = args.strict_policy;
+    // On AWS, scenario differences on [P] rules are observed, not failed.
+    config.observe_policy_in_scenarios = aws;
+    config.target_label = chosen.description.clone();
+    config.replay_target = args.target.clone();
 
-    let cfg = CaseConfig {
-        seed: args.seed,
-        max_steps: args.max_steps,
-        policy,
-        services,
-        events: caps.fixtures,
-    };
-    if args.cases > 0 {
-        println!(
-            "\ngenerated cases ({} x up to {} steps, seed {})",
-            args.cases, args.max_steps, args.seed
-        );
-        run_cases(target, &cfg, &args, &chosen.description, &mut summary, aws)?;
-    }
-
-    report::print_summary(&summary);
-    if let Some(path) = &args.junit {
-        std::fs::write(path, report::junit(&summary))?;
-    }
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new())];
     if let Some(path) = &args.json {
-        std::fs::write(
-            path,
-            serde_json::to_string_pretty(&report::json(&summary))? + "\n",
-        )?;
+        reporters.push(Box::new(JsonFile(path.clone())));
     }
-    let (passed, failed) = summary.totals();
-    println!("{passed} passed, {failed} failed");
-    Ok(if passed + failed == 0 {
-        ExitCode::from(2)
-    } else if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
-}
-
-fn print_scenario(run: &ScenarioRun, about: &str) {
-    let mark = if run.failures.is_empty() { "ok  " } else { "FAIL" };
-    println!(
-        "  {mark} {:<44} {:>3} steps  {about}",
-        run.name,
-        run.records.len()
-    );
-    for f in &run.failures {
-        println!(
-            "       step {} {}: expected {}, got {} {}",
-            f.step, f.op, f.expected, f.actual, f.body
-        );
+    if let Some(path) = &args.junit {
+        reporters.push(Box::new(JunitFile(path.clone())));
     }
-}
-
-fn run_cases(
-    target: &mut dyn Target,
-    cfg: &CaseConfig,
-    args: &RunArgs,
-    description: &str,
-    summary: &mut Summary,
-    aws: bool,
-) -> anyhow::Result<()> {
-    let bar = std::io::stdout().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(args.cases);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} cases  {elapsed} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let mut findings = 0;
-    for case in 0..args.cases {
-        let steps = driver::generate(cfg, case);
-        let execution = match driver::execute(target, cfg, case, &steps) {
-            Ok(execution) => execution,
-            Err(e) if aws && conform_harness::aws::is_skip(&e) => {
-                let message = format!("  case {case} skipped: {e}");
-                match &bar {
-                    Some(b) => b.println(&message),
-                    None => println!("{message}"),
-                }
-                continue;
-            }
-            Err(e) => anyhow::bail!("case {case}: {e}"),
-        };
-        let mut report = CaseReport::from_execution(case, &execution);
-        summary.add_execution(&execution);
-        if let Some(finding) = execution.finding {
-            findings += 1;
-            // Shrinking re-runs the case many times: not on a target that cannot reset (AWS).
-            let (minimal, mut minimal_finding) = if target.capabilities().reset {
-                driver::shrink(target, cfg, case, steps, &finding)
-                    .map_err(|e| anyhow::anyhow!("shrinking case {case}: {e}"))?
-            } else {
-                (steps[..finding.step].to_vec(), finding.clone())
-            };
-            minimal_finding.classification = driver::classify(target, cfg, case, &minimal, &minimal_finding)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let trace = Trace {
-                tool: format!("conform {}", env!("CARGO_PKG_VERSION")),
-                target: description.to_string(),
-                seed: cfg.seed,
-                case,
-                services: cfg.services.clone(),
-                events: cfg.events,
-                policy: cfg.policy.clone(),
-                steps: minimal.clone(),
-                finding: minimal_finding.clone(),
-            };
-            std::fs::create_dir_all(&args.trace_dir)?;
-            let path = args.trace_dir.join(format!("seed{}-case{case}.json", cfg.seed));
-            trace.write(&path).map_err(|e| anyhow::anyhow!(e))?;
-            let message = describe_finding(&trace, &path, args.target.as_deref());
-            match &bar {
-                Some(b) => b.println(&message),
-                None => println!("{message}"),
-            }
-            // On AWS, [P] rules are observed and reported, not failed.
-            let observed = aws
-                && matches!(
-                    minimal_finding.classification,
-                    Classification::PolicyDivergence { .. }
-                );
-            if !observed {
-                report.finding = Some(minimal_finding);
-            }
-        }
-        summary.add_case(report);
-        if let Some(b) = &bar {
-            b.set_message(format!("{findings} findings"));
-            b.inc(1);
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    println!(
-        "  {} cases, {} steps, {findings} findings",
-        args.cases, summary.steps
-    );
-    Ok(())
-}
-
-/// The minimal sequence, expected and actual side by side with the differing paths marked, the
-/// rule involved, and the one command that replays it.
-pub fn describe_finding(trace: &Trace, path: &std::path::Path, target: Option<&str>) -> String {
-    let f: &Finding = &trace.finding;
-    let kind = match &f.classification {
-        Classification::HardFailure => "HARD FAILURE".to_string(),
-        Classification::SchemaViolation => "SCHEMA VIOLATION".to_string(),
-        Classification::PolicyDivergence { switch } => {
-            format!("POLICY DIVERGENCE (the target behaves like {switch})")
-        }
-    };
-    let mut out = format!(
-        "\n  {kind}: step {} {} (case {}, {} steps after shrinking)\n",
-        f.step,
-        f.operation,
-        trace.case,
-        trace.steps.len()
-    );
-    for (i, step) in trace.steps.iter().enumerate() {
-        let mark = if i + 1 == f.step { ">" } else { " " };
-        out.push_str(&format!("   {mark} {:>2}. {}\n", i + 1, json!(step)));
-    }
-    let side = |r: &conform_harness::driver::Reply| {
-        serde_json::to_string_pretty(&json!({"status": r.status, "error": r.error, "body": r.body}))
-            .unwrap_or_default()
-    };
-    let expected = side(&f.expected);
-    let actual = side(&f.actual);
-    let width = expected.lines().map(str::len).max().unwrap_or(0).clamp(20, 70);
-    out.push_str(&format!(
-        "    {:<width$} | {}\n",
-        "expected (model)", "actual (target)"
-    ));
-    let (e_lines, a_lines): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    for i in 0..e_lines.len().max(a_lines.len()) {
-        let e = e_lines.get(i).copied().unwrap_or("");
-        let a = a_lines.get(i).copied().unwrap_or("");
-        let mark = if e != a { "*" } else { " " };
-        out.push_str(&format!("  {mark} {e:<width$} | {a}\n"));
-    }
-    out.push_str(&format!("    differing paths: {}\n", f.paths.join(", ")));
-    if !f.rules.is_empty() {
-        out.push_str(&format!(
-            "    [P] rules the model relied on: {}\n",
-            f.rules.join(", ")
-        ));
-    }
-    let target_arg = target.map(|t| format!(" --target {t}")).unwrap_or_default();
-    out.push_str(&format!(
-        "    replay: conform replay {}{target_arg}\n",
-        path.display()
-    ));
-    out
+    let summary = Campaign::new(config).run(chosen.target.as_mut(), &mut Fanout(reporters))?;
+    Ok(ExitCode::from(summary.exit_code()))
 }

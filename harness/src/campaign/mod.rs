@@ -1,0 +1,372 @@
+//! One campaign: the scenario suite, then generated cases, each finding shrunk, classified and
+//! written as a trace, everything told to a [`Reporter`] and gathered in a [`Summary`]. The
+//! CLI's `conform run`, the tests and an emulator author's `cargo test` all go through here.
+//!
+//! ```
+//! use conform_harness::campaign::{Campaign, Config};
+//! use conform_harness::report::Silent;
+//! use conform_harness::target::ModelTarget;
+//! use conform_model::Policy;
+//!
+//! let mut config = Config::default();
+//! config.cases = 3;
+//! config.max_steps = 10;
+//! let mut target = ModelTarget::new(1, Policy::default());
+//! let summary = Campaign::new(config).run(&mut target, &mut Silent).unwrap();
+//! assert_eq!(summary.exit_code(), 0, "the model conforms to itself");
+//! ```
+
+mod summary;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use conform_model::{Policy, Service};
+
+use crate::driver::{self, CaseConfig, Classification, Finding};
+use crate::gen::Step;
+use crate::report::Reporter;
+use crate::scenario::{self, Scenario};
+use crate::scenarios;
+use crate::target::{InfraError, Target};
+use crate::trace::Trace;
+
+pub use summary::{goals, CaseReport, ClassCounts, FindingReport, ScenarioReport, Summary};
+
+/// What a campaign runs, with its limits. Start from `Config::default()` and set fields.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Config {
+    /// Generated cases after the scenario suite.
+    pub cases: u64,
+    /// Steps per generated case.
+    pub max_steps: usize,
+    /// Seed of the generated cases and of the reference model.
+    pub seed: u64,
+    /// The reference model's policy switches.
+    pub policy: Policy,
+    /// Services to exercise.
+    pub services: Vec<Service>,
+    /// Only scenarios whose name contains this text (`None`: all).
+    pub only: Option<String>,
+    /// Whether to run the scenario suite at all.
+    pub scenarios: bool,
+    /// Where traces of findings are written (`None`: not written).
+    pub trace_dir: Option<PathBuf>,
+    /// Stop starting new cases after this long.
+    pub time_budget: Option<Duration>,
+    /// Policy divergences fail the run (`--strict-policy`); by default they are reported only.
+    pub strict_policy: bool,
+    /// Scenario differences at steps where the model relied on a `[P]` rule are observations,
+    /// not failures (real AWS, where scenarios cannot be classified by re-running them).
+    pub observe_policy_in_scenarios: bool,
+    /// How the target is named in traces and replay lines.
+    pub target_label: String,
+    /// The `--target` argument that reaches the target again, for the replay line.
+    pub replay_target: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cases: 200,
+            max_steps: 40,
+            seed: 1,
+            policy: Policy::default(),
+            services: vec![Service::LicenseManager, Service::Evs],
+            only: None,
+            scenarios: true,
+            trace_dir: None,
+            time_budget: None,
+            strict_policy: false,
+            observe_policy_in_scenarios: false,
+            target_label: "target".into(),
+            replay_target: None,
+        }
+    }
+}
+
+impl Config {
+    /// The per-case settings the driver takes, for a target with or without events.
+    pub fn case_config(&self, events: bool) -> CaseConfig {
+        CaseConfig {
+            seed: self.seed,
+            max_steps: self.max_steps,
+            policy: self.policy.clone(),
+            services: self.services.clone(),
+            events,
+        }
+    }
+}
+
+/// Why a campaign could not go on: a failure of the harness or the target's plumbing, never a
+/// finding.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("{context}: {source}")]
+    Infra {
+        context: String,
+        #[source]
+        source: InfraError,
+    },
+    #[error("writing {path}: {message}")]
+    Write { path: PathBuf, message: String },
+    #[error("writing a report: {0}")]
+    Report(#[source] std::io::Error),
+}
+
+fn infra(context: impl Into<String>) -> impl FnOnce(InfraError) -> CampaignError {
+    let context = context.into();
+    move |source| CampaignError::Infra { context, source }
+}
+
+/// What makes two findings the same for counting: operation, class before classification,
+/// differing paths and the rules the model relied on (not the seed or the case).
+fn signature(f: &Finding) -> String {
+    let class = match f.classification {
+        Classification::SchemaViolation => "schema",
+        _ => "difference",
+    };
+    format!(
+        "{}|{class}|{}|{}",
+        f.operation,
+        f.paths.join(","),
+        f.rules.join(",")
+    )
+}
+
+/// A campaign over one configuration.
+pub struct Campaign {
+    config: Config,
+}
+
+impl Campaign {
+    pub fn new(config: Config) -> Campaign {
+        Campaign { config }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The scenarios this campaign runs, in order.
+    pub fn scenarios(&self) -> Vec<Scenario> {
+        let c = &self.config;
+        scenarios::all()
+            .into_iter()
+            .filter(|s| c.only.as_deref().is_none_or(|o| s.name.contains(o)))
+            .filter(|s| s.services().iter().all(|x| c.services.contains(x)))
+            .collect()
+    }
+
+    /// Runs everything against `target`, telling `reporter` as it goes.
+    pub fn run(
+        &self,
+        target: &mut dyn Target,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Summary, CampaignError> {
+        let mut summary = Summary {
+            strict_policy: self.config.strict_policy,
+            ..Summary::default()
+        };
+        reporter.start(&self.config, target.capabilities());
+        if self.config.scenarios {
+            self.run_scenarios(target, reporter, &mut summary)?;
+        }
+        if self.config.cases > 0 {
+            self.run_cases(target, reporter, &mut summary)?;
+        }
+        reporter.finish(&summary).map_err(CampaignError::Report)?;
+        Ok(summary)
+    }
+
+    fn run_scenarios(
+        &self,
+        target: &mut dyn Target,
+        reporter: &mut dyn Reporter,
+        summary: &mut Summary,
+    ) -> Result<(), CampaignError> {
+        let caps = target.capabilities();
+        let observe = self.config.observe_policy_in_scenarios;
+        if !(caps.reset && caps.fixtures || observe) {
+            reporter.scenarios_skipped("the target has no control plane (reset, fixtures)");
+            return Ok(());
+        }
+        let scenarios = self.scenarios();
+        reporter.scenarios_start(scenarios.len());
+        for s in &scenarios {
+            let mut run = match scenario::run(target, s) {
+                Ok(run) => run,
+                // A target may be unable to take some steps (clock events, unmapped accounts).
+                Err(e) if crate::aws::is_skip(&e) => {
+                    reporter.scenario_skipped(s.name, &e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(infra(format!("scenario {}", s.name))(e)),
+            };
+            let observed = if observe {
+                self.split_policy_failures(s, &mut run)?
+            } else {
+                Vec::new()
+            };
+            let report = ScenarioReport {
+                name: s.name,
+                about: s.about,
+                steps: run.records.len(),
+                failures: run.failures.clone(),
+                observed,
+            };
+            reporter.scenario(&report);
+            summary.add_scenario(&run, report);
+        }
+        Ok(())
+    }
+
+    /// Splits a scenario's failures into those at steps where the reference model relied on no
+    /// `[P]` rule (kept) and the rest (returned with the rules).
+    fn split_policy_failures(
+        &self,
+        s: &Scenario,
+        run: &mut scenario::ScenarioRun,
+    ) -> Result<Vec<(scenario::Failure, Vec<String>)>, CampaignError> {
+        if run.failures.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut model = crate::record::PolicyModel::new(self.config.seed, self.config.policy.clone());
+        scenario::run(&mut model, s).map_err(infra(format!("scenario {} on the model", s.name)))?;
+        let mut observed = Vec::new();
+        run.failures.retain(|f| {
+            let rules: Vec<String> = model
+                .policies
+                .get(f.step - 1)
+                .map(|rules| rules.iter().map(|r| format!("{r:?}")).collect())
+                .unwrap_or_default();
+            if rules.is_empty() {
+                true
+            } else {
+                observed.push((f.clone(), rules));
+                false
+            }
+        });
+        Ok(observed)
+    }
+
+    fn run_cases(
+        &self,
+        target: &mut dyn Target,
+        reporter: &mut dyn Reporter,
+        summary: &mut Summary,
+    ) -> Result<(), CampaignError> {
+        let cfg = self.config.case_config(target.capabilities().fixtures);
+        reporter.cases_start(&cfg, self.config.cases);
+        let started = Instant::now();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for case in 0..self.config.cases {
+            if let Some(budget) = self.config.time_budget {
+                if started.elapsed() >= budget {
+                    summary.stopped_early = Some(format!(
+                        "the time budget of {} s ran out after {case} of {} cases",
+                        budget.as_secs(),
+                        self.config.cases
+                    ));
+                    break;
+                }
+            }
+            let steps = driver::generate(&cfg, case);
+            let execution = match driver::execute(target, &cfg, case, &steps) {
+                Ok(execution) => execution,
+                Err(e) if crate::aws::is_skip(&e) => {
+                    reporter.case_skipped(case, &e.to_string());
+                    summary.skipped_cases.push((case, e.to_string()));
+                    continue;
+                }
+                Err(e) => return Err(infra(format!("case {case}"))(e)),
+            };
+            summary.add_execution(&execution);
+            let mut report = CaseReport {
+                case,
+                steps: execution.records.len(),
+                finding: None,
+            };
+            if let Some(finding) = execution.finding {
+                let key = signature(&finding);
+                let index = match seen.get(&key) {
+                    Some(&i) => {
+                        summary.findings[i].repeats.push(case);
+                        i
+                    }
+                    None => {
+                        let f = self.minimize(target, &cfg, case, steps, finding)?;
+                        reporter.finding(&f, &self.config);
+                        summary.findings.push(f);
+                        seen.insert(key, summary.findings.len() - 1);
+                        summary.findings.len() - 1
+                    }
+                };
+                report.finding = Some(index);
+            }
+            reporter.case(&report, summary);
+            summary.cases.push(report);
+        }
+        Ok(())
+    }
+
+    /// Shrinks (where the target can reset), classifies and writes the trace of one finding.
+    fn minimize(
+        &self,
+        target: &mut dyn Target,
+        cfg: &CaseConfig,
+        case: u64,
+        steps: Vec<Step>,
+        finding: Finding,
+    ) -> Result<FindingReport, CampaignError> {
+        let original_steps = finding.step;
+        let shrunk = target.capabilities().reset;
+        // Shrinking re-runs the case many times: not on a target that cannot reset (AWS).
+        let (minimal, mut minimal_finding) = if shrunk {
+            driver::shrink(target, cfg, case, steps, &finding)
+                .map_err(infra(format!("shrinking case {case}")))?
+        } else {
+            (steps[..finding.step].to_vec(), finding)
+        };
+        minimal_finding.classification = driver::classify(target, cfg, case, &minimal, &minimal_finding)
+            .map_err(infra(format!("classifying case {case}")))?;
+        let trace = Trace {
+            tool: format!("conform {}", env!("CARGO_PKG_VERSION")),
+            target: self.config.target_label.clone(),
+            seed: cfg.seed,
+            case,
+            services: cfg.services.clone(),
+            events: cfg.events,
+            policy: cfg.policy.clone(),
+            steps: minimal.clone(),
+            finding: minimal_finding.clone(),
+        };
+        let path = match &self.config.trace_dir {
+            Some(dir) => {
+                let path = dir.join(format!("seed{}-case{case}.json", cfg.seed));
+                std::fs::create_dir_all(dir).map_err(|e| CampaignError::Write {
+                    path: dir.clone(),
+                    message: e.to_string(),
+                })?;
+                trace.write(&path).map_err(|message| CampaignError::Write {
+                    path: path.clone(),
+                    message,
+                })?;
+                Some(path)
+            }
+            None => None,
+        };
+        Ok(FindingReport {
+            case,
+            finding: minimal_finding,
+            original_steps,
+            shrunk_steps: minimal.len(),
+            shrunk,
+            trace: path,
+            repeats: Vec::new(),
+            steps: minimal,
+        })
+    }
+}

@@ -1,0 +1,252 @@
+//! What a campaign saw: scenarios, cases and their findings, the coverage table (operations
+//! against the outcomes reached), the statuses reached and the named goals a run should reach.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::driver::{Classification, Execution, Finding};
+use crate::gen::Step;
+use crate::scenario::{Failure, ScenarioRun};
+
+/// One scenario's outcome.
+#[derive(Clone, Debug)]
+pub struct ScenarioReport {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub steps: usize,
+    /// Steps whose outcome differed from the scenario's.
+    pub failures: Vec<Failure>,
+    /// Differences at steps where the model relied on `[P]` rules, on a target where those are
+    /// observed rather than failed (real AWS), with the rules.
+    pub observed: Vec<(Failure, Vec<String>)>,
+}
+
+/// A finding after shrinking and classification, with where its trace went.
+#[derive(Clone, Debug, Serialize)]
+pub struct FindingReport {
+    pub case: u64,
+    pub finding: Finding,
+    /// Steps of the case up to the finding, before shrinking.
+    pub original_steps: usize,
+    /// Steps of the shrunk case.
+    pub shrunk_steps: usize,
+    /// Whether the case was shrunk (not on a target that cannot reset).
+    pub shrunk: bool,
+    /// Where the trace was written.
+    pub trace: Option<PathBuf>,
+    /// Later cases that failed the same way (same signature) and were not shrunk again.
+    pub repeats: Vec<u64>,
+    /// The shrunk case's steps.
+    pub steps: Vec<Step>,
+}
+
+impl FindingReport {
+    /// What shrinking did, for people.
+    pub fn shrink_note(&self) -> String {
+        if !self.shrunk {
+            format!(
+                "{} steps, not shrunk (the target cannot reset)",
+                self.shrunk_steps
+            )
+        } else if self.shrunk_steps == self.original_steps {
+            format!(
+                "{} steps; shrinking removed none (already 1-minimal)",
+                self.shrunk_steps
+            )
+        } else {
+            format!(
+                "shrunk from {} to {} steps",
+                self.original_steps, self.shrunk_steps
+            )
+        }
+    }
+}
+
+/// One generated case's outcome.
+#[derive(Clone, Debug)]
+pub struct CaseReport {
+    pub case: u64,
+    pub steps: usize,
+    /// Index into [`Summary::findings`] of the finding this case produced or repeated.
+    pub finding: Option<usize>,
+}
+
+/// Findings counted by class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClassCounts {
+    pub hard_failure: usize,
+    pub policy_divergence: usize,
+    pub schema_violation: usize,
+}
+
+/// Everything a run saw.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub scenarios: Vec<ScenarioReport>,
+    pub cases: Vec<CaseReport>,
+    pub findings: Vec<FindingReport>,
+    pub skipped_cases: Vec<(u64, String)>,
+    pub steps: usize,
+    /// Operation → outcome → count.
+    pub coverage: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Statuses seen in replies (license, grant, entitlement, connector).
+    pub statuses: BTreeSet<String>,
+    /// Whether a policy divergence fails the run (`--strict-policy`).
+    pub strict_policy: bool,
+    /// Why the run stopped before its last case, if it did (the wall-time budget).
+    pub stopped_early: Option<String>,
+}
+
+const STATUS_KEYS: &[&str] = &[
+    "Status",
+    "GrantStatus",
+    "ReceivedStatus",
+    "status",
+    "state",
+    "environmentState",
+];
+
+fn collect_statuses(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (STATUS_KEYS.contains(&k.as_str()), x) {
+                    (true, Value::String(s)) => {
+                        out.insert(s.clone());
+                    }
+                    _ => collect_statuses(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| collect_statuses(x, out)),
+        _ => {}
+    }
+}
+
+impl Summary {
+    fn count(&mut self, op: &str, outcome: &str, body: &Value) {
+        *self
+            .coverage
+            .entry(op.to_string())
+            .or_default()
+            .entry(outcome.to_string())
+            .or_default() += 1;
+        collect_statuses(body, &mut self.statuses);
+    }
+
+    /// Records a scenario's replies in the coverage table, and its outcome.
+    pub fn add_scenario(&mut self, run: &ScenarioRun, report: ScenarioReport) {
+        for r in run.records.iter().filter(|r| r.service.is_some()) {
+            self.count(&r.op, r.response.outcome(), &r.response.body);
+        }
+        self.scenarios.push(report);
+    }
+
+    /// Records the replies of an execution in the coverage table.
+    pub fn add_execution(&mut self, e: &Execution) {
+        for r in e.records.iter().filter(|r| r.who.is_some()) {
+            let outcome = r.actual.error.clone().unwrap_or_else(|| "ok".into());
+            self.count(&r.operation, &outcome, &r.actual.body);
+        }
+        self.steps += e.records.len();
+    }
+
+    /// Whether a finding of this class fails the run.
+    pub fn fails(&self, classification: &Classification) -> bool {
+        match classification {
+            Classification::HardFailure | Classification::SchemaViolation => true,
+            Classification::PolicyDivergence { .. } => self.strict_policy,
+        }
+    }
+
+    /// The finding a case produced, if any.
+    pub fn finding_of(&self, case: &CaseReport) -> Option<&FindingReport> {
+        case.finding.and_then(|i| self.findings.get(i))
+    }
+
+    /// Cases that failed (under this run's strictness).
+    fn case_failed(&self, case: &CaseReport) -> bool {
+        self.finding_of(case)
+            .is_some_and(|f| self.fails(&f.finding.classification))
+    }
+
+    /// (passed, failed) over scenarios and cases.
+    pub fn totals(&self) -> (usize, usize) {
+        let failed_s = self.scenarios.iter().filter(|s| !s.failures.is_empty()).count();
+        let failed_c = self.cases.iter().filter(|c| self.case_failed(c)).count();
+        let total = self.scenarios.len() + self.cases.len();
+        (total - failed_s - failed_c, failed_s + failed_c)
+    }
+
+    /// Distinct findings by class, and the cases behind each class.
+    pub fn counts(&self) -> (ClassCounts, ClassCounts) {
+        let mut distinct = ClassCounts::default();
+        let mut cases = ClassCounts::default();
+        for f in &self.findings {
+            let (d, c) = match f.finding.classification {
+                Classification::HardFailure => (&mut distinct.hard_failure, &mut cases.hard_failure),
+                Classification::PolicyDivergence { .. } => {
+                    (&mut distinct.policy_divergence, &mut cases.policy_divergence)
+                }
+                Classification::SchemaViolation => {
+                    (&mut distinct.schema_violation, &mut cases.schema_violation)
+                }
+            };
+            *d += 1;
+            *c += 1 + f.repeats.len();
+        }
+        (distinct, cases)
+    }
+
+    /// The exit code of a run: 0 conformant, 1 nonconformance found, 2 nothing tested.
+    pub fn exit_code(&self) -> u8 {
+        match self.totals() {
+            (0, 0) => 2,
+            (_, 0) => 0,
+            _ => 1,
+        }
+    }
+}
+
+/// Named goals a healthy run reaches; those not reached mean the generators are weak.
+pub fn goals(s: &Summary) -> Vec<(&'static str, bool)> {
+    let reached = |op: &str, outcome: &str| s.coverage.get(op).is_some_and(|o| o.contains_key(outcome));
+    let status = |x: &str| s.statuses.contains(x);
+    vec![
+        (
+            "a checkout refused for capacity",
+            reached("CheckoutLicense", "NoEntitlementsAllowedException"),
+        ),
+        ("a checkout granted", reached("CheckoutLicense", "ok")),
+        ("a borrow granted", reached("CheckoutBorrowLicense", "ok")),
+        (
+            "a check-in refused as a conflict",
+            reached("CheckInLicense", "ConflictException"),
+        ),
+        (
+            "a SourceVersion conflict",
+            reached("CreateLicenseVersion", "ConflictException")
+                || reached("DeleteLicense", "ConflictException"),
+        ),
+        ("a license EXPIRED", status("EXPIRED")),
+        ("a license DELETED", status("DELETED") || status("PENDING_DELETE")),
+        ("a grant ACTIVE", status("ACTIVE")),
+        ("a grant REJECTED", status("REJECTED")),
+        ("an entitlement AT_RISK", status("AT_RISK")),
+        (
+            "an entitlement ENTITLEMENT_REMOVED",
+            status("ENTITLEMENT_REMOVED"),
+        ),
+        ("an entitlement CREATE_FAILED", status("CREATE_FAILED")),
+        (
+            "a malformed request refused",
+            reached("CheckoutLicense", "SerializationException")
+                || s.coverage
+                    .values()
+                    .any(|o| o.contains_key("SerializationException")),
+        ),
+    ]
+}

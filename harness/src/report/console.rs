@@ -1,0 +1,234 @@
+//! The console: scenario lines, a progress bar on a terminal, each finding as the minimal
+//! sequence with expected and actual replies side by side, the summary, and the closing
+//! `N passed, N failed` line.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use serde_json::json;
+
+use super::Reporter;
+use crate::campaign::{goals, CaseReport, Config, FindingReport, ScenarioReport, Summary};
+use crate::driver::{CaseConfig, Classification, Reply};
+use crate::gen::Step;
+
+/// Prints to standard output; a progress bar when standard output is a terminal.
+#[derive(Default)]
+pub struct Console {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Console {
+    pub fn new() -> Console {
+        Console::default()
+    }
+
+    fn say(&self, message: &str) {
+        match &self.bar {
+            Some(b) => b.println(message),
+            None => println!("{message}"),
+        }
+    }
+}
+
+impl Reporter for Console {
+    fn scenarios_skipped(&mut self, why: &str) {
+        println!("\nscenarios skipped: {why}");
+    }
+
+    fn scenarios_start(&mut self, count: usize) {
+        println!("\nscenarios ({count})");
+    }
+
+    fn scenario_skipped(&mut self, name: &str, why: &str) {
+        println!("  skip {name:<44} {why}");
+    }
+
+    fn scenario(&mut self, run: &ScenarioReport) {
+        let mark = if run.failures.is_empty() { "ok  " } else { "FAIL" };
+        println!("  {mark} {:<44} {:>3} steps  {}", run.name, run.steps, run.about);
+        for f in &run.failures {
+            println!(
+                "       step {} {}: expected {}, got {} {}",
+                f.step, f.op, f.expected, f.actual, f.body
+            );
+        }
+        for (f, rules) in &run.observed {
+            println!(
+                "       observed [P] {}: step {} {}: the model answers {}, the target {}",
+                rules.join(", "),
+                f.step,
+                f.op,
+                f.expected,
+                f.actual
+            );
+        }
+    }
+
+    fn cases_start(&mut self, config: &CaseConfig, cases: u64) {
+        println!(
+            "\ngenerated cases ({cases} x up to {} steps, seed {})",
+            config.max_steps, config.seed
+        );
+        self.bar = std::io::stdout().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(cases);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} cases  {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+    }
+
+    fn case_skipped(&mut self, case: u64, why: &str) {
+        self.say(&format!("  case {case} skipped: {why}"));
+    }
+
+    fn finding(&mut self, finding: &FindingReport, config: &Config) {
+        let text = describe_finding(
+            &finding.finding,
+            &finding.steps,
+            finding.case,
+            &finding.shrink_note(),
+            finding.trace.as_deref(),
+            config.replay_target.as_deref(),
+        );
+        self.say(&text);
+    }
+
+    fn case(&mut self, _case: &CaseReport, summary: &Summary) {
+        if let Some(b) = &self.bar {
+            b.set_message(format!("{} findings", summary.findings.len()));
+            b.inc(1);
+        }
+    }
+
+    fn finish(&mut self, s: &Summary) -> std::io::Result<()> {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        if !s.cases.is_empty() || !s.skipped_cases.is_empty() {
+            let repeats: usize = s.findings.iter().map(|f| f.repeats.len()).sum();
+            println!(
+                "  {} cases, {} steps, {} findings ({} distinct, {repeats} repeats of them not shrunk again){}",
+                s.cases.len(),
+                s.steps,
+                s.findings.len() + repeats,
+                s.findings.len(),
+                if s.skipped_cases.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} cases skipped", s.skipped_cases.len())
+                }
+            );
+        }
+        if let Some(why) = &s.stopped_early {
+            println!("  stopped early: {why}");
+        }
+        print_summary(s);
+        let (distinct, cases) = s.counts();
+        println!(
+            "findings by class (distinct / cases): hard failure {} / {}, schema violation {} / {}, policy divergence {} / {}{}",
+            distinct.hard_failure,
+            cases.hard_failure,
+            distinct.schema_violation,
+            cases.schema_violation,
+            distinct.policy_divergence,
+            cases.policy_divergence,
+            if s.strict_policy {
+                " (policy divergences fail: --strict-policy)"
+            } else {
+                " (policy divergences are reported, not failed)"
+            }
+        );
+        let (passed, failed) = s.totals();
+        println!("{passed} passed, {failed} failed");
+        Ok(())
+    }
+}
+
+fn print_summary(s: &Summary) {
+    println!("\ncoverage (operation: outcome x count)");
+    for (op, outcomes) in &s.coverage {
+        let cells: Vec<String> = outcomes.iter().map(|(o, n)| format!("{o} x{n}")).collect();
+        println!("  {op:<28} {}", cells.join(", "));
+    }
+    println!(
+        "\nstatuses reached: {}",
+        s.statuses.iter().cloned().collect::<Vec<_>>().join(", ")
+    );
+    println!("\ngoals");
+    for (goal, reached) in goals(s) {
+        println!(
+            "  {} {goal}",
+            if reached {
+                "reached  "
+            } else {
+                "NOT REACHED (weak generation)"
+            }
+        );
+    }
+    println!();
+}
+
+/// The minimal sequence, expected and actual side by side with the differing lines marked, the
+/// rules involved, what shrinking did, and the one command that replays it.
+pub fn describe_finding(
+    f: &crate::driver::Finding,
+    steps: &[Step],
+    case: u64,
+    shrink_note: &str,
+    trace: Option<&Path>,
+    replay_target: Option<&str>,
+) -> String {
+    let kind = match &f.classification {
+        Classification::HardFailure => "HARD FAILURE".to_string(),
+        Classification::SchemaViolation => "SCHEMA VIOLATION".to_string(),
+        Classification::PolicyDivergence { switch } => {
+            format!("POLICY DIVERGENCE (the target behaves like {switch})")
+        }
+    };
+    let mut out = format!(
+        "\n  {kind}: step {} {} (case {case}, {shrink_note})\n",
+        f.step, f.operation
+    );
+    for (i, step) in steps.iter().enumerate() {
+        let mark = if i + 1 == f.step { ">" } else { " " };
+        out.push_str(&format!("   {mark} {:>2}. {}\n", i + 1, json!(step)));
+    }
+    let side = |r: &Reply| {
+        serde_json::to_string_pretty(&json!({"status": r.status, "error": r.error, "body": r.body}))
+            .unwrap_or_default()
+    };
+    let expected = side(&f.expected);
+    let actual = side(&f.actual);
+    let width = expected.lines().map(str::len).max().unwrap_or(0).clamp(20, 70);
+    out.push_str(&format!(
+        "    {:<width$} | {}\n",
+        "expected (model)", "actual (target)"
+    ));
+    let (e_lines, a_lines): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
+    for i in 0..e_lines.len().max(a_lines.len()) {
+        let e = e_lines.get(i).copied().unwrap_or("");
+        let a = a_lines.get(i).copied().unwrap_or("");
+        let mark = if e != a { "*" } else { " " };
+        out.push_str(&format!("  {mark} {e:<width$} | {a}\n"));
+    }
+    out.push_str(&format!("    differing paths: {}\n", f.paths.join(", ")));
+    if !f.rules.is_empty() {
+        out.push_str(&format!(
+            "    [P] rules the model relied on: {}\n",
+            f.rules.join(", ")
+        ));
+    }
+    if let Some(path) = trace {
+        let target_arg = replay_target
+            .map(|t| format!(" --target {t}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "    replay: conform replay {}{target_arg}\n",
+            path.display()
+        ));
+    }
+    out
+}
