@@ -2,21 +2,13 @@
 //! drawn from what the case has so far), the embedded simulator over HTTP is the system under
 //! test, every step is compared with the model, and a failure shrinks by dropping transitions.
 
-use std::collections::BTreeMap;
-
 use conform_harness::driver::{CaseConfig, GenState, Session};
+use conform_harness::embedded::Embedded;
 use conform_harness::gen::{Generator, Step, Weights};
-use conform_harness::http::{Credentials, HttpTarget};
+use conform_harness::http::HttpTarget;
 use conform_model::{Policy, Service};
-use conform_simulator::{Account, Background, Config, Fixtures};
 use proptest::prelude::*;
 use proptest_state_machine::{prop_state_machine, ReferenceStateMachine, StateMachineTest};
-
-const ACCOUNTS: [(&str, &str, &str); 3] = [
-    ("111122223333", "AKIDSELLER", "seller-secret"),
-    ("444455556666", "AKIDBUYER", "buyer-secret"),
-    ("777788889999", "AKIDSTRANGER", "stranger-secret"),
-];
 
 fn config() -> CaseConfig {
     CaseConfig {
@@ -55,7 +47,7 @@ impl ReferenceStateMachine for Reference {
 }
 
 struct Simulated {
-    _server: Background,
+    _server: Embedded,
     target: HttpTarget,
     session: Session,
 }
@@ -67,37 +59,8 @@ impl StateMachineTest for AgainstSimulator {
     type Reference = Reference;
 
     fn init_test(_: &GenState) -> Simulated {
-        let accounts = ACCOUNTS
-            .iter()
-            .map(|(a, k, s)| Account {
-                access_key_id: k.to_string(),
-                secret_access_key: s.to_string(),
-                account_id: a.to_string(),
-            })
-            .collect();
-        let server = Background::start(&Config {
-            fixtures: Fixtures {
-                accounts,
-                events: vec![],
-            },
-            frozen_clock: true,
-            require_auth: true,
-            ..Config::default()
-        })
-        .expect("simulator starts");
-        let keys: BTreeMap<String, Credentials> = ACCOUNTS
-            .iter()
-            .map(|(a, k, s)| {
-                (
-                    a.to_string(),
-                    Credentials {
-                        access_key_id: k.to_string(),
-                        secret_access_key: s.to_string(),
-                    },
-                )
-            })
-            .collect();
-        let mut target = HttpTarget::new(&server.url(), keys).expect("target answers");
+        let server = Embedded::builder().start().expect("simulator starts");
+        let mut target = server.target().expect("target answers");
         let session = Session::start(&mut target, &config(), 0, &Policy::default()).expect("case starts");
         Simulated {
             _server: server,
