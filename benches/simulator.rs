@@ -5,6 +5,8 @@
 //!
 //! `cargo bench --bench simulator`
 
+// The bench uses only the raw client of the tests' shared module.
+#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 

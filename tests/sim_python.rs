@@ -2,12 +2,10 @@
 //! endpoint overrides the way users set them. `.ci/run` installs both into a virtualenv and
 //! sets `CONFORM_PYTHON_VENV`; without it the tests skip locally and fail under `CI=true`.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::Binary;
+use crate::common::Binary;
 use serde_json::{json, Value};
 
 const SELLER_KEY: &str = "AKIASELLER0000000001";

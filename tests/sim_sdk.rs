@@ -4,8 +4,7 @@
 //! Grants run between two fixture accounts; `aws-sdk-evs` drives the EVS operations against an
 //! environment seeded through the fixtures' model events.
 
-mod common;
-
+use crate::common::{Conn, InProcess};
 use aws_sdk_licensemanager::config::{Credentials, Region};
 use aws_sdk_licensemanager::error::ProvideErrorMetadata;
 use aws_sdk_licensemanager::operation::accept_grant::AcceptGrantError;
@@ -26,7 +25,6 @@ use aws_sdk_licensemanager::types::{
     GrantStatus, GrantType, Issuer, LicenseStatus, ProvisionalConfiguration,
 };
 use aws_sdk_licensemanager::Client;
-use common::{Conn, InProcess};
 use conform_simulator::{Account, Config, Fixtures};
 use serde_json::json;
 
@@ -180,7 +178,7 @@ async fn sdk_drives_every_implemented_license_manager_operation() {
         .and_then(|i| i.key_fingerprint())
         .expect("fingerprint")
         .to_string();
-    assert_eq!(fingerprint, common::fingerprint(SELLER));
+    assert_eq!(fingerprint, crate::common::fingerprint(SELLER));
     let listed = seller
         .list_licenses()
         .filters(Filter::builder().name("ProductSKU").values("editor-pro").build())
@@ -462,7 +460,7 @@ async fn sdk_drives_every_grant_operation() {
         .await
         .expect("CreateLicense");
     let license_arn = created.license_arn().expect("LicenseArn").to_string();
-    let fingerprint = common::fingerprint(SELLER);
+    let fingerprint = crate::common::fingerprint(SELLER);
 
     // CreateGrant: refusals by shape (Validation) and by rule (IPVE), then a grant to the buyer.
     let grant_to = |principal: String, token: &'static str| {
@@ -834,7 +832,10 @@ async fn sdk_create_grant_over_the_limit_is_resource_limit_exceeded() {
     let mut conn = Conn::open(server.addr).await;
     // Unsigned requests and unknown keys act as the default account.
     let created = conn
-        .lm("CreateLicense", &common::create_license_body("many", 1, "c"))
+        .lm(
+            "CreateLicense",
+            &crate::common::create_license_body("many", 1, "c"),
+        )
         .await;
     assert_eq!(created.status, 200);
     let arn = created.json()["LicenseArn"].as_str().expect("arn").to_string();

@@ -2,11 +2,9 @@
 //! the body limit, SigV4 refusals (signed by the `aws-sigv4` crate), panics, STS and the
 //! control plane.
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
-use common::{create_license_body, fingerprint, Conn, InProcess, Resp};
+use crate::common::{create_license_body, fingerprint, Conn, InProcess, Resp};
 use conform_model::{Caller, ErrorCode, Policy, Service, World};
 use conform_simulator::{Account, Config, Fixtures, Simulator, MAX_BODY_BYTES};
 use serde_json::{json, Value};
@@ -793,7 +791,7 @@ async fn require_auth_accepts_the_sdk_and_refuses_the_unsigned() {
 fn sigterm_right_after_the_banner_shuts_down_cleanly() {
     // The banner promises connections are accepted; the signal handlers are already in place.
     for signal in ["-TERM", "-INT"] {
-        let mut server = common::Binary::start(&["--frozen-clock"]);
+        let mut server = crate::common::Binary::start(&["--frozen-clock"]);
         let pid = server.child.id().to_string();
         let killed = std::process::Command::new("kill")
             .args([signal, &pid])

@@ -3,8 +3,16 @@
 //! - `campaign`: the library's one way through (`Campaign::run`) against faulty and faithful
 //!   embedded simulators: findings shrunk, classified, counted, reported.
 //! - `scenarios`: every built-in scenario as an insta snapshot of its transcript on the model.
+//! - `specs_cases`: the constraint-derived cases of specs/: schema and model agree on each.
+//! - `specs_check`: the committed specs/ equal a fresh generation.
+//! - `specs_replies`: model replies validate against their JSON Schemas.
+//! - `specs_scenarios`: every scenario's and generated case's replies validate.
 //! - `state_machine`: the proptest-state-machine adapter against the embedded simulator.
 
 mod campaign;
 mod scenarios;
+mod specs_cases;
+mod specs_check;
+mod specs_replies;
+mod specs_scenarios;
 mod state_machine;

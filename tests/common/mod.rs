@@ -1,6 +1,5 @@
 //! Shared by the simulator's end-to-end tests: start a simulator (in-process or the `conform`
 //! binary) on a free loopback port, and a small keep-alive HTTP/1.1 client for raw requests.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,7 +16,6 @@ use tokio::net::TcpStream;
 /// A simulator serving on a free port inside this test's runtime; stops when dropped.
 pub struct InProcess {
     pub addr: SocketAddr,
-    pub sim: Arc<Simulator>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -40,7 +38,6 @@ impl InProcess {
         });
         InProcess {
             addr,
-            sim,
             stop: Some(stop),
         }
     }

@@ -6,7 +6,7 @@ use conform_harness::specs::generate;
 
 #[test]
 fn committed_specs_equal_a_fresh_generation() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let source = generate::find_source(root, None);
     let files = generate::generate(root, &source).expect("specs generate");
     let report = generate::check(root, &files).expect("specs check runs");
@@ -29,7 +29,7 @@ fn committed_specs_equal_a_fresh_generation() {
 
 #[test]
 fn check_reports_a_changed_file_and_a_stale_one() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let source = generate::find_source(root, None);
     let mut files = generate::generate(root, &source).expect("specs generate");
     let first_schema = files

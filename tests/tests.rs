@@ -1,0 +1,21 @@
+//! The `conform` crate's end-to-end tests, in one binary (one link of both AWS SDKs instead of
+//! one per file):
+//!
+//! - `common`: starting a simulator (in process or the binary) and a raw keep-alive client.
+//! - `aws_record`: `conform record`, `run --against-recording` and `policy-report`.
+//! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
+//! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
+//! - `harness_faults`: every named fault found, classified and shrunk; none on the faithful one.
+//! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
+//! - `sim_sdk`: the AWS SDK for Rust against the simulator.
+//! - `sim_wire`: the simulator's wire behaviour over real HTTP.
+
+mod common;
+
+mod aws_record;
+mod aws_target;
+mod fuzz_framing;
+mod harness_faults;
+mod sim_python;
+mod sim_sdk;
+mod sim_wire;
