@@ -125,6 +125,26 @@ fn the_faithful_simulator_passes_scenarios_and_cases() {
 }
 
 #[test]
+fn max_findings_stops_the_run_at_the_first_distinct_finding() {
+    let sim = Embedded::builder()
+        .faults(["capacity-off-by-one"])
+        .start()
+        .expect("starts");
+    let mut target = sim.target().expect("target");
+    let dir = temp_dir("max");
+    let mut cfg = config(120, &dir);
+    cfg.max_findings = Some(1);
+    let summary = Campaign::new(cfg).run(&mut target, &mut Silent).expect("runs");
+    assert_eq!(summary.findings.len(), 1);
+    assert!(summary.cases.len() < 120);
+    assert!(summary
+        .stopped_early
+        .as_deref()
+        .is_some_and(|w| w.contains("finding")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_time_budget_stops_the_run_and_says_so() {
     let mut target = conform_harness::target::ModelTarget::new(1, conform_model::Policy::default());
     let mut cfg = Config::default();

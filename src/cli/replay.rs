@@ -17,6 +17,9 @@ pub struct ReplayArgs {
     /// `model`, a URL, or nothing for the embedded simulator.
     #[arg(long)]
     pub target: Option<String>,
+    /// Also write the replayed finding (or `null`) here as JSON, in the trace's format.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
@@ -25,7 +28,19 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let cfg = trace.config();
     let execution = driver::execute(chosen.target.as_mut(), &cfg, trace.case, &trace.steps)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    match execution.finding {
+    let finding = match execution.finding {
+        Some(mut f) => {
+            // Classified as the run classified it, so a reproduced finding equals the trace's.
+            f.classification = driver::classify(chosen.target.as_mut(), &cfg, trace.case, &trace.steps, &f)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Some(f)
+        }
+        None => None,
+    };
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&finding)? + "\n")?;
+    }
+    match finding {
         Some(f) => {
             let text = describe_finding(
                 &f,

@@ -79,6 +79,9 @@ pub struct RunArgs {
     /// Stop starting new generated cases after this many seconds.
     #[arg(long)]
     pub time_budget_seconds: Option<u64>,
+    /// Stop after this many distinct findings.
+    #[arg(long)]
+    pub max_findings: Option<usize>,
 }
 
 pub fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
@@ -114,6 +117,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.only = args.only.clone();
     config.trace_dir = Some(args.trace_dir.clone());
     config.time_budget = args.time_budget_seconds.map(Duration::from_secs);
+    config.max_findings = args.max_findings;
     config.strict_policy = args.strict_policy;
     // On AWS, scenario differences on [P] rules are observed, not failed.
     config.observe_policy_in_scenarios = aws;

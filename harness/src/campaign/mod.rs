@@ -56,6 +56,8 @@ pub struct Config {
     pub trace_dir: Option<PathBuf>,
     /// Stop starting new cases after this long.
     pub time_budget: Option<Duration>,
+    /// Stop after this many distinct findings.
+    pub max_findings: Option<usize>,
     /// Policy divergences fail the run (`--strict-policy`); by default they are reported only.
     pub strict_policy: bool,
     /// Scenario differences at steps where the model relied on a `[P]` rule are observations,
@@ -79,6 +81,7 @@ impl Default for Config {
             scenarios: true,
             trace_dir: None,
             time_budget: None,
+            max_findings: None,
             strict_policy: false,
             observe_policy_in_scenarios: false,
             target_label: "target".into(),
@@ -268,6 +271,15 @@ impl Campaign {
                     summary.stopped_early = Some(format!(
                         "the time budget of {} s ran out after {case} of {} cases",
                         budget.as_secs(),
+                        self.config.cases
+                    ));
+                    break;
+                }
+            }
+            if let Some(max) = self.config.max_findings {
+                if summary.findings.len() >= max {
+                    summary.stopped_early = Some(format!(
+                        "{max} distinct finding(s) reached after {case} of {} cases",
                         self.config.cases
                     ));
                     break;
