@@ -30,6 +30,8 @@ pub mod report;
 pub mod scenario;
 pub mod scenarios;
 pub mod specs;
+#[cfg(feature = "proptest")]
+pub mod state_machine;
 pub mod target;
 pub mod trace;
 pub mod wrappers;

@@ -15,4 +15,7 @@ mod specs_cases;
 mod specs_check;
 mod specs_replies;
 mod specs_scenarios;
+// The adapter is behind the harness's `proptest` feature, which the workspace's tests enable
+// (the root crate's dev-dependency).
+#[cfg(feature = "proptest")]
 mod state_machine;
