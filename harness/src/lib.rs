@@ -1,20 +1,29 @@
 //! # conform-harness
 //!
-//! Drives any [`target::Target`] (the in-process model, an HTTP endpoint) with request
-//! sequences and checks every reply: the built-in [`scenarios`] with their expected outcomes,
-//! generated cases ([`gen`], [`driver`]) compared with the reference model after normalization
-//! ([`normalize`]), and JSON Schemas generated from AWS's service models ([`specs`]).
+//! Drives any [`target::Target`] (the in-process model, an HTTP endpoint, real AWS) and checks
+//! every reply against the reference model. The one way through is [`campaign::Campaign`]: the
+//! built-in [`scenarios`], then generated cases ([`gen`], [`driver`]) compared with the model
+//! after normalization ([`normalize`]) and against JSON Schemas from AWS's service models
+//! ([`specs`]); findings shrunk, classified and written as [`trace`]s; everything told to a
+//! [`report::Reporter`].
 //!
 //! ```
-//! use conform_harness::{scenario, scenarios, target::ModelTarget};
+//! use conform_harness::campaign::{Campaign, Config};
+//! use conform_harness::report::Silent;
+//! use conform_harness::target::ModelTarget;
 //! use conform_model::Policy;
 //!
+//! let mut config = Config::default();
+//! config.cases = 2;
+//! config.max_steps = 8;
 //! let mut model = ModelTarget::new(1, Policy::default());
-//! for s in scenarios::all() {
-//!     let run = scenario::run(&mut model, &s).unwrap();
-//!     assert!(run.failures.is_empty(), "{}: {:?}", s.name, run.failures);
-//! }
+//! let summary = Campaign::new(config).run(&mut model, &mut Silent).unwrap();
+//! assert!(summary.findings.is_empty());
+//! assert!(summary.scenarios.iter().all(|s| s.failures.is_empty()));
 //! ```
+//!
+//! Against an emulator: `http::HttpTarget::new(url, accounts::credentials())` as the target
+//! (see `examples/emulator_conforms.rs`); against the simulator in process: [`embedded`].
 
 pub mod accounts;
 pub mod aws;
