@@ -18,6 +18,8 @@
 
 pub mod aws;
 pub mod driver;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 pub mod gen;
 pub mod http;
 pub mod normalize;

@@ -98,8 +98,6 @@ pub mod events;
 pub mod evs;
 #[cfg(feature = "faults")]
 pub mod faults;
-
-pub mod fuzzing;
 mod idempotency;
 pub mod ids;
 pub mod invariants;
