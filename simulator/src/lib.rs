@@ -20,6 +20,8 @@
 //! ```
 
 mod control;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod sigv4;
@@ -122,6 +124,9 @@ pub struct Simulator {
     /// panics), kept apart from the model's own stream so they do not shift its ids.
     fault_ids: Mutex<IdStreams>,
     pub(crate) dispatch: Dispatch,
+    /// The wire-level faults switched on: rewrites of the dispatch's reply.
+    #[cfg(feature = "faults")]
+    wire_faults: faults::WireFaults,
     /// The caller of unsigned requests and unknown keys; the policy never changes while serving.
     pub(crate) default_caller: Caller,
 }
@@ -151,6 +156,9 @@ impl Simulator {
                     .map_err(|e| Error::Fixtures(e.to_string()))?;
             }
         }
+        #[cfg(feature = "faults")]
+        let wire_faults = apply_faults(&mut world, &config.faults)?;
+        #[cfg(not(feature = "faults"))]
         apply_faults(&mut world, &config.faults)?;
         let default_caller = world.default_caller();
         let sim = Simulator {
@@ -161,6 +169,8 @@ impl Simulator {
             require_auth: config.require_auth,
             fault_ids: Mutex::new(IdStreams::new(config.seed ^ 0x7369_6d75_6c61_746f)),
             dispatch,
+            #[cfg(feature = "faults")]
+            wire_faults,
             default_caller,
         };
         sim.load_fixtures(config.fixtures.clone())
@@ -244,6 +254,25 @@ impl Simulator {
 
     pub fn require_auth(&self) -> bool {
         self.require_auth
+    }
+
+    /// Answers one AWS call: the dispatch to the model, then the rewrites of the wire faults
+    /// switched on (`faults` feature).
+    pub(crate) fn answer(
+        &self,
+        world: &mut World,
+        caller: &Caller,
+        target: &str,
+        operation: &str,
+        body: &[u8],
+    ) -> Reply {
+        #[allow(unused_mut)] // rewritten only by wire faults
+        let mut reply = (self.dispatch)(world, caller, target, body);
+        #[cfg(feature = "faults")]
+        self.wire_faults.rewrite(operation, &mut reply);
+        #[cfg(not(feature = "faults"))]
+        let _ = operation;
+        reply
     }
 }
 
@@ -365,14 +394,16 @@ impl Drop for Background {
     }
 }
 
-/// The faults this build knows: (name, what it does). Empty without the `faults` feature.
+/// The faults this build knows: (name, what it does), the model's rules done wrong and then the
+/// simulator's wire rewrites. Empty without the `faults` feature.
 pub fn fault_names() -> Vec<(&'static str, &'static str)> {
     #[cfg(feature = "faults")]
     {
-        conform_model::faults::Fault::ALL
+        let model = conform_model::faults::Fault::ALL
             .iter()
-            .map(|f| (f.name(), f.about()))
-            .collect()
+            .map(|f| (f.name(), f.about()));
+        let wire = faults::WireFault::ALL.iter().map(|f| (f.name(), f.about()));
+        model.chain(wire).collect()
     }
     #[cfg(not(feature = "faults"))]
     {
@@ -380,19 +411,30 @@ pub fn fault_names() -> Vec<(&'static str, &'static str)> {
     }
 }
 
-fn apply_faults(world: &mut World, names: &[String]) -> Result<(), Error> {
-    #[cfg(feature = "faults")]
+/// Switches the named faults on: the model's in `world`, the wire faults in the returned set.
+#[cfg(feature = "faults")]
+fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFaults, Error> {
+    let mut wire = faults::WireFaults::default();
     for name in names {
-        let fault = conform_model::faults::Fault::from_name(name)
-            .ok_or_else(|| Error::Fixtures(format!("unknown fault '{name}' (see --list-faults)")))?;
-        world.set_fault(fault);
+        if let Some(fault) = conform_model::faults::Fault::from_name(name) {
+            world.set_fault(fault);
+        } else if let Some(fault) = faults::WireFault::from_name(name) {
+            wire.insert(fault);
+        } else {
+            return Err(Error::Fixtures(format!(
+                "unknown fault '{name}' (see --list-faults)"
+            )));
+        }
     }
-    #[cfg(not(feature = "faults"))]
-    if let Some(name) = names.first() {
-        let _ = world;
-        return Err(Error::Fixtures(format!(
+    Ok(wire)
+}
+
+#[cfg(not(feature = "faults"))]
+fn apply_faults(_world: &mut World, names: &[String]) -> Result<(), Error> {
+    match names.first() {
+        Some(name) => Err(Error::Fixtures(format!(
             "fault '{name}': this conform was built without the `faults` feature (cargo build --features faults)"
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -87,9 +87,9 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
             let target = target.unwrap_or_default();
             let reply = {
                 let mut inner = sim.lock();
-                let dispatch = sim.dispatch;
+                let operation = target.split_once('.').map_or("", |(_, op)| op);
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    dispatch(&mut inner.world, &caller, &target, &body)
+                    sim.answer(&mut inner.world, &caller, &target, operation, &body)
                 }))
             };
             match reply {
