@@ -143,17 +143,6 @@ impl World {
         crate::evs::settle(self, now);
     }
 
-    /// Answers one AWS request: `target` is the `X-Amz-Target` header, `body` the raw bytes.
-    pub fn handle_target(&mut self, caller: &Caller, target: &str, body: &[u8]) -> Reply {
-        match Service::from_target(target) {
-            Some((service, op)) => self.handle(caller, service, op, body),
-            None => {
-                let fault = Service::LicenseManager.unknown_operation(format!("Unknown target '{target}'"));
-                self.error_reply(Service::LicenseManager, fault)
-            }
-        }
-    }
-
     /// Answers one AWS request for `service`'s operation `operation`.
     pub fn handle(&mut self, caller: &Caller, service: Service, operation: &str, body: &[u8]) -> Reply {
         self.relied.clear();
@@ -206,12 +195,6 @@ impl World {
             location: error.detail.location.clone(),
             policies: std::mem::take(&mut self.relied),
         }
-    }
-
-    /// Runs a typed License Manager request (after shape validation) and renders its reply body.
-    pub fn execute_lm(&mut self, caller: &Caller, req: LmRequest) -> Result<Value, AwsError> {
-        self.settle();
-        crate::lm::execute(self, caller, req)
     }
 
     /// Applies an environment event (SPEC 2): clock, fixtures, reset.

@@ -36,7 +36,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::routing::{get, post};
 use axum::Router;
 use conform_model::ids::IdStreams;
-use conform_model::{Caller, Event, Policy, Reply, World};
+use conform_model::{Caller, Event, Policy, Reply, Service, World};
 
 pub use fixtures::{Account, Fixtures};
 
@@ -98,12 +98,19 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// The function that answers one AWS request. Production uses `World::handle_target`; tests
-/// swap in one that panics to show a panic becomes a 500 and the server keeps serving.
-pub type Dispatch = fn(&mut World, &Caller, &str, &[u8]) -> Reply;
+/// The function that answers one AWS request: the service and operation its `X-Amz-Target`
+/// names, and the raw body. Production uses `World::handle`; tests swap in one that panics to
+/// show a panic becomes a 500 and the server keeps serving.
+pub type Dispatch = fn(&mut World, &Caller, Service, &str, &[u8]) -> Reply;
 
-fn model_dispatch(world: &mut World, caller: &Caller, target: &str, body: &[u8]) -> Reply {
-    world.handle_target(caller, target, body)
+fn model_dispatch(
+    world: &mut World,
+    caller: &Caller,
+    service: Service,
+    operation: &str,
+    body: &[u8],
+) -> Reply {
+    world.handle(caller, service, operation, body)
 }
 
 /// The world and the bookkeeping that maps its clock to wall time, behind one lock.
@@ -262,16 +269,14 @@ impl Simulator {
         &self,
         world: &mut World,
         caller: &Caller,
-        target: &str,
+        service: Service,
         operation: &str,
         body: &[u8],
     ) -> Reply {
         #[allow(unused_mut)] // rewritten only by wire faults
-        let mut reply = (self.dispatch)(world, caller, target, body);
+        let mut reply = (self.dispatch)(world, caller, service, operation, body);
         #[cfg(feature = "faults")]
         self.wire_faults.rewrite(operation, &mut reply);
-        #[cfg(not(feature = "faults"))]
-        let _ = operation;
         reply
     }
 }
