@@ -103,6 +103,7 @@ pub mod ids;
 pub mod invariants;
 pub mod lm;
 pub mod pagination;
+pub mod pattern;
 pub mod policy;
 pub mod service;
 pub mod timefmt;
