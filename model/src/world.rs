@@ -12,6 +12,14 @@ use crate::lm::{LicenseManager, LmRequest};
 use crate::policy::{Policy, PolicyRule};
 use crate::service::Service;
 
+/// The operations of `service` conform implements (SPEC 5), in the order of the typed requests.
+pub fn operations(service: Service) -> &'static [&'static str] {
+    match service {
+        Service::LicenseManager => LmRequest::OPERATIONS,
+        Service::Evs => crate::evs::EvsRequest::OPERATIONS,
+    }
+}
+
 /// Whether conform implements a modelled operation (SPEC 5); others get the unknown-operation
 /// fault before any validation (SPEC 1.2).
 pub fn implements(service: Service, operation: &str) -> bool {
