@@ -49,6 +49,22 @@ impl Service {
         }
     }
 
+    /// The member an error body carries its text in (SPEC 1.1): LM `Message`, EVS `message`.
+    pub fn message_member(self) -> &'static str {
+        match self {
+            Service::LicenseManager => "Message",
+            Service::Evs => "message",
+        }
+    }
+
+    /// An error body's `__type` (SPEC 1.1): the bare shape name for LM, namespaced for EVS.
+    pub fn error_type(self, code: ErrorCode) -> String {
+        match self {
+            Service::LicenseManager => code.type_name().to_string(),
+            Service::Evs => format!("com.amazonaws.evs#{}", code.type_name()),
+        }
+    }
+
     /// Splits an `X-Amz-Target` header into service and operation name.
     pub fn from_target(target: &str) -> Option<(Service, &str)> {
         let (prefix, op) = target.split_once('.')?;

@@ -44,10 +44,7 @@ pub fn check_reply(service: Service, reply: &Reply) -> Result<(), String> {
             reply.status
         ));
     }
-    let (want_type, message) = match service {
-        Service::LicenseManager => (code.type_name().to_string(), "Message"),
-        Service::Evs => (format!("com.amazonaws.evs#{}", code.type_name()), "message"),
-    };
+    let (want_type, message) = (service.error_type(code), service.message_member());
     if reply.body["__type"].as_str() != Some(want_type.as_str()) {
         return Err(format!("error body without __type {want_type}: {}", reply.body));
     }

@@ -16,14 +16,6 @@ pub fn model_file(service: Service) -> &'static str {
     }
 }
 
-/// The member every error body carries its text in (SPEC 1.1): LM `Message`, EVS `message`.
-pub fn message_member(service: Service) -> &'static str {
-    match service {
-        Service::LicenseManager => "Message",
-        Service::Evs => "message",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
