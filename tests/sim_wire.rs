@@ -447,7 +447,7 @@ async fn malformed_battery_gets_typed_errors_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wire_replies_match_the_model_byte_for_byte() {
-    // Translation only: the same requests through HTTP and through World::handle_target give
+    // Translation only: the same requests through HTTP and through World::handle give
     // the same status, error type and body (the model's request ids included, same seed).
     let server = InProcess::start(frozen()).await;
     let mut conn = Conn::open(server.addr).await;
@@ -476,7 +476,7 @@ async fn wire_replies_match_the_model_byte_for_byte() {
     ];
     for (op, body) in script {
         let bytes = serde_json::to_vec(&body).expect("json");
-        let expected = world.handle_target(&caller, &format!("AWSLicenseManager.{op}"), &bytes);
+        let expected = world.handle(&caller, Service::LicenseManager, op, &bytes);
         let got = conn.lm(op, &body).await;
         assert_eq!(got.status, expected.status, "{op}");
         assert_eq!(got.error_type().as_deref(), expected.error_type(), "{op}");
@@ -519,11 +519,17 @@ async fn redirect_carries_location_header() {
     );
 }
 
-fn panicking(world: &mut World, caller: &Caller, target: &str, body: &[u8]) -> conform_model::Reply {
-    if target.ends_with(".Panic") {
-        panic!("injected panic for {target}");
+fn panicking(
+    world: &mut World,
+    caller: &Caller,
+    service: Service,
+    op: &str,
+    body: &[u8],
+) -> conform_model::Reply {
+    if op == "Panic" {
+        panic!("injected panic for {op}");
     }
-    world.handle_target(caller, target, body)
+    world.handle(caller, service, op, body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,11 +1,11 @@
 //! One License Manager request per input; the checks live in
-//! `conform_model::fuzzing::lm_request`, which `model/tests/fuzz_corpus.rs` also replays the corpus through.
+//! `conform_harness::fuzz::lm_request`, which `harness/tests/fuzz_corpus.rs` also replays the corpus through.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Err(finding) = conform_model::fuzzing::lm_request(data) {
+    if let Err(finding) = conform_harness::fuzz::lm_request(data) {
         panic!("{finding}");
     }
 });

@@ -31,6 +31,8 @@ pub mod campaign;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz;
 pub mod gen;
 pub mod http;
 pub mod normalize;

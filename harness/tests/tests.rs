@@ -2,6 +2,7 @@
 //!
 //! - `campaign`: the library's one way through (`Campaign::run`) against faulty and faithful
 //!   embedded simulators: findings shrunk, classified, counted, reported.
+//! - `fuzz_corpus`: every committed fuzz corpus input and reproducer through the fuzz checks.
 //! - `scenarios`: every built-in scenario as an insta snapshot of its transcript on the model.
 //! - `specs_cases`: the constraint-derived cases of specs/: schema and model agree on each.
 //! - `specs_check`: the committed specs/ equal a fresh generation.
@@ -10,6 +11,9 @@
 //! - `state_machine`: the proptest-state-machine adapter against the embedded simulator.
 
 mod campaign;
+// The corpus replay needs the harness's `fuzzing` feature, which the workspace's tests enable.
+#[cfg(feature = "fuzzing")]
+mod fuzz_corpus;
 mod scenarios;
 mod specs_cases;
 mod specs_check;

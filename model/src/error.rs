@@ -194,20 +194,15 @@ impl AwsError {
     /// The JSON error body for `service` (SPEC 1.1).
     pub fn body(&self, service: Service) -> Value {
         let mut body = Map::new();
+        body.insert("__type".into(), json!(service.error_type(self.code)));
+        body.insert(service.message_member().into(), json!(self.message));
         match service {
             Service::LicenseManager => {
-                body.insert("__type".into(), json!(self.code.type_name()));
-                body.insert("Message".into(), json!(self.message));
                 if let Some(location) = &self.detail.location {
                     body.insert("Location".into(), json!(location));
                 }
             }
             Service::Evs => {
-                body.insert(
-                    "__type".into(),
-                    json!(format!("com.amazonaws.evs#{}", self.code.type_name())),
-                );
-                body.insert("message".into(), json!(self.message));
                 if let Some(reason) = self.detail.reason {
                     body.insert("reason".into(), json!(reason));
                     if !self.detail.field_list.is_empty() {

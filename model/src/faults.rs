@@ -2,10 +2,9 @@
 //! --fault NAME` makes the simulator misbehave in one known way, so tests can prove the harness
 //! finds, classifies and shrinks each kind of bug. A build without the feature has none of this
 //! code, and the `fault!` checks in the model are the constant `false`.
-
-use serde_json::Value;
-
-use crate::world::Reply;
+//!
+//! These are rules done wrong; faults that only rewrite a correct reply on the wire live in the
+//! simulator (`conform_simulator::faults`).
 
 macro_rules! faults {
     ($($variant:ident = $name:literal: $about:literal),+ $(,)?) => {
@@ -44,9 +43,6 @@ faults! {
     IdempotentReplayDrawsTwice = "idempotent-replay-draws-twice": "a CheckoutLicense ClientToken replay checks out again",
     AtRiskNeverReached = "at-risk-never-reached": "a CREATED entitlement stays CREATED on an unhealthy connector",
     DeletedEntitlementsListed = "deleted-entitlements-listed": "ListVmEntitlements shows DELETED records",
-    ReplyMemberMissing = "reply-member-missing": "CheckoutLicense replies lack Expiration",
-    WrongErrorType = "wrong-error-type": "CheckInLicense answers InvalidParameterValueException instead of ConflictException",
-    EvsTimestampAsString = "evs-timestamp-as-string": "EVS timestamps are sent as strings",
 }
 
 /// The faults a world has switched on.
@@ -60,52 +56,6 @@ impl FaultSet {
 
     pub fn insert(&mut self, f: Fault) {
         self.0.insert(f);
-    }
-
-    /// The reply rewrites some faults make on the wire.
-    pub(crate) fn rewrite(&self, operation: &str, reply: &mut Reply) {
-        if self.contains(Fault::ReplyMemberMissing) && operation == "CheckoutLicense" && !reply.is_error() {
-            if let Some(o) = reply.body.as_object_mut() {
-                o.remove("Expiration");
-            }
-        }
-        if self.contains(Fault::WrongErrorType)
-            && operation == "CheckInLicense"
-            && reply.error_type() == Some("ConflictException")
-        {
-            reply.error = Some(crate::ErrorCode::InvalidParameterValue);
-            reply.status = 400;
-            reply.body["__type"] = Value::from("InvalidParameterValueException");
-        }
-        if self.contains(Fault::EvsTimestampAsString) && reply.service == crate::Service::Evs {
-            stringify_numbers(&mut reply.body);
-        }
-    }
-}
-
-const EVS_TIME_KEYS: &[&str] = &[
-    "createdAt",
-    "modifiedAt",
-    "startedAt",
-    "stoppedAt",
-    "lastSyncedAt",
-    "impairedSince",
-    "lastCheckAttempt",
-];
-
-fn stringify_numbers(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m.iter_mut() {
-                if EVS_TIME_KEYS.contains(&k.as_str()) && x.is_number() {
-                    *x = Value::String(x.to_string());
-                } else {
-                    stringify_numbers(x);
-                }
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(stringify_numbers),
-        _ => {}
     }
 }
 

@@ -98,13 +98,12 @@ pub mod events;
 pub mod evs;
 #[cfg(feature = "faults")]
 pub mod faults;
-
-pub mod fuzzing;
 mod idempotency;
 pub mod ids;
 pub mod invariants;
 pub mod lm;
 pub mod pagination;
+pub mod pattern;
 pub mod policy;
 pub mod service;
 pub mod timefmt;
@@ -114,4 +113,4 @@ pub use error::{AwsError, ErrorCode};
 pub use events::Event;
 pub use policy::{Policy, PolicyRule};
 pub use service::Service;
-pub use world::{Caller, Reply, World};
+pub use world::{implements, operations, Caller, Reply, World};

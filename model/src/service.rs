@@ -11,6 +11,7 @@ use regex::Regex;
 use serde_json::{Map, Value};
 
 use crate::error::{AwsError, ErrorCode, EvsReason, FieldViolation};
+use crate::pattern::anchored_regex;
 
 /// Which AWS service a request speaks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -45,6 +46,22 @@ impl Service {
         match self {
             Service::LicenseManager => "license-manager",
             Service::Evs => "evs",
+        }
+    }
+
+    /// The member an error body carries its text in (SPEC 1.1): LM `Message`, EVS `message`.
+    pub fn message_member(self) -> &'static str {
+        match self {
+            Service::LicenseManager => "Message",
+            Service::Evs => "message",
+        }
+    }
+
+    /// An error body's `__type` (SPEC 1.1): the bare shape name for LM, namespaced for EVS.
+    pub fn error_type(self, code: ErrorCode) -> String {
+        match self {
+            Service::LicenseManager => code.type_name().to_string(),
+            Service::Evs => format!("com.amazonaws.evs#{}", code.type_name()),
         }
     }
 
@@ -512,59 +529,6 @@ fn parse_shape(name: &str, s: &Value) -> Shape {
     }
 }
 
-/// Compiles a model pattern as SPEC 1.2 says: matched against the whole value, with the ASCII
-/// meaning of `\s \S \d \w`.
-pub fn anchored_regex(pattern: &str) -> Regex {
-    let ascii = ascii_classes(pattern);
-    Regex::new(&format!("^(?:{ascii})$")).expect("official model patterns compile")
-}
-
-fn ascii_classes(pattern: &str) -> String {
-    const SPACE: &str = r"\t\n\x0B\x0C\r ";
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut in_class = false;
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let Some(next) = chars.next() else {
-                    out.push('\\');
-                    break;
-                };
-                let body = match next {
-                    'd' => Some("0-9".to_string()),
-                    'w' => Some("0-9A-Za-z_".to_string()),
-                    's' => Some(SPACE.to_string()),
-                    'D' => Some("[^0-9]".to_string()),
-                    'W' => Some("[^0-9A-Za-z_]".to_string()),
-                    'S' => Some(format!("[^{SPACE}]")),
-                    _ => None,
-                };
-                match (body, next) {
-                    (Some(b), 'd' | 'w' | 's') if in_class => out.push_str(&b),
-                    (Some(b), 'd' | 'w' | 's') => out.push_str(&format!("[{b}]")),
-                    (Some(b), _) => out.push_str(&b),
-                    (None, _) => {
-                        out.push('\\');
-                        out.push(next);
-                    }
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // A leading `]` or `^]` is literal inside a class.
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -585,26 +549,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn spec_1_2_patterns_are_anchored_with_ascii_classes() {
-        let client_token = anchored_regex(r"\S+");
-        assert!(client_token.is_match("abc"));
-        assert!(!client_token.is_match("a b"));
-        assert!(
-            client_token.is_match("é"),
-            "\\S is anything but ASCII white space"
-        );
-        let tag = anchored_regex(r"[\w.:/=+-@]+|");
-        assert!(tag.is_match("a_b"));
-        assert!(tag.is_match(""));
-        assert!(!tag.is_match("é"), "\\w is ASCII only");
-        let digits = anchored_regex(r"(\d{1,3}\.){3}\d{1,3}");
-        assert!(digits.is_match("10.0.0.1"));
-        assert!(!digits.is_match("10.0.0.1x"), "matched against the whole value");
-        let lct = anchored_regex("^lct-[a-zA-Z0-9]*");
-        assert!(!lct.is_match("lct-1 "));
     }
 
     #[test]

@@ -12,6 +12,14 @@ use crate::lm::{LicenseManager, LmRequest};
 use crate::policy::{Policy, PolicyRule};
 use crate::service::Service;
 
+/// The operations of `service` conform implements (SPEC 5), in the order of the typed requests.
+pub fn operations(service: Service) -> &'static [&'static str] {
+    match service {
+        Service::LicenseManager => LmRequest::OPERATIONS,
+        Service::Evs => crate::evs::EvsRequest::OPERATIONS,
+    }
+}
+
 /// Whether conform implements a modelled operation (SPEC 5); others get the unknown-operation
 /// fault before any validation (SPEC 1.2).
 pub fn implements(service: Service, operation: &str) -> bool {
@@ -143,17 +151,6 @@ impl World {
         crate::evs::settle(self, now);
     }
 
-    /// Answers one AWS request: `target` is the `X-Amz-Target` header, `body` the raw bytes.
-    pub fn handle_target(&mut self, caller: &Caller, target: &str, body: &[u8]) -> Reply {
-        match Service::from_target(target) {
-            Some((service, op)) => self.handle(caller, service, op, body),
-            None => {
-                let fault = Service::LicenseManager.unknown_operation(format!("Unknown target '{target}'"));
-                self.error_reply(Service::LicenseManager, fault)
-            }
-        }
-    }
-
     /// Answers one AWS request for `service`'s operation `operation`.
     pub fn handle(&mut self, caller: &Caller, service: Service, operation: &str, body: &[u8]) -> Reply {
         self.relied.clear();
@@ -179,8 +176,7 @@ impl World {
             },
             Service::Evs => crate::evs::execute_json(self, caller, operation, value),
         };
-        #[allow(unused_mut)] // rewritten only by faults
-        let mut reply = match result {
+        match result {
             Ok(body) => {
                 let request_id = self.ids.request_id();
                 Reply {
@@ -194,10 +190,7 @@ impl World {
                 }
             }
             Err(e) => self.error_reply(service, e),
-        };
-        #[cfg(feature = "faults")]
-        self.faults.rewrite(operation, &mut reply);
-        reply
+        }
     }
 
     fn error_reply(&mut self, service: Service, error: AwsError) -> Reply {
@@ -210,12 +203,6 @@ impl World {
             location: error.detail.location.clone(),
             policies: std::mem::take(&mut self.relied),
         }
-    }
-
-    /// Runs a typed License Manager request (after shape validation) and renders its reply body.
-    pub fn execute_lm(&mut self, caller: &Caller, req: LmRequest) -> Result<Value, AwsError> {
-        self.settle();
-        crate::lm::execute(self, caller, req)
     }
 
     /// Applies an environment event (SPEC 2): clock, fixtures, reset.

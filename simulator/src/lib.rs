@@ -20,6 +20,8 @@
 //! ```
 
 mod control;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod sigv4;
@@ -34,7 +36,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::routing::{get, post};
 use axum::Router;
 use conform_model::ids::IdStreams;
-use conform_model::{Caller, Event, Policy, Reply, World};
+use conform_model::{Caller, Event, Policy, Reply, Service, World};
 
 pub use fixtures::{Account, Fixtures};
 
@@ -96,12 +98,19 @@ impl From<std::io::Error> for Error {
     }
 }
 
-/// The function that answers one AWS request. Production uses `World::handle_target`; tests
-/// swap in one that panics to show a panic becomes a 500 and the server keeps serving.
-pub type Dispatch = fn(&mut World, &Caller, &str, &[u8]) -> Reply;
+/// The function that answers one AWS request: the service and operation its `X-Amz-Target`
+/// names, and the raw body. Production uses `World::handle`; tests swap in one that panics to
+/// show a panic becomes a 500 and the server keeps serving.
+pub type Dispatch = fn(&mut World, &Caller, Service, &str, &[u8]) -> Reply;
 
-fn model_dispatch(world: &mut World, caller: &Caller, target: &str, body: &[u8]) -> Reply {
-    world.handle_target(caller, target, body)
+fn model_dispatch(
+    world: &mut World,
+    caller: &Caller,
+    service: Service,
+    operation: &str,
+    body: &[u8],
+) -> Reply {
+    world.handle(caller, service, operation, body)
 }
 
 /// The world and the bookkeeping that maps its clock to wall time, behind one lock.
@@ -122,6 +131,9 @@ pub struct Simulator {
     /// panics), kept apart from the model's own stream so they do not shift its ids.
     fault_ids: Mutex<IdStreams>,
     pub(crate) dispatch: Dispatch,
+    /// The wire-level faults switched on: rewrites of the dispatch's reply.
+    #[cfg(feature = "faults")]
+    wire_faults: faults::WireFaults,
     /// The caller of unsigned requests and unknown keys; the policy never changes while serving.
     pub(crate) default_caller: Caller,
 }
@@ -151,6 +163,9 @@ impl Simulator {
                     .map_err(|e| Error::Fixtures(e.to_string()))?;
             }
         }
+        #[cfg(feature = "faults")]
+        let wire_faults = apply_faults(&mut world, &config.faults)?;
+        #[cfg(not(feature = "faults"))]
         apply_faults(&mut world, &config.faults)?;
         let default_caller = world.default_caller();
         let sim = Simulator {
@@ -161,6 +176,8 @@ impl Simulator {
             require_auth: config.require_auth,
             fault_ids: Mutex::new(IdStreams::new(config.seed ^ 0x7369_6d75_6c61_746f)),
             dispatch,
+            #[cfg(feature = "faults")]
+            wire_faults,
             default_caller,
         };
         sim.load_fixtures(config.fixtures.clone())
@@ -244,6 +261,23 @@ impl Simulator {
 
     pub fn require_auth(&self) -> bool {
         self.require_auth
+    }
+
+    /// Answers one AWS call: the dispatch to the model, then the rewrites of the wire faults
+    /// switched on (`faults` feature).
+    pub(crate) fn answer(
+        &self,
+        world: &mut World,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Reply {
+        #[allow(unused_mut)] // rewritten only by wire faults
+        let mut reply = (self.dispatch)(world, caller, service, operation, body);
+        #[cfg(feature = "faults")]
+        self.wire_faults.rewrite(operation, &mut reply);
+        reply
     }
 }
 
@@ -365,14 +399,16 @@ impl Drop for Background {
     }
 }
 
-/// The faults this build knows: (name, what it does). Empty without the `faults` feature.
+/// The faults this build knows: (name, what it does), the model's rules done wrong and then the
+/// simulator's wire rewrites. Empty without the `faults` feature.
 pub fn fault_names() -> Vec<(&'static str, &'static str)> {
     #[cfg(feature = "faults")]
     {
-        conform_model::faults::Fault::ALL
+        let model = conform_model::faults::Fault::ALL
             .iter()
-            .map(|f| (f.name(), f.about()))
-            .collect()
+            .map(|f| (f.name(), f.about()));
+        let wire = faults::WireFault::ALL.iter().map(|f| (f.name(), f.about()));
+        model.chain(wire).collect()
     }
     #[cfg(not(feature = "faults"))]
     {
@@ -380,19 +416,30 @@ pub fn fault_names() -> Vec<(&'static str, &'static str)> {
     }
 }
 
-fn apply_faults(world: &mut World, names: &[String]) -> Result<(), Error> {
-    #[cfg(feature = "faults")]
+/// Switches the named faults on: the model's in `world`, the wire faults in the returned set.
+#[cfg(feature = "faults")]
+fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFaults, Error> {
+    let mut wire = faults::WireFaults::default();
     for name in names {
-        let fault = conform_model::faults::Fault::from_name(name)
-            .ok_or_else(|| Error::Fixtures(format!("unknown fault '{name}' (see --list-faults)")))?;
-        world.set_fault(fault);
+        if let Some(fault) = conform_model::faults::Fault::from_name(name) {
+            world.set_fault(fault);
+        } else if let Some(fault) = faults::WireFault::from_name(name) {
+            wire.insert(fault);
+        } else {
+            return Err(Error::Fixtures(format!(
+                "unknown fault '{name}' (see --list-faults)"
+            )));
+        }
     }
-    #[cfg(not(feature = "faults"))]
-    if let Some(name) = names.first() {
-        let _ = world;
-        return Err(Error::Fixtures(format!(
+    Ok(wire)
+}
+
+#[cfg(not(feature = "faults"))]
+fn apply_faults(_world: &mut World, names: &[String]) -> Result<(), Error> {
+    match names.first() {
+        Some(name) => Err(Error::Fixtures(format!(
             "fault '{name}': this conform was built without the `faults` feature (cargo build --features faults)"
-        )));
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -1,5 +1,6 @@
-//! AWS requests on `POST /`: read the body within its limit, find the caller (SigV4), hand the
-//! bytes to the model and render its `Reply`; STS `GetCallerIdentity` beside it.
+//! AWS requests on `POST /`: route by `X-Amz-Target` (parsed once, here), read the body within
+//! its limit, find the caller (SigV4), hand the operation and bytes to the model and render its
+//! `Reply`; STS `GetCallerIdentity` beside it.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -18,11 +19,13 @@ const TARGET: &str = "x-amz-target";
 const REQUEST_ID: &str = "x-amzn-requestid";
 const ERROR_TYPE: &str = "x-amzn-errortype";
 
-/// Who the request is for: a JSON service, or STS on the query protocol.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Who the request is for: an operation of a JSON service, STS on the query protocol, or a
+/// target no service answers (the header as sent, empty when absent).
+#[derive(Clone, PartialEq, Eq)]
 enum Api {
-    Json(Service),
+    Json(Service, String),
     Sts,
+    Unknown(String),
 }
 
 pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Response {
@@ -32,12 +35,17 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
         .get(TARGET)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let route = target.as_deref().map(|t| {
+        Service::from_target(t)
+            .map(|(service, op)| (service, op.to_string()))
+            .ok_or_else(|| t.to_string())
+    });
     // Errors before routing speak the service the target names; License Manager otherwise, as
-    // the model answers an unknown target.
-    let service = target
-        .as_deref()
-        .and_then(Service::from_target)
-        .map_or(Service::LicenseManager, |(s, _)| s);
+    // an unknown target is answered (SPEC 1.2).
+    let service = match &route {
+        Some(Ok((service, _))) => *service,
+        _ => Service::LicenseManager,
+    };
 
     let body = match read_body(&parts.headers, body).await {
         Ok(b) => b,
@@ -53,10 +61,11 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
         }
     };
 
-    let api = match &target {
-        Some(_) => Api::Json(service),
+    let api = match route {
+        Some(Ok((service, op))) => Api::Json(service, op),
+        Some(Err(target)) => Api::Unknown(target),
         None if sts_action(&body).is_some() => Api::Sts,
-        None => Api::Json(Service::LicenseManager),
+        None => Api::Unknown(String::new()),
     };
 
     let signed = SignedRequest {
@@ -70,7 +79,9 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
         Err(fault) => {
             let e = auth_error(fault);
             return match api {
-                Api::Json(service) => error_response(&sim, service, status_of(e.code, service), &e),
+                Api::Json(..) | Api::Unknown(_) => {
+                    error_response(&sim, service, status_of(e.code, service), &e)
+                }
                 Api::Sts => sts_error(
                     &sim,
                     status_of(e.code, Service::LicenseManager),
@@ -83,13 +94,15 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
 
     match api {
         Api::Sts => sts(&sim, &caller, &body),
-        Api::Json(service) => {
-            let target = target.unwrap_or_default();
+        Api::Unknown(target) => {
+            let e = service.unknown_operation(format!("Unknown target '{target}'"));
+            error_response(&sim, service, status_of(e.code, service), &e)
+        }
+        Api::Json(service, operation) => {
             let reply = {
                 let mut inner = sim.lock();
-                let dispatch = sim.dispatch;
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    dispatch(&mut inner.world, &caller, &target, &body)
+                    sim.answer(&mut inner.world, &caller, service, &operation, &body)
                 }))
             };
             match reply {
@@ -304,4 +317,63 @@ fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::{router, Config, Simulator};
+
+    async fn post(sim: &Arc<Simulator>, target: Option<&str>) -> (StatusCode, Option<String>, Vec<u8>) {
+        let mut request = Request::builder().method("POST").uri("/");
+        if let Some(t) = target {
+            request = request.header(TARGET, t);
+        }
+        let request = request.body(Body::from("{}")).expect("a fixed request");
+        let response = router(sim.clone())
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(ERROR_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes()
+            .to_vec();
+        (status, kind, body)
+    }
+
+    #[tokio::test]
+    async fn spec_1_2_a_target_no_service_answers_is_the_license_manager_unknown_operation() {
+        let sim = Simulator::new(&Config {
+            frozen_clock: true,
+            ..Config::default()
+        })
+        .expect("simulator");
+        let before = sim.state_text();
+        for target in [Some("Bogus.ListLicenses"), Some("AWSLicenseManager"), None] {
+            let (status, kind, body) = post(&sim, target).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{target:?}");
+            assert_eq!(kind.as_deref(), Some("UnknownOperationException"), "{target:?}");
+            let body: serde_json::Value = serde_json::from_slice(&body).expect("a JSON body");
+            assert_eq!(body["__type"], "UnknownOperationException", "{target:?}");
+        }
+        assert_eq!(sim.state_text(), before, "an unknown target changes nothing");
+        let (status, kind, _) = post(&sim, Some("AWSLicenseManager.ListLicenses")).await;
+        assert_eq!(
+            (status, kind),
+            (StatusCode::OK, None),
+            "a known target reaches the model"
+        );
+    }
 }

@@ -9,7 +9,8 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use conform_model::service::{anchored_regex, lower_camel, OperationDef, ServiceModel, Shape, ShapeKind};
+use conform_model::pattern::anchored_regex;
+use conform_model::service::{lower_camel, OperationDef, ServiceModel, Shape, ShapeKind};
 use conform_model::Service;
 use regex::Regex;
 use serde_json::{json, Value};

@@ -84,7 +84,7 @@ impl<'a> SchemaBuilder<'a> {
     /// own members.
     pub fn error_document(&self, name: &str) -> Result<Json, SpecsError> {
         let shape = self.shape(name)?;
-        let message = scope::message_member(self.service);
+        let message = self.service.message_member();
         let members = member_list(shape);
         let mut required = vec![string("__type"), string(message)];
         for r in required_list(shape) {

@@ -1,19 +1,19 @@
 //! Replays every committed fuzz input through the checks the fuzz targets run
-//! (`conform_model::fuzzing`), on the stable toolchain: the seed corpora under
+//! (`conform_harness::fuzz`, feature `fuzzing`), on the stable toolchain: the seed corpora under
 //! `fuzz/corpus/<target>/`, the crash reproducers under `fuzz/regressions/<target>/`, and any
 //! local libFuzzer findings under `fuzz/artifacts/<target>/` (gitignored). A finding is then an
 //! ordinary failing test that names its file.
 
 use std::path::{Path, PathBuf};
 
-use conform_model::fuzzing;
+use conform_harness::fuzz;
 
 type Check = fn(&[u8]) -> Result<(), String>;
 
 const TARGETS: [(&str, Check); 3] = [
-    ("lm_request", fuzzing::lm_request),
-    ("evs_request", fuzzing::evs_request),
-    ("sequence", fuzzing::sequence),
+    ("lm_request", fuzz::lm_request),
+    ("evs_request", fuzz::evs_request),
+    ("sequence", fuzz::sequence),
 ];
 
 fn fuzz_dir() -> PathBuf {
@@ -92,7 +92,7 @@ fn the_reply_check_refuses_a_null_member() {
         "ListLicenses",
         b"{}",
     );
-    fuzzing::check_reply(conform_model::Service::LicenseManager, &reply).expect("a real reply passes");
+    fuzz::check_reply(conform_model::Service::LicenseManager, &reply).expect("a real reply passes");
     reply.body["Licenses"] = serde_json::Value::Null;
-    assert!(fuzzing::check_reply(conform_model::Service::LicenseManager, &reply).is_err());
+    assert!(fuzz::check_reply(conform_model::Service::LicenseManager, &reply).is_err());
 }
