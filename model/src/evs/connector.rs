@@ -11,7 +11,7 @@ use super::{
 use crate::clock::Millis;
 use crate::error::AwsError;
 use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::policy::{EvsConnectorDelete, EvsFqdnChange, PolicyRule};
 use crate::world::{Caller, World};
 
 impl ConnectorRecord {
@@ -181,8 +181,11 @@ pub(crate) fn update_environment_connector(
         return Err(state_refusal(world, message));
     }
     let fqdn_changes = req.appliance_fqdn.as_ref().is_some_and(|f| *f != connector.fqdn);
-    if fqdn_changes && connector.has_live_entitlements() {
+    let guarded = fqdn_changes && connector.has_live_entitlements();
+    if guarded {
         world.rely(PolicyRule::EvsFqdnChange);
+    }
+    if guarded && world.policy.evs_fqdn_change == EvsFqdnChange::Refuse {
         return Err(state_refusal(
             world,
             "The applianceFqdn cannot change while the connector has live entitlements.",
@@ -224,8 +227,13 @@ pub(crate) fn delete_environment_connector(
         world.rely(PolicyRule::EvsConnectorDelete);
         return Err(state_refusal(world, "The connector is already being deleted."));
     }
-    if connector.has_live_entitlements() {
-        world.rely(PolicyRule::EvsConnectorDelete);
+    let refuse_any = world.policy.evs_connector_delete == EvsConnectorDelete::RefuseAny;
+    let blocking = connector
+        .records
+        .values()
+        .any(|r| r.status.is_live() || (refuse_any && r.status != EntitlementStatus::Deleted));
+    world.rely(PolicyRule::EvsConnectorDelete);
+    if blocking {
         return Err(state_refusal(
             world,
             "The connector has entitlements in CREATING, CREATED or AT_RISK; delete them first.",

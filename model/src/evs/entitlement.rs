@@ -12,7 +12,7 @@ use super::{
 };
 use crate::error::{AwsError, EvsReason, FieldViolation};
 use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::policy::{EvsDuplicateVmIds, EvsErrorDetail, PolicyRule};
 use crate::world::{Caller, World};
 
 /// What the operation needs of the connector (SPEC 4.2 state rules).
@@ -24,13 +24,19 @@ enum Need {
     AnyState,
 }
 
-/// Duplicate `vmIds` are a shape violation named `vmIds` (SPEC 4.2 [P]).
-fn reject_duplicates(world: &mut World, vm_ids: &[String]) -> Result<(), AwsError> {
+/// Duplicate `vmIds` are a shape violation named `vmIds` (SPEC 4.2 [P]), or, under
+/// `evs_duplicate_vm_ids=dedupe`, dropped (the first occurrence kept).
+fn reject_duplicates(world: &mut World, vm_ids: &mut Vec<String>) -> Result<(), AwsError> {
     let mut seen = BTreeSet::new();
-    if vm_ids.iter().all(|v| seen.insert(v.as_str())) {
+    if vm_ids.iter().all(|v| seen.insert(v.clone())) {
         return Ok(());
     }
     world.rely(PolicyRule::EvsDuplicateVmIds);
+    if world.policy.evs_duplicate_vm_ids == EvsDuplicateVmIds::Dedupe {
+        let mut kept = BTreeSet::new();
+        vm_ids.retain(|v| kept.insert(v.clone()));
+        return Ok(());
+    }
     let shown = json!(vm_ids).to_string();
     let message = format!(
         "Value '{shown}' at 'vmIds' failed to satisfy constraint: Member must not contain duplicates"
@@ -76,9 +82,9 @@ fn check_target(
 pub(crate) fn create_entitlement(
     world: &mut World,
     caller: &Caller,
-    req: CreateEntitlementRequest,
+    mut req: CreateEntitlementRequest,
 ) -> Result<CreateEntitlementResponse, AwsError> {
-    reject_duplicates(world, &req.vm_ids)?;
+    reject_duplicates(world, &mut req.vm_ids)?;
     check_target(
         world,
         caller,
@@ -164,9 +170,9 @@ fn refuse_live_records(
 pub(crate) fn delete_entitlement(
     world: &mut World,
     caller: &Caller,
-    req: DeleteEntitlementRequest,
+    mut req: DeleteEntitlementRequest,
 ) -> Result<DeleteEntitlementResponse, AwsError> {
-    reject_duplicates(world, &req.vm_ids)?;
+    reject_duplicates(world, &mut req.vm_ids)?;
     check_target(
         world,
         caller,
@@ -205,6 +211,7 @@ pub(crate) fn delete_entitlement(
         entitlements.push(connector.view(&record));
     }
     world.rely(PolicyRule::EvsTimestamps);
+    let entitlements = error_details_shown(world, entitlements);
     Ok(DeleteEntitlementResponse { entitlements })
 }
 
@@ -241,10 +248,22 @@ pub(crate) fn list_vm_entitlements(
     let (entitlements, last) = pagination::page(items, after, page_size(req.max_results));
     let next_token = next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);
+    let entitlements = error_details_shown(world, entitlements);
     Ok(ListVmEntitlementsResponse {
         next_token,
         entitlements,
     })
+}
+
+/// Records as the `evs_error_detail` policy shows them: conform's codes, or no `errorDetail`.
+fn error_details_shown(world: &mut World, mut records: Vec<VmEntitlement>) -> Vec<VmEntitlement> {
+    world.rely(PolicyRule::EvsErrors);
+    if world.policy.evs_error_detail == EvsErrorDetail::Absent {
+        for r in &mut records {
+            r.error_detail = None;
+        }
+    }
+    records
 }
 
 #[cfg(test)]
