@@ -79,6 +79,7 @@ fn candidate(
     req: &CheckoutLicenseRequest,
 ) -> Result<LicenseId, AwsError> {
     world.rely(PolicyRule::Beneficiary);
+    world.rely(PolicyRule::FingerprintFollowsIssuerName);
     let now = world.now_ms();
     let key = (req.key_fingerprint.as_str(), req.product_sku.as_str());
     let matches_key = |world: &World, id: LicenseId| {

@@ -291,6 +291,7 @@ fn party_grant(world: &mut World, caller: &Caller, arn: &str) -> Result<(usize, 
     let unknown = || AwsError::ipve(format!("Grant {arn} not found"));
     let id = world.lm.grant_by_arn.get(arn).copied().ok_or_else(unknown)?;
     world.rely_license(world.lm.grants[id].license);
+    world.rely(PolicyRule::AllowedOperationsOrder);
     let g = &world.lm.grants[id];
     if g.owner_account == caller.account {
         Ok((id, Role::Issuer))

@@ -343,8 +343,12 @@ impl World {
     pub(crate) fn rely_license(&mut self, id: LicenseId) {
         let record = &self.lm.licenses[id];
         let (deleting, marketplace) = (record.is_deleting(), record.issuer_account == MARKETPLACE_ACCOUNT);
+        let versioned = record.versions.len() > 1;
         if deleting {
             self.rely(crate::policy::PolicyRule::Delete);
+        }
+        if versioned {
+            self.rely(crate::policy::PolicyRule::FingerprintFollowsIssuerName);
         }
         if marketplace {
             self.rely(crate::policy::PolicyRule::MarketplaceTtl);

@@ -29,6 +29,7 @@ fn list_grants(
     for id in shown {
         world.rely_license(id);
     }
+    world.rely(crate::policy::PolicyRule::AllowedOperationsOrder);
     let arns = arn_set(req.grant_arns.as_ref());
     let query = list_query(op, caller, &filters, arns.as_ref());
     let after = after_token(world, req.next_token.as_deref(), query)?;
@@ -111,6 +112,7 @@ pub(crate) fn list_received_licenses(
     for id in held {
         world.rely_license(id);
     }
+    world.rely(crate::policy::PolicyRule::AllowedOperationsOrder);
     let arns = arn_set(req.license_arns.as_ref());
     let query = list_query("ListReceivedLicenses", caller, &filters, arns.as_ref());
     let after = after_token(world, req.next_token.as_deref(), query)?;
