@@ -590,7 +590,7 @@ fn lockstep(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, max_shrink_iters: 200, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
 
     /// Reply::policies is complete (SPEC: a reply names every [P] switch whose value shaped it):
     /// with one switch flipped, a reply that did not name it is unchanged.
