@@ -560,6 +560,45 @@ mod tests {
             .is_none());
     }
 
+    /// SPEC 4.1: `lastCheckAttempt` is the instant the health was last set: at seeding, at
+    /// activation, at a health event; never defaulted to anything else.
+    #[test]
+    fn spec_4_1_last_check_attempt_is_when_the_health_was_last_set() {
+        let attempts = |w: &mut crate::World| -> Vec<Value> {
+            let r = call(w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
+            r.body["connectors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["checks"][0]["lastCheckAttempt"].clone())
+                .collect()
+        };
+        let mut w = world();
+        let seeded_at = w.now_ms() / 1000;
+        w.apply(Event::advance_seconds(7)).unwrap();
+        assert_eq!(attempts(&mut w), vec![json!(seeded_at)], "seeding sets it");
+        set_health(&mut w, CheckResult::Passed);
+        let event_at = w.now_ms() / 1000;
+        w.apply(Event::advance_seconds(7)).unwrap();
+        assert_eq!(attempts(&mut w), vec![json!(event_at)], "a health event sets it");
+        let created = call(&mut w, "CreateEnvironmentConnector", create_body("SDDC_MANAGER"));
+        assert_eq!(created.status, 200, "{}", created.body);
+        assert!(
+            created.body["connector"]["checks"]
+                .as_array()
+                .is_none_or(|cs| cs.iter().all(|c| c.get("lastCheckAttempt").is_none())),
+            "not set before the first health: {}",
+            created.body
+        );
+        let activated_at = w.now_ms() / 1000;
+        w.apply(Event::advance_seconds(7)).unwrap();
+        assert_eq!(
+            attempts(&mut w),
+            vec![json!(event_at), json!(activated_at)],
+            "activation sets it"
+        );
+    }
+
     #[test]
     fn spec_4_1_connector_operations_need_a_non_deleted_environment_whatever_its_state() {
         for (state, found) in [
