@@ -450,6 +450,28 @@ mod tests {
         }
     }
 
+    /// SPEC 4.1: members a fixture does not give are absent from replies, never defaulted; the
+    /// state defaults to CREATED and the name to the id; `checks` and `credentials` are absent.
+    #[test]
+    fn spec_4_1_fixture_members_not_given_are_absent() {
+        let mut w = World::new(11, Policy::default());
+        let event: Event = serde_json::from_value(
+            json!({"event": "seed_evs_environment", "environment_id": "env-cccccccccc"}),
+        )
+        .unwrap();
+        w.apply(event).unwrap();
+        let caller = crate::Caller::new("123456789012", "us-east-1");
+        let body = json!({"environmentId": "env-cccccccccc"}).to_string();
+        let r = w.handle(&caller, crate::Service::Evs, "GetEnvironment", body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.body);
+        let env = r.body["environment"].as_object().unwrap();
+        assert_eq!(env["environmentState"], json!("CREATED"));
+        assert_eq!(env["environmentName"], json!("env-cccccccccc"));
+        for absent in ["vcfVersion", "environmentStatus", "checks", "credentials"] {
+            assert!(!env.contains_key(absent), "{absent} in {}", r.body);
+        }
+    }
+
     #[test]
     fn spec_4_1_vm_fixtures_need_vm_ids_and_a_known_environment() {
         let mut w = world();
