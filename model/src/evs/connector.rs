@@ -16,7 +16,8 @@ use crate::world::{Caller, World};
 
 impl ConnectorRecord {
     /// The wire view: checks mirror the health (SPEC 4.1).
-    pub fn connector_view(&self) -> Connector {
+    pub fn connector_view(&self, form: crate::policy::EvsTimestamps) -> Connector {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         let checks = self
             .kind
             .checks()
@@ -118,7 +119,7 @@ fn view_of(world: &World, caller: &Caller, connector_id: &str) -> Result<Connect
         .partitions
         .get(&partition_key(caller))
         .and_then(|p| p.connectors.get(connector_id))
-        .map(ConnectorRecord::connector_view)
+        .map(|c| c.connector_view(world.policy.evs_timestamps))
         .ok_or_else(|| AwsError::evs_not_found("connector", connector_id))
 }
 
@@ -221,7 +222,7 @@ pub(crate) fn delete_environment_connector(
     req: DeleteEnvironmentConnectorRequest,
 ) -> Result<DeleteEnvironmentConnectorResponse, AwsError> {
     let environment = live_environment(world, caller, &req.environment_id)?;
-    let summary = environment.summary(&caller.account, &caller.region);
+    let summary = environment.summary(&caller.account, &caller.region, world.policy.evs_timestamps);
     let connector = live_connector(world, caller, &req.environment_id, &req.connector_id)?;
     if connector.state == ConnectorState::Deleting {
         world.rely(PolicyRule::EvsConnectorDelete);
@@ -283,7 +284,8 @@ pub(crate) fn list_environment_connectors(
         })
         .unwrap_or_default();
     connectors.sort_by_key(|c| c.seq);
-    let items = connectors.into_iter().map(|c| (c.seq, c.connector_view()));
+    let form = world.policy.evs_timestamps;
+    let items = connectors.into_iter().map(|c| (c.seq, c.connector_view(form)));
     let (connectors, last) = pagination::page(items, after, page_size(req.max_results));
     let next_token = next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);

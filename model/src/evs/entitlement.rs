@@ -109,6 +109,7 @@ pub(crate) fn create_entitlement(
         .collect();
     let seqs: Vec<u64> = req.vm_ids.iter().map(|_| world.next_seq()).collect();
     let now = world.now_ms();
+    let form = world.policy.evs_timestamps;
     let connector = connector_mut(world, caller, &req.connector_id)?;
     let mut entitlements = Vec::with_capacity(req.vm_ids.len());
     for ((vm_id, vm_name), seq) in req.vm_ids.into_iter().zip(names).zip(seqs) {
@@ -124,7 +125,7 @@ pub(crate) fn create_entitlement(
             stopped_ms: None,
             error: None,
         };
-        entitlements.push(connector.view(&record));
+        entitlements.push(connector.view(&record, form));
         // A terminal record is replaced by the new one (SPEC 4.2).
         if let Some(old) = connector.by_vm.insert((req.entitlement_type, vm_id), seq) {
             connector.records.remove(&old);
@@ -190,6 +191,7 @@ pub(crate) fn delete_entitlement(
         return Err(AwsError::evs_not_found("entitlement", missing));
     }
     let now = world.now_ms();
+    let form = world.policy.evs_timestamps;
     let connector = connector_mut(world, caller, &req.connector_id)?;
     let mut entitlements = Vec::with_capacity(req.vm_ids.len());
     for vm_id in &req.vm_ids {
@@ -208,7 +210,7 @@ pub(crate) fn delete_entitlement(
             record.stopped_ms.get_or_insert(now);
         }
         let record = record.clone();
-        entitlements.push(connector.view(&record));
+        entitlements.push(connector.view(&record, form));
     }
     world.rely(PolicyRule::EvsTimestamps);
     let entitlements = error_details_shown(world, entitlements);
@@ -238,13 +240,14 @@ pub(crate) fn list_vm_entitlements(
     let after = after_token(world, req.next_token.as_deref(), query)?;
     world.rely(PolicyRule::ListDeleted);
     let show_deleted = world.policy.list_deleted || fault!(world, DeletedEntitlementsListed);
+    let form = world.policy.evs_timestamps;
     let connector = live_connector(world, caller, &req.environment_id, &req.connector_id)?;
     let items = connector
         .records
         .values()
         .filter(|r| r.kind == req.entitlement_type)
         .filter(|r| show_deleted || r.status != EntitlementStatus::Deleted)
-        .map(|r| (r.seq, connector.view(r)));
+        .map(|r| (r.seq, connector.view(r, form)));
     let (entitlements, last) = pagination::page(items, after, page_size(req.max_results));
     let next_token = next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);

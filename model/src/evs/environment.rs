@@ -10,7 +10,7 @@ use super::types::*;
 use super::{connector, partition_key, EnvironmentRecord, PartitionKey, Vm};
 use crate::error::AwsError;
 use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::policy::{EvsAbsentLists, PolicyRule};
 use crate::world::{Caller, World};
 
 /// A VM's guest operating system, as far as entitlements care (SPEC 4.1).
@@ -130,7 +130,8 @@ impl EnvironmentRecord {
         format!("arn:aws:evs:{region}:{account}:environment/{}", self.id)
     }
 
-    pub fn view(&self, account: &str, region: &str) -> Environment {
+    pub fn view(&self, account: &str, region: &str, form: crate::policy::EvsTimestamps) -> Environment {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         Environment {
             environment_id: self.id.clone(),
             environment_state: self.state,
@@ -139,10 +140,18 @@ impl EnvironmentRecord {
             environment_arn: self.arn(account, region),
             environment_name: self.name.clone(),
             vcf_version: self.vcf_version,
+            checks: None,
+            credentials: None,
         }
     }
 
-    pub fn summary(&self, account: &str, region: &str) -> EnvironmentSummary {
+    pub fn summary(
+        &self,
+        account: &str,
+        region: &str,
+        form: crate::policy::EvsTimestamps,
+    ) -> EnvironmentSummary {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         EnvironmentSummary {
             environment_id: self.id.clone(),
             environment_name: self.name.clone(),
@@ -360,8 +369,13 @@ pub(crate) fn get_environment(
         .and_then(|p| p.environments.get(&req.environment_id))
         .filter(|e| visible || e.state != EnvironmentState::Deleted)
         .ok_or_else(|| AwsError::evs_not_found("environment", &req.environment_id))?;
-    let environment = environment.view(&caller.account, &caller.region);
+    let mut environment = environment.view(&caller.account, &caller.region, world.policy.evs_timestamps);
     world.rely(PolicyRule::EvsTimestamps);
+    world.rely(PolicyRule::EvsAbsentLists);
+    if world.policy.evs_absent_lists == EvsAbsentLists::Empty {
+        environment.checks = Some(Vec::new());
+        environment.credentials = Some(Vec::new());
+    }
     Ok(GetEnvironmentResponse { environment })
 }
 
@@ -390,9 +404,12 @@ pub(crate) fn list_environments(
     environments.retain(|e| states.is_empty() || states.contains(&e.state));
     environments.retain(|e| visible || e.state != EnvironmentState::Deleted);
     environments.sort_by_key(|e| e.seq);
-    let items = environments
-        .into_iter()
-        .map(|e| (e.seq, e.summary(&caller.account, &caller.region)));
+    let items = environments.into_iter().map(|e| {
+        (
+            e.seq,
+            e.summary(&caller.account, &caller.region, world.policy.evs_timestamps),
+        )
+    });
     let (environment_summaries, last) = pagination::page(items, after, super::page_size(req.max_results));
     let next_token = super::next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);

@@ -118,7 +118,8 @@ impl ConnectorRecord {
     }
 
     /// The wire view of one of this connector's records.
-    pub fn view(&self, r: &EntitlementRecord) -> VmEntitlement {
+    pub fn view(&self, r: &EntitlementRecord, form: crate::policy::EvsTimestamps) -> VmEntitlement {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         VmEntitlement {
             vm_id: r.vm_id.clone(),
             environment_id: self.environment_id.clone(),
@@ -174,7 +175,11 @@ impl Evs {
             .partitions
             .values()
             .flat_map(|p| p.connectors.values())
-            .flat_map(|c| c.records.values().map(move |r| (r.seq, c.view(r))))
+            .flat_map(|c| {
+                c.records
+                    .values()
+                    .map(move |r| (r.seq, c.view(r, crate::policy::EvsTimestamps::Integer)))
+            })
             .collect();
         out.sort_by_key(|(seq, _)| *seq);
         out

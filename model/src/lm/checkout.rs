@@ -11,7 +11,9 @@ use super::types::*;
 use super::{LicenseId, Token, TokenId, TokenKind, TokenState};
 use crate::clock::Millis;
 use crate::error::{AwsError, ErrorCode};
-use crate::policy::{CheckoutOrder, ExtendFrom, PolicyRule, RefusalError, SignedTokenOnCheckout};
+use crate::policy::{
+    CheckoutOrder, ExtendFrom, PerpetualExpiration, PolicyRule, RefusalError, SignedTokenOnCheckout,
+};
 use crate::timefmt;
 use crate::world::{Caller, World};
 
@@ -270,7 +272,12 @@ pub(crate) fn checkout_license(
             };
             let license_arn = record.arn.clone();
             let issued_at = timefmt::iso_seconds_no_zone(now);
-            let expiration = timefmt::iso_seconds_no_zone(expires_ms);
+            let perpetual = req.checkout_type == CheckoutType::Perpetual;
+            if perpetual {
+                world.rely(PolicyRule::PerpetualExpiration);
+            }
+            let expiration = (!perpetual || world.policy.perpetual_expiration == PerpetualExpiration::Ttl)
+                .then(|| timefmt::iso_seconds_no_zone(expires_ms));
             let signed_token = sign.then(|| {
                 signing::sign(
                     world.ids.salts(),
@@ -280,7 +287,7 @@ pub(crate) fn checkout_license(
                         entitlements: &allowed,
                         node_id: req.node_id.as_deref(),
                         issued_at: &issued_at,
-                        expiration: &expiration,
+                        expiration: expiration.as_deref(),
                         checkout_metadata: None,
                     },
                 )
@@ -383,7 +390,7 @@ pub(crate) fn checkout_borrow_license(
                     entitlements: &allowed,
                     node_id: req.node_id.as_deref(),
                     issued_at: &issued_at,
-                    expiration: &expiration,
+                    expiration: Some(&expiration),
                     checkout_metadata: req.checkout_metadata.as_deref(),
                 },
             );

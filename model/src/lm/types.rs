@@ -397,8 +397,8 @@ pub struct CheckoutLicenseResponse {
     pub node_id: Option<String>,
     #[serde(rename = "IssuedAt")]
     pub issued_at: String,
-    #[serde(rename = "Expiration")]
-    pub expiration: String,
+    #[serde(rename = "Expiration", default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
     #[serde(rename = "LicenseArn")]
     pub license_arn: String,
 }

@@ -184,6 +184,8 @@ switch_enum! {
     PerpetualExpiration {
         /// now + ProvisionalConfiguration TTL.
         Ttl = "ttl",
+        /// Absent (from the reply and the SignedToken's claims).
+        Absent = "absent",
     }
 }
 
@@ -281,6 +283,8 @@ switch_enum! {
     EvsAbsentLists {
         /// Absent from replies.
         Absent = "absent",
+        /// `[]`, as SPEC 1.1's always-present lists.
+        Empty = "empty",
     }
 }
 
@@ -352,5 +356,7 @@ switch_enum! {
     EvsTimestamps {
         /// Epoch seconds, JSON integers, floored.
         Integer = "integer",
+        /// Epoch seconds as JSON numbers with the milliseconds as the fraction.
+        Fractional = "fractional",
     }
 }
