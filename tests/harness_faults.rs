@@ -80,7 +80,13 @@ fn every_fault_is_found_classified_and_shrunk() {
             },
         ),
         ("reply-member-missing", Classification::HardFailure),
-        ("wrong-error-type", Classification::HardFailure),
+        // IPVE for a refused check-in is the `check_in_refused_error=ipve` reading of SPEC 3.6.
+        (
+            "wrong-error-type",
+            Classification::PolicyDivergence {
+                switch: "check_in_refused_error=ipve".into(),
+            },
+        ),
         ("evs-timestamp-as-string", Classification::SchemaViolation),
     ];
     let names: Vec<&str> = conform_simulator::fault_names()

@@ -597,46 +597,10 @@ impl Session {
     }
 }
 
-/// Single-switch alternatives of the default policy, each named, for classifying differences.
+/// Every single-switch alternative of `base`, each named `switch=value` (`Policy::alternatives`),
+/// for classifying differences.
 pub fn policy_alternatives(base: &Policy) -> Vec<(String, Policy)> {
-    use conform_model::policy::{AcceptTo, ExtendFrom, SignedTokenOnCheckout};
-    let mut out = Vec::new();
-    let mut alt = |name: &str, f: &dyn Fn(&mut Policy)| {
-        let mut p = base.clone();
-        f(&mut p);
-        if p != *base {
-            out.push((name.to_string(), p));
-        }
-    };
-    alt("deletion_delay_seconds=0", &|p| p.deletion_delay_seconds = 0);
-    alt("extend_from=expiration", &|p| {
-        p.extend_from = ExtendFrom::Expiration
-    });
-    alt("extend_from=now", &|p| p.extend_from = ExtendFrom::Now);
-    alt("recheck_grant_on_token_ops=true", &|p| {
-        p.recheck_grant_on_token_ops = true
-    });
-    alt("recheck_grant_on_token_ops=false", &|p| {
-        p.recheck_grant_on_token_ops = false
-    });
-    alt("signed_token_on_checkout=always", &|p| {
-        p.signed_token_on_checkout = SignedTokenOnCheckout::Always
-    });
-    alt("signed_token_on_checkout=never", &|p| {
-        p.signed_token_on_checkout = SignedTokenOnCheckout::Never
-    });
-    alt("signed_token_on_checkout=when_sign_key", &|p| {
-        p.signed_token_on_checkout = SignedTokenOnCheckout::WhenSignKey
-    });
-    alt("accept_to=ACTIVE", &|p| p.accept_to = AcceptTo::Active);
-    alt("accept_to=DISABLED", &|p| p.accept_to = AcceptTo::Disabled);
-    alt("list_deleted=true", &|p| p.list_deleted = true);
-    alt("list_deleted=false", &|p| p.list_deleted = false);
-    // ClientToken idempotency itself is documented; only the window's length is a policy.
-    alt("idempotency_window_seconds=600", &|p| {
-        p.idempotency_window_seconds = 600
-    });
-    out
+    base.alternatives()
 }
 
 /// Classifies a finding: a policy divergence when the model under one other switch value

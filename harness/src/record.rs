@@ -313,16 +313,7 @@ pub fn diff(
 
 /// The policy switch (`driver::policy_alternatives` name before `=`) a rule is decided by.
 pub fn switch_of(rule: PolicyRule) -> Option<&'static str> {
-    match rule {
-        PolicyRule::Delete => Some("deletion_delay_seconds"),
-        PolicyRule::ExtendFrom => Some("extend_from"),
-        PolicyRule::RecheckGrantOnTokenOps => Some("recheck_grant_on_token_ops"),
-        PolicyRule::SignedTokenOnCheckout => Some("signed_token_on_checkout"),
-        PolicyRule::AcceptTo => Some("accept_to"),
-        PolicyRule::ListDeleted => Some("list_deleted"),
-        PolicyRule::Idempotency => Some("idempotency_window_seconds"),
-        _ => None,
-    }
+    Some(rule.switch())
 }
 
 /// What the recording says about one `[P]` rule.

@@ -119,7 +119,7 @@ fn evs(world: &World) -> Value {
                 .connectors
                 .values()
                 .map(|c| {
-                    let records: Vec<Value> = c.records.values().map(|r| json!(c.view(r))).collect();
+                    let records: Vec<Value> = c.records.values().map(|r| json!(c.view(r, world.policy().evs_timestamps))).collect();
                     json!({
                         "connectorId": c.id, "environmentId": c.environment_id, "type": c.kind,
                         "state": c.state, "health": c.health, "entitlements": records,

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::policy::{ErrorTypeForm, HttpStatus, Policy, RefusalError};
 use crate::service::Service;
 
 /// Every error the model can answer, AWS errors and protocol faults alike.
@@ -191,6 +192,51 @@ impl AwsError {
         self.code.http_status(service)
     }
 
+    /// A refusal whose error a policy switch chooses (SPEC 1.1 `modelled_errors_only`: every
+    /// value a switch offers is one the operations it governs list).
+    pub fn refusal(kind: RefusalError, message: impl Into<String>) -> Self {
+        let code = match kind {
+            RefusalError::Validation => ErrorCode::Validation,
+            RefusalError::InvalidParameterValue => ErrorCode::InvalidParameterValue,
+            RefusalError::ResourceNotFound => ErrorCode::ResourceNotFound,
+            RefusalError::Conflict => ErrorCode::Conflict,
+            RefusalError::AccessDenied => ErrorCode::AccessDenied,
+            RefusalError::NoEntitlementsAllowed => ErrorCode::NoEntitlementsAllowed,
+            RefusalError::EntitlementNotAllowed => ErrorCode::EntitlementNotAllowed,
+        };
+        AwsError::new(code, message)
+    }
+
+    /// The HTTP status under `policy` (SPEC 1.1 `http_status`).
+    pub fn status_under(&self, service: Service, policy: &Policy) -> u16 {
+        match (policy.http_status, self.code, service) {
+            (HttpStatus::NotFound404, ErrorCode::ResourceNotFound, Service::LicenseManager) => 404,
+            _ => self.http_status(service),
+        }
+    }
+
+    /// The JSON error body under `policy` (SPEC 1.1 `__type` forms).
+    pub fn body_under(&self, service: Service, policy: &Policy) -> Value {
+        let mut body = self.body(service);
+        let form = match service {
+            Service::LicenseManager => policy.lm_error_type,
+            Service::Evs => policy.evs_error_type,
+        };
+        let name = self.code.type_name();
+        let namespace = match service {
+            Service::LicenseManager => "com.amazonaws.licensemanager",
+            Service::Evs => "com.amazonaws.evs",
+        };
+        let shown = match form {
+            ErrorTypeForm::Bare => json!(name),
+            ErrorTypeForm::Qualified => json!(format!("{namespace}#{name}")),
+        };
+        if let Some(o) = body.as_object_mut() {
+            o.insert("__type".into(), shown);
+        }
+        body
+    }
+
     /// The JSON error body for `service` (SPEC 1.1).
     pub fn body(&self, service: Service) -> Value {
         let mut body = Map::new();
@@ -226,3 +272,15 @@ impl std::fmt::Display for AwsError {
 }
 
 impl std::error::Error for AwsError {}
+
+impl crate::world::World {
+    /// An error reply relies on the switches that shape every error: its status and `__type`.
+    pub(crate) fn rely_error_form(&mut self, service: Service) {
+        use crate::policy::PolicyRule;
+        self.rely(PolicyRule::HttpStatus);
+        self.rely(match service {
+            Service::LicenseManager => PolicyRule::LmErrorType,
+            Service::Evs => PolicyRule::EvsErrorType,
+        });
+    }
+}

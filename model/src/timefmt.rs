@@ -20,6 +20,16 @@ pub fn iso_seconds_no_zone(ms: Millis) -> String {
     utc(ms).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
+/// An output time in the format a policy switch chooses (SPEC 3.1 `[P]` formats).
+pub fn format_as(format: crate::policy::TimeFormat, ms: Millis) -> String {
+    use crate::policy::TimeFormat;
+    match format {
+        TimeFormat::IsoMillis => iso_millis(ms),
+        TimeFormat::IsoSeconds => utc(ms).to_rfc3339_opts(SecondsFormat::Secs, true),
+        TimeFormat::Seconds => iso_seconds_no_zone(ms),
+    }
+}
+
 /// Epoch seconds floored, as a decimal string: CreateTime.
 pub fn epoch_seconds_string(ms: Millis) -> String {
     ms.div_euclid(1000).to_string()

@@ -194,11 +194,12 @@ impl World {
     }
 
     fn error_reply(&mut self, service: Service, error: AwsError) -> Reply {
+        self.rely_error_form(service);
         Reply {
             service,
-            status: error.http_status(service),
+            status: error.status_under(service, &self.policy),
             error: Some(error.code),
-            body: error.body(service),
+            body: error.body_under(service, &self.policy),
             request_id: self.ids.request_id(),
             location: error.detail.location.clone(),
             policies: std::mem::take(&mut self.relied),

@@ -14,6 +14,8 @@ use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+mod support;
+
 const ENV: &str = "env-aaaaaaaaaa";
 const CONN: &str = "cnctr-aaaaaaaaaa";
 const VMS: usize = 6;
@@ -97,7 +99,11 @@ fn caller() -> Caller {
 }
 
 fn world(seed: u64) -> World {
-    let mut w = World::new(seed, Policy::default());
+    world_under(seed, Policy::default())
+}
+
+fn world_under(seed: u64, policy: Policy) -> World {
+    let mut w = World::new(seed, policy);
     let env = EnvironmentFixture {
         account: None,
         region: None,
@@ -158,6 +164,14 @@ fn live_vcenter(w: &World) -> String {
 
 /// What one step produced, for the determinism check: (status, body, request id) or an event result.
 fn run(w: &mut World, step: &Step) -> String {
+    match reply(w, step) {
+        Ok(r) => format!("{} {} {} {:?}", r.status, r.body, r.request_id, r.policies),
+        Err(event) => event,
+    }
+}
+
+/// The reply to one request step, or the outcome of an event step as text.
+fn reply(w: &mut World, step: &Step) -> Result<conform_model::Reply, String> {
     let conn = live_vcenter(w);
     let vms = |ids: &[usize]| ids.iter().map(|&i| vm(i)).collect::<Vec<_>>();
     let target = json!({"environmentId": ENV, "connectorId": conn});
@@ -182,10 +196,9 @@ fn run(w: &mut World, step: &Step) -> String {
         }
         Step::DeleteConnector => ("DeleteEnvironmentConnector", target.to_string()),
         Step::Invalid(i) => (INVALID[*i].0, INVALID[*i].1.replace("{conn}", &conn)),
-        _ => return format!("{:?}", event(w, step, &conn)),
+        _ => return Err(format!("{:?}", event(w, step, &conn))),
     };
-    let r = w.handle(&caller(), Service::Evs, op, body.as_bytes());
-    format!("{} {} {} {:?}", r.status, r.body, r.request_id, r.policies)
+    Ok(w.handle(&caller(), Service::Evs, op, body.as_bytes()))
 }
 
 fn event(w: &mut World, step: &Step, conn: &str) -> Result<Value, String> {
@@ -258,6 +271,31 @@ static ADVANCE: Event = Event::AdvanceClock {
     seconds: 0,
     millis: 0,
 };
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    /// Reply::policies is complete (SPEC: a reply names every [P] switch whose value shaped it):
+    /// with one switch flipped, a reply that did not name it is unchanged, up to the first
+    /// reply that named it and differs.
+    #[test]
+    fn spec_p_rules_a_reply_not_naming_a_switch_is_unchanged_when_it_flips(steps in prop::collection::vec(step(), 1..30)) {
+        for (name, policy, rule) in support::policies::alternatives() {
+            let (mut a, mut b) = (world(5), world_under(5, policy));
+            for (i, step) in steps.iter().enumerate() {
+                match (reply(&mut a, step), reply(&mut b, step)) {
+                    (Ok(x), Ok(y)) => {
+                        if !support::policies::agree(&name, rule, i, &x, &y).map_err(TestCaseError::fail)? {
+                            break;
+                        }
+                    }
+                    (Err(x), Err(y)) if x == y => {}
+                    _ => break,
+                }
+            }
+        }
+    }
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]

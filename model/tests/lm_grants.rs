@@ -648,3 +648,101 @@ fn spec_3_9_delegate_grant_shows_but_never_checks_out() {
         json!("DelegateGrant")
     );
 }
+
+/// SPEC 3.9 `grant_on_deleting_license=refuse`: a license in PENDING_DELETE or DELETED accepts no
+/// new grant (IPVE); under `allow` it does; existing grants are untouched.
+#[test]
+fn spec_3_9_create_grant_on_a_deleting_license_policy() {
+    for (policy, expected) in [
+        (
+            conform_model::policy::GrantOnDeletingLicense::Refuse,
+            "InvalidParameterValueException",
+        ),
+        (conform_model::policy::GrantOnDeletingLicense::Allow, "ok"),
+    ] {
+        let mut w = World::new(
+            7,
+            Policy {
+                grant_on_deleting_license: policy,
+                ..Policy::default()
+            },
+        );
+        let arn = create_license(&mut w, create_license_body("c"));
+        let g = ok(&mut w, &seller(), "CreateGrant", &grant_body(&arn, "g0", BUYER))["GrantArn"].clone();
+        ok(
+            &mut w,
+            &seller(),
+            "DeleteLicense",
+            &json!({"LicenseArn": arn, "SourceVersion": "1"}),
+        );
+        assert_eq!(
+            outcome(&mut w, &seller(), "CreateGrant", &grant_body(&arn, "g1", BUYER)),
+            expected,
+            "PENDING_DELETE"
+        );
+        advance(&mut w, 61);
+        assert_eq!(
+            outcome(&mut w, &seller(), "CreateGrant", &grant_body(&arn, "g2", BUYER)),
+            expected,
+            "DELETED"
+        );
+        let kept = ok(&mut w, &seller(), "GetGrant", &json!({"GrantArn": g}));
+        assert_eq!(
+            kept["Grant"]["GrantStatus"],
+            json!("PENDING_ACCEPT"),
+            "existing grants are untouched"
+        );
+        let r = call(&mut w, &seller(), "CreateGrant", &grant_body(&arn, "g3", BUYER));
+        assert!(r
+            .policies
+            .contains(&conform_model::PolicyRule::GrantOnDeletingLicense));
+    }
+}
+
+/// SPEC 3.9: AllowedOperations are stored and returned in the order given, duplicates dropped
+/// (the first occurrence kept).
+#[test]
+fn spec_3_9_allowed_operations_keep_their_order_without_duplicates() {
+    let mut w = world();
+    let arn = create_license(&mut w, create_license_body("c"));
+    let body = with(
+        grant_body(&arn, "g", BUYER),
+        "AllowedOperations",
+        json!([
+            "ExtendConsumptionLicense",
+            "CheckoutLicense",
+            "ExtendConsumptionLicense",
+            "CheckInLicense",
+            "CheckoutLicense"
+        ]),
+    );
+    let g = ok(&mut w, &seller(), "CreateGrant", &body)["GrantArn"].clone();
+    let shown = ok(&mut w, &seller(), "GetGrant", &json!({"GrantArn": g}));
+    assert_eq!(
+        shown["Grant"]["GrantedOperations"],
+        json!(["ExtendConsumptionLicense", "CheckoutLicense", "CheckInLicense"])
+    );
+}
+
+/// SPEC 3.9 `marketplace_grant`: the seeded grant is `Marketplace subscription`, a BuyerGrant,
+/// ACTIVE, with exactly the five documented operations in order.
+#[test]
+fn spec_3_9_seeded_marketplace_grant() {
+    let mut w = world();
+    seed_marketplace(&mut w, "mkt", 3);
+    let listed = ok(&mut w, &buyer(), "ListReceivedGrants", &json!({}));
+    let g = &listed["Grants"][0];
+    assert_eq!(g["GrantName"], json!("Marketplace subscription"));
+    assert_eq!(g["GrantType"], json!("BuyerGrant"));
+    assert_eq!(g["GrantStatus"], json!("ACTIVE"));
+    assert_eq!(
+        g["GrantedOperations"],
+        json!([
+            "CheckoutLicense",
+            "CheckInLicense",
+            "CheckoutBorrowLicense",
+            "ExtendConsumptionLicense",
+            "ListPurchasedLicenses"
+        ])
+    );
+}

@@ -11,12 +11,13 @@ use super::{
 use crate::clock::Millis;
 use crate::error::AwsError;
 use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::policy::{EvsConnectorDelete, EvsFqdnChange, PolicyRule};
 use crate::world::{Caller, World};
 
 impl ConnectorRecord {
     /// The wire view: checks mirror the health (SPEC 4.1).
-    pub fn connector_view(&self) -> Connector {
+    pub fn connector_view(&self, form: crate::policy::EvsTimestamps) -> Connector {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         let checks = self
             .kind
             .checks()
@@ -118,7 +119,7 @@ fn view_of(world: &World, caller: &Caller, connector_id: &str) -> Result<Connect
         .partitions
         .get(&partition_key(caller))
         .and_then(|p| p.connectors.get(connector_id))
-        .map(ConnectorRecord::connector_view)
+        .map(|c| c.connector_view(world.policy.evs_timestamps))
         .ok_or_else(|| AwsError::evs_not_found("connector", connector_id))
 }
 
@@ -181,8 +182,11 @@ pub(crate) fn update_environment_connector(
         return Err(state_refusal(world, message));
     }
     let fqdn_changes = req.appliance_fqdn.as_ref().is_some_and(|f| *f != connector.fqdn);
-    if fqdn_changes && connector.has_live_entitlements() {
+    let guarded = fqdn_changes && connector.has_live_entitlements();
+    if guarded {
         world.rely(PolicyRule::EvsFqdnChange);
+    }
+    if guarded && world.policy.evs_fqdn_change == EvsFqdnChange::Refuse {
         return Err(state_refusal(
             world,
             "The applianceFqdn cannot change while the connector has live entitlements.",
@@ -218,14 +222,19 @@ pub(crate) fn delete_environment_connector(
     req: DeleteEnvironmentConnectorRequest,
 ) -> Result<DeleteEnvironmentConnectorResponse, AwsError> {
     let environment = live_environment(world, caller, &req.environment_id)?;
-    let summary = environment.summary(&caller.account, &caller.region);
+    let summary = environment.summary(&caller.account, &caller.region, world.policy.evs_timestamps);
     let connector = live_connector(world, caller, &req.environment_id, &req.connector_id)?;
     if connector.state == ConnectorState::Deleting {
         world.rely(PolicyRule::EvsConnectorDelete);
         return Err(state_refusal(world, "The connector is already being deleted."));
     }
-    if connector.has_live_entitlements() {
-        world.rely(PolicyRule::EvsConnectorDelete);
+    let refuse_any = world.policy.evs_connector_delete == EvsConnectorDelete::RefuseAny;
+    let blocking = connector
+        .records
+        .values()
+        .any(|r| r.status.is_live() || (refuse_any && r.status != EntitlementStatus::Deleted));
+    world.rely(PolicyRule::EvsConnectorDelete);
+    if blocking {
         return Err(state_refusal(
             world,
             "The connector has entitlements in CREATING, CREATED or AT_RISK; delete them first.",
@@ -275,7 +284,8 @@ pub(crate) fn list_environment_connectors(
         })
         .unwrap_or_default();
     connectors.sort_by_key(|c| c.seq);
-    let items = connectors.into_iter().map(|c| (c.seq, c.connector_view()));
+    let form = world.policy.evs_timestamps;
+    let items = connectors.into_iter().map(|c| (c.seq, c.connector_view(form)));
     let (connectors, last) = pagination::page(items, after, page_size(req.max_results));
     let next_token = next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);
@@ -286,285 +296,4 @@ pub(crate) fn list_environment_connectors(
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::{json, Value};
-
-    use super::super::testkit::*;
-    use super::super::types::{CheckResult, ConnectorState, ConnectorType, EnvironmentState};
-    use crate::events::Event;
-    use crate::policy::Policy;
-
-    fn bare(policy: Policy) -> crate::World {
-        let mut w = crate::World::new(3, policy);
-        seed_env(&mut w, ENV, EnvironmentState::Created);
-        w
-    }
-
-    fn create_body(kind: &str) -> Value {
-        json!({"environmentId": ENV, "type": kind, "applianceFqdn": "vc.example.com", "secretIdentifier": "s1"})
-    }
-
-    fn listed(w: &mut crate::World) -> Vec<(String, String)> {
-        let r = call(w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
-        r.body["connectors"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|c| {
-                (
-                    c["type"].as_str().unwrap().into(),
-                    c["state"].as_str().unwrap().into(),
-                )
-            })
-            .collect()
-    }
-
-    #[test]
-    fn spec_4_1_create_answers_creating_unknown_then_active_passed() {
-        for activation in [0, 60] {
-            let mut w = bare(Policy {
-                connector_activation_seconds: activation,
-                ..Policy::default()
-            });
-            let r = call(&mut w, "CreateEnvironmentConnector", create_body("VCENTER"));
-            let c = &r.body["connector"];
-            assert_eq!(
-                (c["state"].as_str(), c["status"].as_str()),
-                (Some("CREATING"), Some("UNKNOWN"))
-            );
-            let id = c["connectorId"].as_str().unwrap();
-            assert!(id.starts_with("cnctr-") && id.len() == 16, "{id}");
-            assert_eq!(c["secretArn"], "s1", "secretArn echoes secretIdentifier");
-            let checks: Vec<&str> = c["checks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|k| k["type"].as_str().unwrap())
-                .collect();
-            assert_eq!(
-                checks,
-                ["VCENTER_REACHABILITY", "VCENTER_VM_SYNC", "VCENTER_VM_EVENT"]
-            );
-            if activation > 0 {
-                assert_eq!(listed(&mut w), vec![("VCENTER".into(), "CREATING".into())]);
-                w.apply(Event::advance_seconds(activation)).unwrap();
-            }
-            assert_eq!(
-                listed(&mut w),
-                vec![("VCENTER".into(), "ACTIVE".into())],
-                "activation={activation}"
-            );
-            let r = call(&mut w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
-            assert_eq!(r.body["connectors"][0]["status"], "PASSED");
-            assert_eq!(r.body["connectors"][0]["checks"][1]["result"], "PASSED");
-        }
-    }
-
-    #[test]
-    fn spec_4_1_one_non_deleted_connector_per_type_per_environment() {
-        let mut w = bare(Policy::default());
-        let first = call(&mut w, "CreateEnvironmentConnector", create_body("VCENTER"));
-        let id = first.body["connector"]["connectorId"].clone();
-        let cases = [
-            (
-                "VCENTER",
-                (400, "ValidationException".to_string(), "other".to_string()),
-            ),
-            ("SDDC_MANAGER", (200, String::new(), String::new())),
-        ];
-        for (kind, expected) in cases {
-            assert_eq!(
-                outcome(&call(&mut w, "CreateEnvironmentConnector", create_body(kind))),
-                expected,
-                "{kind}"
-            );
-        }
-        call(
-            &mut w,
-            "DeleteEnvironmentConnector",
-            json!({"environmentId": ENV, "connectorId": id}),
-        );
-        let again = call(&mut w, "CreateEnvironmentConnector", create_body("VCENTER"));
-        assert_eq!(again.status, 200, "a DELETED connector frees its type");
-        let missing = json!({"environmentId": "env-zzzzzzzzzz", "type": "VCENTER", "applianceFqdn": "a", "secretIdentifier": "s"});
-        let r = call(&mut w, "CreateEnvironmentConnector", missing);
-        assert_eq!(r.body["resourceType"], "environment");
-    }
-
-    #[test]
-    fn spec_4_1_update_needs_exactly_one_member_and_active_or_update_failed() {
-        let cases = [
-            (
-                ConnectorState::Active,
-                json!({"applianceFqdn": "vc2.example.com"}),
-                200,
-                "",
-            ),
-            (
-                ConnectorState::UpdateFailed,
-                json!({"secretIdentifier": "s2"}),
-                200,
-                "",
-            ),
-            (ConnectorState::Active, json!({}), 400, "other"),
-            (
-                ConnectorState::Active,
-                json!({"applianceFqdn": "a", "secretIdentifier": "b"}),
-                400,
-                "other",
-            ),
-            (
-                ConnectorState::Creating,
-                json!({"secretIdentifier": "s2"}),
-                400,
-                "other",
-            ),
-            (
-                ConnectorState::CreateFailed,
-                json!({"secretIdentifier": "s2"}),
-                400,
-                "other",
-            ),
-            (
-                ConnectorState::Updating,
-                json!({"secretIdentifier": "s2"}),
-                400,
-                "other",
-            ),
-            (
-                ConnectorState::Deleting,
-                json!({"secretIdentifier": "s2"}),
-                400,
-                "other",
-            ),
-        ];
-        for (state, members, status, reason) in cases {
-            let mut w = bare(Policy::default());
-            seed_connector(&mut w, ENV, CONN, ConnectorType::Vcenter, state);
-            let mut body = members.clone();
-            body["environmentId"] = json!(ENV);
-            body["connectorId"] = json!(CONN);
-            let r = call(&mut w, "UpdateEnvironmentConnector", body);
-            assert_eq!(
-                (r.status, r.body["reason"].as_str().unwrap_or("")),
-                (status, reason),
-                "{state} {members}"
-            );
-            if status == 200 {
-                assert_eq!(r.body["connector"]["state"], "UPDATING");
-                assert_eq!(
-                    listed(&mut w),
-                    vec![("VCENTER".into(), "ACTIVE".into())],
-                    "ACTIVE after 0 s"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn spec_4_1_fqdn_cannot_change_while_live_entitlements_exist() {
-        let mut w = world();
-        create(&mut w, &["vm-1"]);
-        let body = |m: Value| {
-            let mut b = m;
-            b["environmentId"] = json!(ENV);
-            b["connectorId"] = json!(CONN);
-            b
-        };
-        let r = call(
-            &mut w,
-            "UpdateEnvironmentConnector",
-            body(json!({"applianceFqdn": "other.example.com"})),
-        );
-        assert_eq!(outcome(&r), (400, "ValidationException".into(), "other".into()));
-        let same = call(
-            &mut w,
-            "UpdateEnvironmentConnector",
-            body(json!({"applianceFqdn": "vc.example.com"})),
-        );
-        assert_eq!(same.status, 200, "the same FQDN is no change");
-        let secret = call(
-            &mut w,
-            "UpdateEnvironmentConnector",
-            body(json!({"secretIdentifier": "rotated"})),
-        );
-        assert_eq!(secret.body["connector"]["secretArn"], "rotated");
-        delete(&mut w, &["vm-1"]);
-        let r = call(
-            &mut w,
-            "UpdateEnvironmentConnector",
-            body(json!({"applianceFqdn": "other.example.com"})),
-        );
-        assert_eq!(r.status, 200, "allowed once no entitlement is live");
-    }
-
-    #[test]
-    fn spec_4_1_delete_refused_while_entitlements_are_live_then_deleted_and_hidden() {
-        let mut w = world();
-        create(&mut w, &["vm-1", "vm-9"]);
-        let body = json!({"environmentId": ENV, "connectorId": CONN});
-        let r = call(&mut w, "DeleteEnvironmentConnector", body.clone());
-        assert_eq!(
-            outcome(&r),
-            (400, "ValidationException".into(), "other".into()),
-            "CREATING blocks"
-        );
-        next_sync(&mut w);
-        // vm-1 CREATED still blocks; vm-9 CREATE_FAILED does not.
-        assert_eq!(
-            call(&mut w, "DeleteEnvironmentConnector", body.clone()).status,
-            400
-        );
-        delete(&mut w, &["vm-1"]);
-        let r = call(&mut w, "DeleteEnvironmentConnector", body.clone());
-        assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["connector"]["state"], "DELETING");
-        assert_eq!(r.body["environmentSummary"]["environmentId"], ENV);
-        assert!(listed(&mut w).is_empty(), "DELETED connectors are not listed");
-        let r = call(&mut w, "DeleteEnvironmentConnector", body);
-        assert_eq!(r.body["resourceType"], "connector");
-        assert_eq!(list(&mut w).body["resourceType"], "connector");
-    }
-
-    #[test]
-    fn spec_4_1_checks_mirror_health_and_impaired_since_is_set_when_it_turns_failed() {
-        let mut w = world();
-        w.apply(Event::advance_seconds(5)).unwrap();
-        set_health(&mut w, CheckResult::Failed);
-        let failed_at = w.now_ms() / 1000;
-        w.apply(Event::advance_seconds(5)).unwrap();
-        set_health(&mut w, CheckResult::Failed);
-        let r = call(&mut w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
-        let c = &r.body["connectors"][0];
-        assert_eq!(c["status"], "FAILED");
-        for check in c["checks"].as_array().unwrap() {
-            assert_eq!(check["result"], "FAILED");
-            assert_eq!(
-                check["impairedSince"],
-                json!(failed_at),
-                "kept while it stays FAILED"
-            );
-        }
-        set_health(&mut w, CheckResult::Unknown);
-        let r = call(&mut w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
-        assert!(r.body["connectors"][0]["checks"][0]
-            .get("impairedSince")
-            .is_none());
-    }
-
-    #[test]
-    fn spec_4_1_connector_operations_need_a_non_deleted_environment_whatever_its_state() {
-        for (state, found) in [
-            (EnvironmentState::Creating, true),
-            (EnvironmentState::CreateFailed, true),
-            (EnvironmentState::Deleted, false),
-        ] {
-            let mut w = crate::World::new(1, Policy::default());
-            seed_env(&mut w, ENV, state);
-            let r = call(&mut w, "CreateEnvironmentConnector", create_body("VCENTER"));
-            assert_eq!(r.status == 200, found, "{state}");
-            let r = call(&mut w, "ListEnvironmentConnectors", json!({"environmentId": ENV}));
-            assert_eq!(r.status == 200, found, "{state}");
-        }
-    }
-}
+mod tests;

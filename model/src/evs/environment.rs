@@ -10,7 +10,7 @@ use super::types::*;
 use super::{connector, partition_key, EnvironmentRecord, PartitionKey, Vm};
 use crate::error::AwsError;
 use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::policy::{EvsAbsentLists, PolicyRule};
 use crate::world::{Caller, World};
 
 /// A VM's guest operating system, as far as entitlements care (SPEC 4.1).
@@ -130,7 +130,8 @@ impl EnvironmentRecord {
         format!("arn:aws:evs:{region}:{account}:environment/{}", self.id)
     }
 
-    pub fn view(&self, account: &str, region: &str) -> Environment {
+    pub fn view(&self, account: &str, region: &str, form: crate::policy::EvsTimestamps) -> Environment {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         Environment {
             environment_id: self.id.clone(),
             environment_state: self.state,
@@ -139,10 +140,18 @@ impl EnvironmentRecord {
             environment_arn: self.arn(account, region),
             environment_name: self.name.clone(),
             vcf_version: self.vcf_version,
+            checks: None,
+            credentials: None,
         }
     }
 
-    pub fn summary(&self, account: &str, region: &str) -> EnvironmentSummary {
+    pub fn summary(
+        &self,
+        account: &str,
+        region: &str,
+        form: crate::policy::EvsTimestamps,
+    ) -> EnvironmentSummary {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         EnvironmentSummary {
             environment_id: self.id.clone(),
             environment_name: self.name.clone(),
@@ -360,8 +369,13 @@ pub(crate) fn get_environment(
         .and_then(|p| p.environments.get(&req.environment_id))
         .filter(|e| visible || e.state != EnvironmentState::Deleted)
         .ok_or_else(|| AwsError::evs_not_found("environment", &req.environment_id))?;
-    let environment = environment.view(&caller.account, &caller.region);
+    let mut environment = environment.view(&caller.account, &caller.region, world.policy.evs_timestamps);
     world.rely(PolicyRule::EvsTimestamps);
+    world.rely(PolicyRule::EvsAbsentLists);
+    if world.policy.evs_absent_lists == EvsAbsentLists::Empty {
+        environment.checks = Some(Vec::new());
+        environment.credentials = Some(Vec::new());
+    }
     Ok(GetEnvironmentResponse { environment })
 }
 
@@ -390,9 +404,12 @@ pub(crate) fn list_environments(
     environments.retain(|e| states.is_empty() || states.contains(&e.state));
     environments.retain(|e| visible || e.state != EnvironmentState::Deleted);
     environments.sort_by_key(|e| e.seq);
-    let items = environments
-        .into_iter()
-        .map(|e| (e.seq, e.summary(&caller.account, &caller.region)));
+    let items = environments.into_iter().map(|e| {
+        (
+            e.seq,
+            e.summary(&caller.account, &caller.region, world.policy.evs_timestamps),
+        )
+    });
     let (environment_summaries, last) = pagination::page(items, after, super::page_size(req.max_results));
     let next_token = super::next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);
@@ -403,165 +420,4 @@ pub(crate) fn list_environments(
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::super::testkit::*;
-    use super::*;
-    use crate::events::Event;
-    use crate::policy::Policy;
-
-    fn fixture(id: Option<&str>, state: EnvironmentState) -> EnvironmentFixture {
-        EnvironmentFixture {
-            account: None,
-            region: None,
-            environment_id: id.map(str::to_string),
-            state,
-            name: None,
-            vcf_version: None,
-        }
-    }
-
-    #[test]
-    fn spec_4_1_seeded_environment_ids_are_drawn_as_env_and_ten_alphanumerics() {
-        let mut w = World::new(11, Policy::default());
-        let r = w
-            .apply(Event::SeedEvsEnvironment(fixture(
-                None,
-                EnvironmentState::Created,
-            )))
-            .unwrap();
-        let id = r["environmentId"].as_str().unwrap();
-        assert!(
-            is_id(id, "env-", 10) && id.bytes().all(|b| !b.is_ascii_uppercase()),
-            "{id}"
-        );
-        let cases = [
-            (Some("env-short"), false),
-            (Some(id), false),
-            (Some("env-bbbbbbbbbb"), true),
-        ];
-        for (given, accepted) in cases {
-            let r = w.apply(Event::SeedEvsEnvironment(fixture(
-                given,
-                EnvironmentState::Created,
-            )));
-            assert_eq!(r.is_ok(), accepted, "{given:?}");
-        }
-    }
-
-    #[test]
-    fn spec_4_1_vm_fixtures_need_vm_ids_and_a_known_environment() {
-        let mut w = world();
-        let vm = |env: &str, vm: &str| VmFixture {
-            account: None,
-            region: None,
-            environment_id: env.into(),
-            vm_id: vm.into(),
-            name: "n".into(),
-            guest_os: GuestOs::Other,
-        };
-        let cases = [
-            (ENV, "vm-42", true),
-            (ENV, "vm-", false),
-            (ENV, "i-42", false),
-            ("env-zzzzzzzzzz", "vm-1", false),
-        ];
-        for (env, id, accepted) in cases {
-            assert_eq!(w.apply(Event::AddVm(vm(env, id))).is_ok(), accepted, "{env} {id}");
-        }
-        let gone = VmRef {
-            account: None,
-            region: None,
-            environment_id: ENV.into(),
-            vm_id: "vm-42".into(),
-        };
-        assert!(w.apply(Event::RemoveVm(gone.clone())).is_ok());
-        assert!(
-            w.apply(Event::RemoveVm(gone)).is_err(),
-            "a removed VM cannot be removed again"
-        );
-    }
-
-    #[test]
-    fn spec_5_get_and_list_environments_are_read_views_per_account_and_region() {
-        let mut w = world();
-        seed_env(&mut w, "env-cccccccccc", EnvironmentState::Creating);
-        let r = call(&mut w, "GetEnvironment", json!({"environmentId": ENV}));
-        assert_eq!(r.body["environment"]["environmentState"], "CREATED");
-        assert_eq!(
-            r.body["environment"]["environmentArn"],
-            format!("arn:aws:evs:us-east-1:123456789012:environment/{ENV}")
-        );
-        let r = call(
-            &mut w,
-            "GetEnvironment",
-            json!({"environmentId": "env-zzzzzzzzzz"}),
-        );
-        assert_eq!(
-            (r.status, r.body["resourceType"].as_str()),
-            (404, Some("environment"))
-        );
-        let other = crate::world::Caller::new("123456789012", "eu-west-1");
-        let r = w.handle(
-            &other,
-            crate::Service::Evs,
-            "GetEnvironment",
-            json!({"environmentId": ENV}).to_string().as_bytes(),
-        );
-        assert_eq!(r.status, 404, "state is per region");
-        let ids = |w: &mut World, body: serde_json::Value| -> Vec<String> {
-            let r = call(w, "ListEnvironments", body);
-            r.body["environmentSummaries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|e| e["environmentId"].as_str().unwrap().to_string())
-                .collect()
-        };
-        assert_eq!(
-            ids(&mut w, json!({})),
-            vec![ENV.to_string(), "env-cccccccccc".to_string()],
-            "creation order"
-        );
-        assert_eq!(
-            ids(&mut w, json!({"state": []})),
-            ids(&mut w, json!({})),
-            "an empty filter is no filter"
-        );
-        assert_eq!(
-            ids(&mut w, json!({"state": ["CREATING"]})),
-            vec!["env-cccccccccc".to_string()]
-        );
-        let r = call(&mut w, "ListEnvironments", json!({"maxResults": 1}));
-        assert!(r.body["nextToken"].is_string());
-        let r = call(
-            &mut w,
-            "ListEnvironments",
-            json!({"maxResults": 1, "nextToken": r.body["nextToken"], "state": ["CREATED"]}),
-        );
-        assert_eq!(r.body["reason"], "other", "a token is bound to its filter");
-    }
-
-    #[test]
-    fn policy_evs_deleted_environments_visible() {
-        for visible in [true, false] {
-            let mut w = World::new(
-                1,
-                Policy {
-                    evs_deleted_environments_visible: visible,
-                    ..Policy::default()
-                },
-            );
-            seed_env(&mut w, ENV, EnvironmentState::Deleted);
-            let r = call(&mut w, "GetEnvironment", json!({"environmentId": ENV}));
-            assert_eq!(r.status == 200, visible);
-            let r = call(&mut w, "ListEnvironments", json!({}));
-            assert_eq!(
-                r.body["environmentSummaries"].as_array().unwrap().len(),
-                usize::from(visible)
-            );
-            assert!(r.policies.contains(&PolicyRule::EvsDeletedEnvironments));
-        }
-    }
-}
+mod tests;

@@ -118,7 +118,8 @@ impl ConnectorRecord {
     }
 
     /// The wire view of one of this connector's records.
-    pub fn view(&self, r: &EntitlementRecord) -> VmEntitlement {
+    pub fn view(&self, r: &EntitlementRecord, form: crate::policy::EvsTimestamps) -> VmEntitlement {
+        let epoch_seconds = |ms| epoch_time(ms, form);
         VmEntitlement {
             vm_id: r.vm_id.clone(),
             environment_id: self.environment_id.clone(),
@@ -174,7 +175,11 @@ impl Evs {
             .partitions
             .values()
             .flat_map(|p| p.connectors.values())
-            .flat_map(|c| c.records.values().map(move |r| (r.seq, c.view(r))))
+            .flat_map(|c| {
+                c.records
+                    .values()
+                    .map(move |r| (r.seq, c.view(r, crate::policy::EvsTimestamps::Integer)))
+            })
             .collect();
         out.sort_by_key(|(seq, _)| *seq);
         out
@@ -313,6 +318,9 @@ macro_rules! evs_requests {
         }
 
         fn execute(world: &mut World, caller: &Caller, req: EvsRequest) -> Result<Value, AwsError> {
+            if !matches!(req, EvsRequest::GetEnvironment(_) | EvsRequest::ListEnvironments(_)) {
+                rely_connector_timing(world);
+            }
             match req { $(EvsRequest::$op(r) => $handler(world, caller, r).map(|reply| to_value(&reply))),+ }
         }
 
@@ -367,6 +375,21 @@ fn to_value<T: Serialize>(v: &T) -> Value {
 /// Whether conform implements this EVS operation (SPEC 5).
 pub(crate) fn implements(operation: &str) -> bool {
     EvsRequest::OPERATIONS.contains(&operation)
+}
+
+/// Connector and entitlement operations see states the timing switches shaped: connector
+/// transitions, syncs and the CREATING timeout (SPEC 4.1, 4.3).
+fn rely_connector_timing(world: &mut World) {
+    for rule in [
+        PolicyRule::ConnectorActivation,
+        PolicyRule::ConnectorUpdate,
+        PolicyRule::ConnectorDeletion,
+        PolicyRule::SyncInterval,
+        PolicyRule::CreatingTimeout,
+        PolicyRule::EvsErrors,
+    ] {
+        world.rely(rule);
+    }
 }
 
 /// Runs one decoded EVS request (the body passed the service model's shape checks).

@@ -94,8 +94,51 @@ string_enum!(
     VcfVersion { Vcf521 = "VCF-5.2.1", Vcf522 = "VCF-5.2.2", SelfDeployed = "SELF_DEPLOYED" }
 );
 
-/// Epoch seconds, floored (SPEC 1.1).
-pub type EpochSeconds = i64;
+/// An EVS timestamp in epoch seconds (SPEC 1.1 `evs_timestamps`): a JSON integer, floored, or
+/// under `fractional` a JSON number with the milliseconds as its fraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochSeconds {
+    ms: crate::clock::Millis,
+    fractional: bool,
+}
+
+impl EpochSeconds {
+    /// Whole seconds, floored.
+    pub fn seconds(self) -> i64 {
+        self.ms.div_euclid(1000)
+    }
+}
+
+impl Serialize for EpochSeconds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.fractional {
+            s.serialize_f64(self.ms as f64 / 1000.0)
+        } else {
+            s.serialize_i64(self.seconds())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EpochSeconds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Integer(i64),
+            Fraction(f64),
+        }
+        Ok(match Wire::deserialize(d)? {
+            Wire::Integer(s) => EpochSeconds {
+                ms: s.saturating_mul(1000),
+                fractional: false,
+            },
+            Wire::Fraction(f) => EpochSeconds {
+                ms: (f * 1000.0).round() as crate::clock::Millis,
+                fractional: true,
+            },
+        })
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -307,6 +350,12 @@ pub struct Environment {
     pub environment_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vcf_version: Option<VcfVersion>,
+    /// Never given by a fixture: absent, or `[]` under `evs_absent_lists=empty` (SPEC 4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checks: Option<Vec<serde_json::Value>>,
+    /// As `checks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Vec<serde_json::Value>>,
 }
 
 /// `EnvironmentSummary`.
@@ -339,5 +388,13 @@ pub struct ListEnvironmentsResponse {
 
 /// Floors milliseconds to epoch seconds (SPEC 1.1).
 pub fn epoch_seconds(ms: crate::clock::Millis) -> EpochSeconds {
-    ms.div_euclid(1000)
+    epoch_time(ms, crate::policy::EvsTimestamps::Integer)
+}
+
+/// An instant in the form the `evs_timestamps` policy gives (SPEC 1.1).
+pub fn epoch_time(ms: crate::clock::Millis, form: crate::policy::EvsTimestamps) -> EpochSeconds {
+    EpochSeconds {
+        ms,
+        fractional: form == crate::policy::EvsTimestamps::Fractional,
+    }
 }

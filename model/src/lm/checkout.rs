@@ -11,7 +11,9 @@ use super::types::*;
 use super::{LicenseId, Token, TokenId, TokenKind, TokenState};
 use crate::clock::Millis;
 use crate::error::{AwsError, ErrorCode};
-use crate::policy::{ExtendFrom, PolicyRule, SignedTokenOnCheckout};
+use crate::policy::{
+    CheckoutOrder, ExtendFrom, PerpetualExpiration, PolicyRule, RefusalError, SignedTokenOnCheckout,
+};
 use crate::timefmt;
 use crate::world::{Caller, World};
 
@@ -79,6 +81,7 @@ fn candidate(
     req: &CheckoutLicenseRequest,
 ) -> Result<LicenseId, AwsError> {
     world.rely(PolicyRule::Beneficiary);
+    world.rely(PolicyRule::FingerprintFollowsIssuerName);
     let now = world.now_ms();
     let key = (req.key_fingerprint.as_str(), req.product_sku.as_str());
     let matches_key = |world: &World, id: LicenseId| {
@@ -116,7 +119,9 @@ fn match_and_reserve(
     world: &World,
     id: LicenseId,
     wanted: &[Wanted],
+    refusal: RefusalError,
 ) -> Result<(Vec<EntitlementData>, Vec<Held>), AwsError> {
+    let refuse = || AwsError::refusal(refusal, "No Entitlements Allowed");
     let record = &world.lm.licenses[id];
     let entitlements = &record.latest().entitlements;
     let mut allowed = Vec::new();
@@ -142,7 +147,7 @@ fn match_and_reserve(
             };
             let overage = e.overage == Some(true) && !fault!(world, OverageIgnored);
             if total > max && !overage {
-                return Err(AwsError::no_entitlements());
+                return Err(refuse());
             }
             held.push((e.name.clone(), e.unit, w.quantity));
             allowed.push(EntitlementData {
@@ -159,7 +164,7 @@ fn match_and_reserve(
         }
     }
     if allowed.is_empty() {
-        return Err(AwsError::no_entitlements());
+        return Err(refuse());
     }
     Ok((allowed, held))
 }
@@ -226,8 +231,16 @@ pub(crate) fn checkout_license(
         canonical,
         |world, req| {
             world.rely(PolicyRule::CheckoutOrder);
-            let wanted = quantity_grammar(&req.entitlements)?;
+            world.rely(PolicyRule::CheckoutRefusalError);
+            let refusal = world.policy.checkout_refusal_error;
+            let documented = world.policy.checkout_order == CheckoutOrder::Documented;
+            let early = if documented {
+                Some(quantity_grammar(&req.entitlements)?)
+            } else {
+                None
+            };
             let id = candidate(world, caller, req)?;
+            world.rely_license(id);
             let now = world.now_ms();
             let record = &world.lm.licenses[id];
             let Some(provisional) = record
@@ -236,9 +249,13 @@ pub(crate) fn checkout_license(
                 .provisional_configuration
                 .clone()
             else {
-                return Err(AwsError::no_entitlements());
+                return Err(AwsError::refusal(refusal, "No Entitlements Allowed"));
             };
-            let (allowed, held) = match_and_reserve(world, id, &wanted)?;
+            let wanted = match early {
+                Some(wanted) => wanted,
+                None => quantity_grammar(&req.entitlements)?,
+            };
+            let (allowed, held) = match_and_reserve(world, id, &wanted, refusal)?;
             let expires_ms =
                 now.saturating_add(i64::from(provisional.max_time_to_live_in_minutes) * MINUTE_MS);
             let kind = match req.checkout_type {
@@ -255,7 +272,12 @@ pub(crate) fn checkout_license(
             };
             let license_arn = record.arn.clone();
             let issued_at = timefmt::iso_seconds_no_zone(now);
-            let expiration = timefmt::iso_seconds_no_zone(expires_ms);
+            let perpetual = req.checkout_type == CheckoutType::Perpetual;
+            if perpetual {
+                world.rely(PolicyRule::PerpetualExpiration);
+            }
+            let expiration = (!perpetual || world.policy.perpetual_expiration == PerpetualExpiration::Ttl)
+                .then(|| timefmt::iso_seconds_no_zone(expires_ms));
             let signed_token = sign.then(|| {
                 signing::sign(
                     world.ids.salts(),
@@ -265,7 +287,7 @@ pub(crate) fn checkout_license(
                         entitlements: &allowed,
                         node_id: req.node_id.as_deref(),
                         issued_at: &issued_at,
-                        expiration: &expiration,
+                        expiration: expiration.as_deref(),
                         checkout_metadata: None,
                     },
                 )
@@ -311,6 +333,9 @@ pub(crate) fn checkout_borrow_license(
         canonical,
         |world| {
             world.rely(PolicyRule::CheckoutOrder);
+            world.rely(PolicyRule::BorrowRefusalError);
+            world.rely(PolicyRule::BorrowMissingEntitlementError);
+            let refusal = world.policy.borrow_refusal_error;
             let id = borrowable(world, caller, &req.license_arn)?;
             let now = world.now_ms();
             let record = &world.lm.licenses[id];
@@ -322,7 +347,10 @@ pub(crate) fn checkout_borrow_license(
             else {
                 return Err(AwsError::no_entitlements());
             };
-            if !grantable(world, id, now) || req.entitlements.is_empty() {
+            if !grantable(world, id, now) {
+                return Err(AwsError::refusal(refusal, "No Entitlements Allowed"));
+            }
+            if req.entitlements.is_empty() {
                 return Err(AwsError::no_entitlements());
             }
             let entitlements = &record.latest().entitlements;
@@ -331,8 +359,8 @@ pub(crate) fn checkout_borrow_license(
                 .iter()
                 .find(|i| !entitlements.iter().any(|e| e.name == i.name && e.unit == i.unit))
             {
-                return Err(AwsError::new(
-                    ErrorCode::EntitlementNotAllowed,
+                return Err(AwsError::refusal(
+                    world.policy.borrow_missing_entitlement_error,
                     format!(
                         "Entitlement '{}' with unit {} is not in the license",
                         missing.name, missing.unit
@@ -340,7 +368,7 @@ pub(crate) fn checkout_borrow_license(
                 ));
             }
             let wanted = quantity_grammar(&req.entitlements)?;
-            let (allowed, held) = match_and_reserve(world, id, &wanted)?;
+            let (allowed, held) = match_and_reserve(world, id, &wanted, refusal)?;
             let expires_ms = now.saturating_add(i64::from(borrow.max_time_to_live_in_minutes) * MINUTE_MS);
             let (_, token) = issue_token(
                 world,
@@ -362,7 +390,7 @@ pub(crate) fn checkout_borrow_license(
                     entitlements: &allowed,
                     node_id: req.node_id.as_deref(),
                     issued_at: &issued_at,
-                    expiration: &expiration,
+                    expiration: Some(&expiration),
                     checkout_metadata: req.checkout_metadata.as_deref(),
                 },
             );
@@ -382,12 +410,17 @@ pub(crate) fn checkout_borrow_license(
 
 /// SPEC 3.5 visibility: issued by the caller, or received and allowing CheckoutBorrowLicense.
 fn borrowable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId, AwsError> {
-    world.rely(PolicyRule::Access);
+    world.rely(PolicyRule::BorrowUnknownError);
+    let unknown = AwsError::refusal(
+        world.policy.borrow_unknown_error,
+        format!("License {arn} not found"),
+    );
     let id = world
         .lm
         .license_by_arn(arn)
         .filter(|&id| super::license::can_read(world, caller, id))
-        .ok_or_else(|| AwsError::not_found(format!("License {arn} not found")))?;
+        .ok_or(unknown)?;
+    world.rely_license(id);
     let issued = world.lm.licenses[id].issuer_account == caller.account;
     let allowed = grant::grants_of(world, &caller.account, id)
         .any(|g| g.allows(AllowedOperation::CheckoutBorrowLicense));
@@ -408,15 +441,26 @@ fn grant_still_allows(world: &mut World, caller: &Caller, t: TokenId, operation:
         || grant::grants_of(world, &caller.account, license).any(|g| g.allows(operation))
 }
 
-/// A token of the caller's (SPEC 3.6: other accounts' tokens are unknown).
-fn own_token(world: &World, caller: &Caller, token: &str) -> Result<TokenId, AwsError> {
-    world
+/// A token of the caller's: an unknown token answers `unknown`, another account's the
+/// `token_foreign_error` policy (SPEC 3.6).
+fn own_token(
+    world: &mut World,
+    caller: &Caller,
+    token: &str,
+    unknown: RefusalError,
+) -> Result<TokenId, AwsError> {
+    world.rely(PolicyRule::TokenForeignError);
+    let message = || format!("License consumption token {token} not found");
+    let t = world
         .lm
         .token_by_id
         .get(token)
         .copied()
-        .filter(|&t| world.lm.tokens[t].account == caller.account)
-        .ok_or_else(|| AwsError::not_found(format!("License consumption token {token} not found")))
+        .ok_or_else(|| AwsError::refusal(unknown, message()))?;
+    if world.lm.tokens[t].account != caller.account {
+        return Err(AwsError::refusal(world.policy.token_foreign_error, message()));
+    }
+    Ok(t)
 }
 
 pub(crate) fn check_in_license(
@@ -424,21 +468,34 @@ pub(crate) fn check_in_license(
     caller: &Caller,
     req: CheckInLicenseRequest,
 ) -> Result<CheckInLicenseResponse, AwsError> {
-    world.rely(PolicyRule::CheckIn);
+    world.rely(PolicyRule::CheckInEndedError);
+    world.rely(PolicyRule::CheckInRefusedError);
+    let refused = world.policy.check_in_refused_error;
     let now = world.now_ms();
-    let t = own_token(world, caller, &req.license_consumption_token)?;
+    let t = own_token(
+        world,
+        caller,
+        &req.license_consumption_token,
+        world.policy.check_in_ended_error,
+    )?;
     let token = &world.lm.tokens[t];
     if token.kind == TokenKind::Perpetual && !fault!(world, PerpetualCheckInAccepted) {
-        return Err(AwsError::conflict("A PERPETUAL checkout cannot be checked in"));
+        return Err(AwsError::refusal(
+            refused,
+            "A PERPETUAL checkout cannot be checked in",
+        ));
     }
     if token.state != TokenState::Live {
-        return Err(AwsError::not_found(format!(
-            "License consumption token {} is no longer live",
-            token.id
-        )));
+        return Err(AwsError::refusal(
+            world.policy.check_in_ended_error,
+            format!("License consumption token {} is no longer live", token.id),
+        ));
     }
     if !grant_still_allows(world, caller, t, AllowedOperation::CheckInLicense) {
-        return Err(AwsError::conflict("The grant no longer allows CheckInLicense"));
+        return Err(AwsError::refusal(
+            refused,
+            "The grant no longer allows CheckInLicense",
+        ));
     }
     let token = &world.lm.tokens[t];
     let record = &world.lm.licenses[token.license];
@@ -450,7 +507,7 @@ pub(crate) fn check_in_license(
             .any(|e| e.name == *name && e.unit == *unit && e.allow_check_in != Some(true))
     });
     if blocked {
-        return Err(AwsError::conflict("The license does not allow check-in"));
+        return Err(AwsError::refusal(refused, "The license does not allow check-in"));
     }
     let early_allowed = latest
         .consumption_configuration
@@ -458,7 +515,8 @@ pub(crate) fn check_in_license(
         .as_ref()
         .is_some_and(|b| b.allow_early_check_in);
     if token.kind == TokenKind::Borrow && now < token.expires_ms && !early_allowed {
-        return Err(AwsError::conflict(
+        return Err(AwsError::refusal(
+            refused,
             "The license does not allow early check-in of a borrow",
         ));
     }
@@ -473,8 +531,16 @@ pub(crate) fn extend_license_consumption(
     req: ExtendLicenseConsumptionRequest,
 ) -> Result<ExtendLicenseConsumptionResponse, AwsError> {
     world.rely(PolicyRule::ExtendFrom);
+    world.rely(PolicyRule::ExtendRefusedError);
+    world.rely(PolicyRule::ExtendTimeFormat);
     let now = world.now_ms();
-    let t = own_token(world, caller, &req.license_consumption_token)?;
+    let t = own_token(
+        world,
+        caller,
+        &req.license_consumption_token,
+        RefusalError::ResourceNotFound,
+    )?;
+    world.rely_license(world.lm.tokens[t].license);
     let token = &world.lm.tokens[t];
     if token.state != TokenState::Live {
         return Err(AwsError::not_found(format!(
@@ -483,7 +549,10 @@ pub(crate) fn extend_license_consumption(
         )));
     }
     if token.kind != TokenKind::Provisional {
-        return Err(AwsError::ipve("Only PROVISIONAL checkouts can be extended"));
+        return Err(AwsError::refusal(
+            world.policy.extend_refused_error,
+            "Only PROVISIONAL checkouts can be extended",
+        ));
     }
     if !grant_still_allows(world, caller, t, AllowedOperation::ExtendConsumptionLicense) {
         return Err(AwsError::ipve(
@@ -507,7 +576,7 @@ pub(crate) fn extend_license_consumption(
     if req.dry_run == Some(true) {
         return Ok(ExtendLicenseConsumptionResponse {
             license_consumption_token: id,
-            expiration: timefmt::iso_seconds_no_zone(token.expires_ms),
+            expiration: timefmt::format_as(world.policy.extend_time_format, token.expires_ms),
         });
     }
     let from = match world.policy.extend_from {
@@ -519,6 +588,6 @@ pub(crate) fn extend_license_consumption(
     world.lm.expiries.push(Reverse((expires_ms, t)));
     Ok(ExtendLicenseConsumptionResponse {
         license_consumption_token: id,
-        expiration: timefmt::iso_seconds_no_zone(expires_ms),
+        expiration: timefmt::format_as(world.policy.extend_time_format, expires_ms),
     })
 }

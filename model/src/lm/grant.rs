@@ -7,7 +7,7 @@ use super::license::idempotent;
 use super::types::*;
 use super::LicenseId;
 use crate::error::{AwsError, ErrorCode};
-use crate::policy::{AcceptTo, PolicyRule};
+use crate::policy::{AcceptTo, AllowedOperationsOrder, GrantOnDeletingLicense, PolicyRule};
 use crate::world::{Caller, World};
 
 /// The Marketplace issuer account (SPEC 3.1).
@@ -157,7 +157,7 @@ fn principal_account(principal: &str) -> Option<&str> {
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
 }
 
-pub(crate) fn create_grant(
+fn create_grant_checked(
     world: &mut World,
     caller: &Caller,
     req: CreateGrantRequest,
@@ -168,14 +168,16 @@ pub(crate) fn create_grant(
     };
     let token = req.client_token.clone();
     idempotent(world, caller, "CreateGrant", &token, canonical, |world| {
-        world.rely(PolicyRule::Grants);
+        world.rely(PolicyRule::GrantRefusalError);
         let license = world
             .lm
             .license_by_arn(&req.license_arn)
             .filter(|&id| world.lm.licenses[id].issuer_account == caller.account)
             .ok_or_else(|| AwsError::ipve(format!("License {} not found", req.license_arn)))?;
+        world.rely(PolicyRule::GrantOnDeletingLicense);
+        let refuse_deleting = world.policy.grant_on_deleting_license == GrantOnDeletingLicense::Refuse;
         let record = &world.lm.licenses[license];
-        if record.is_deleting() {
+        if record.is_deleting() && refuse_deleting {
             return Err(AwsError::ipve("The license is being deleted"));
         }
         let [principal] = req.principals.as_slice() else {
@@ -205,7 +207,8 @@ pub(crate) fn create_grant(
                 "A license has at most 2000 grants",
             ));
         }
-        let ops = dedup(&req.allowed_operations);
+        world.rely(PolicyRule::AllowedOperationsOrder);
+        let ops = dedup(&req.allowed_operations, world.policy.allowed_operations_order);
         let id = insert_grant(
             world,
             license,
@@ -221,14 +224,51 @@ pub(crate) fn create_grant(
     })
 }
 
-fn dedup(ops: &[AllowedOperation]) -> Vec<AllowedOperation> {
+/// AllowedOperations as stored (SPEC 3.9): duplicates dropped, the first occurrence kept, in
+/// the order the `allowed_operations_order` policy gives.
+fn dedup(ops: &[AllowedOperation], order: AllowedOperationsOrder) -> Vec<AllowedOperation> {
     let mut out: Vec<AllowedOperation> = Vec::with_capacity(ops.len());
     for op in ops {
         if !out.contains(op) {
             out.push(*op);
         }
     }
+    if order == AllowedOperationsOrder::Sorted {
+        out.sort();
+    }
     out
+}
+
+/// Every grant refusal answers the `grant_refusal_error` policy's error (SPEC 3.9: IPVE by
+/// default, the error the grant operations list for invalid input).
+fn refusal_policy<R>(world: &mut World, result: Result<R, AwsError>) -> Result<R, AwsError> {
+    world.rely(PolicyRule::GrantRefusalError);
+    let kind = world.policy.grant_refusal_error;
+    result.map_err(|e| {
+        if e.code == ErrorCode::InvalidParameterValue {
+            AwsError::refusal(kind, e.message)
+        } else {
+            e
+        }
+    })
+}
+
+macro_rules! grant_operations {
+    ($($op:ident => $checked:ident($req:ty) -> $reply:ty),+ $(,)?) => {$(
+        pub(crate) fn $op(world: &mut World, caller: &Caller, req: $req) -> Result<$reply, AwsError> {
+            let result = $checked(world, caller, req);
+            refusal_policy(world, result)
+        }
+    )+};
+}
+
+grant_operations! {
+    create_grant => create_grant_checked(CreateGrantRequest) -> GrantChangeResponse,
+    get_grant => get_grant_checked(GetGrantRequest) -> GetGrantResponse,
+    accept_grant => accept_grant_checked(AcceptGrantRequest) -> GrantChangeResponse,
+    reject_grant => reject_grant_checked(RejectGrantRequest) -> GrantChangeResponse,
+    create_grant_version => create_grant_version_checked(CreateGrantVersionRequest) -> GrantChangeResponse,
+    delete_grant => delete_grant_checked(DeleteGrantRequest) -> GrantChangeResponse,
 }
 
 fn change_reply(g: &GrantRecord) -> GrantChangeResponse {
@@ -247,9 +287,11 @@ enum Role {
 }
 
 /// Finds a grant the caller is party to; anyone else gets IPVE, so existence does not leak.
-fn party_grant(world: &World, caller: &Caller, arn: &str) -> Result<(usize, Role), AwsError> {
+fn party_grant(world: &mut World, caller: &Caller, arn: &str) -> Result<(usize, Role), AwsError> {
     let unknown = || AwsError::ipve(format!("Grant {arn} not found"));
     let id = world.lm.grant_by_arn.get(arn).copied().ok_or_else(unknown)?;
+    world.rely_license(world.lm.grants[id].license);
+    world.rely(PolicyRule::AllowedOperationsOrder);
     let g = &world.lm.grants[id];
     if g.owner_account == caller.account {
         Ok((id, Role::Issuer))
@@ -270,12 +312,12 @@ fn new_version(world: &mut World, id: usize, change: impl FnOnce(&mut GrantVersi
     change_reply(g)
 }
 
-pub(crate) fn get_grant(
+fn get_grant_checked(
     world: &mut World,
     caller: &Caller,
     req: GetGrantRequest,
 ) -> Result<GetGrantResponse, AwsError> {
-    world.rely(PolicyRule::Grants);
+    world.rely(PolicyRule::GrantRefusalError);
     let (id, _) = party_grant(world, caller, &req.grant_arn)?;
     let g = &world.lm.grants[id];
     let index = match &req.version {
@@ -309,7 +351,7 @@ pub(crate) fn render_grant(world: &World, g: &GrantRecord, index: usize) -> Gran
     }
 }
 
-pub(crate) fn accept_grant(
+fn accept_grant_checked(
     world: &mut World,
     caller: &Caller,
     req: AcceptGrantRequest,
@@ -323,18 +365,18 @@ pub(crate) fn accept_grant(
     Ok(new_version(world, id, |v| v.status = to))
 }
 
-pub(crate) fn reject_grant(
+fn reject_grant_checked(
     world: &mut World,
     caller: &Caller,
     req: RejectGrantRequest,
 ) -> Result<GrantChangeResponse, AwsError> {
-    world.rely(PolicyRule::Grants);
+    world.rely(PolicyRule::GrantRefusalError);
     let id = pending_for_grantee(world, caller, &req.grant_arn)?;
     Ok(new_version(world, id, |v| v.status = GrantStatus::Rejected))
 }
 
 /// A PENDING_ACCEPT grant the caller received (SPEC 3.9: only the grantee accepts or rejects).
-fn pending_for_grantee(world: &World, caller: &Caller, arn: &str) -> Result<usize, AwsError> {
+fn pending_for_grantee(world: &mut World, caller: &Caller, arn: &str) -> Result<usize, AwsError> {
     let (id, role) = party_grant(world, caller, arn)?;
     if role != Role::Grantee {
         return Err(AwsError::ipve("Only the grantee can accept or reject a grant"));
@@ -348,7 +390,7 @@ fn pending_for_grantee(world: &World, caller: &Caller, arn: &str) -> Result<usiz
     Ok(id)
 }
 
-pub(crate) fn create_grant_version(
+fn create_grant_version_checked(
     world: &mut World,
     caller: &Caller,
     req: CreateGrantVersionRequest,
@@ -359,7 +401,7 @@ pub(crate) fn create_grant_version(
     };
     let token = req.client_token.clone();
     idempotent(world, caller, "CreateGrantVersion", &token, canonical, |world| {
-        world.rely(PolicyRule::Grants);
+        world.rely(PolicyRule::GrantRefusalError);
         let (id, role) = party_grant(world, caller, &req.grant_arn)?;
         let g = &world.lm.grants[id];
         if req.source_version.as_ref().is_some_and(|v| *v != g.version()) {
@@ -406,6 +448,8 @@ pub(crate) fn create_grant_version(
                 }
             }
         }
+        world.rely(PolicyRule::AllowedOperationsOrder);
+        let order = world.policy.allowed_operations_order;
         Ok(new_version(world, id, |v| {
             if let Some(s) = req.status {
                 v.status = s;
@@ -414,7 +458,7 @@ pub(crate) fn create_grant_version(
                 v.name = n.clone();
             }
             if let Some(ops) = &req.allowed_operations {
-                v.allowed_operations = dedup(ops);
+                v.allowed_operations = dedup(ops, order);
             }
             if req.options.is_some() {
                 v.options = req.options.clone();
@@ -424,12 +468,12 @@ pub(crate) fn create_grant_version(
     })
 }
 
-pub(crate) fn delete_grant(
+fn delete_grant_checked(
     world: &mut World,
     caller: &Caller,
     req: DeleteGrantRequest,
 ) -> Result<GrantChangeResponse, AwsError> {
-    world.rely(PolicyRule::Grants);
+    world.rely(PolicyRule::GrantRefusalError);
     let (id, role) = party_grant(world, caller, &req.grant_arn)?;
     let g = &world.lm.grants[id];
     if role != Role::Issuer {

@@ -1,12 +1,13 @@
 //! Licenses and their versions (SPEC 3.2): create, new versions, read, list, delete.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use super::types::*;
 use super::{LicenseId, LicenseRecord, LicenseVersion};
-use crate::error::AwsError;
-use crate::pagination;
-use crate::policy::PolicyRule;
+use crate::error::{AwsError, ErrorCode};
+use crate::policy::{
+    Access, CreateChecks, CreateLicenseOrder, HomeRegionChange, PolicyRule, RefusalError, VersionStatus,
+};
 use crate::service::Service;
 use crate::timefmt;
 use crate::world::{Caller, World};
@@ -27,16 +28,28 @@ pub(crate) struct Content<'a> {
     pub consumption: &'a ConsumptionConfiguration,
 }
 
-/// Validity as instants: each date a real instant in years 0001-9999, else ValidationException
-/// (SPEC 3.1).
-pub(crate) fn validity_instants(validity: &DatetimeRange) -> Result<(i64, Option<i64>), AwsError> {
+/// Validity as instants: each date a real instant in years 0001-9999, else the error `refusal`
+/// (SPEC 3.1 `invalid_date_error`; ValidationException where the operation lists no other).
+pub(crate) fn validity_instants(
+    validity: &DatetimeRange,
+    refusal: RefusalError,
+) -> Result<(i64, Option<i64>), AwsError> {
     let parse = |name: &str, s: &str| {
         timefmt::parse_input_date(s)
-            .ok_or_else(|| AwsError::validation(format!("Validity.{name} '{s}' is not a valid date")))
+            .ok_or_else(|| AwsError::refusal(refusal, format!("Validity.{name} '{s}' is not a valid date")))
     };
     let begin = parse("Begin", &validity.begin)?;
     let end = validity.end.as_deref().map(|e| parse("End", e)).transpose()?;
     Ok((begin, end))
+}
+
+/// The content checks under the `create_checks` policy (SPEC 3.2).
+fn checked_content(world: &mut World, c: &Content, begin: i64, end: Option<i64>) -> Result<(), String> {
+    world.rely(PolicyRule::CreateChecks);
+    match world.policy.create_checks {
+        CreateChecks::Full => content_checks(c, begin, end),
+        CreateChecks::None => Ok(()),
+    }
 }
 
 /// The content checks of SPEC 3.2 (`create_checks`), on dates already parsed.
@@ -163,11 +176,12 @@ where
     match found {
         super::super::idempotency::Lookup::Replay(r) => return Ok(r),
         super::super::idempotency::Lookup::Mismatch => {
+            world.rely(PolicyRule::ModelledErrorsOnly);
             let model = Service::LicenseManager.model();
             let message = format!("ClientToken '{token}' was already used with different parameters");
             return Err(match model.operation(op) {
-                Some(def) => def.invalid_parameter(message),
-                None => AwsError::ipve(message),
+                Some(def) if world.policy.modelled_errors_only => def.invalid_parameter(message),
+                _ => AwsError::ipve(message),
             });
         }
         super::super::idempotency::Lookup::Miss => {}
@@ -185,15 +199,21 @@ pub(crate) fn create_license(
     caller: &Caller,
     req: CreateLicenseRequest,
 ) -> Result<CreateLicenseResponse, AwsError> {
-    let (begin_ms, end_ms) = validity_instants(&req.validity)?;
+    world.rely(PolicyRule::InvalidDateError);
+    let (begin_ms, end_ms) = validity_instants(&req.validity, world.policy.invalid_date_error)?;
     let canonical = CreateLicenseRequest {
         client_token: String::new(),
         ..req.clone()
     };
     let token = req.client_token.clone();
     idempotent(world, caller, "CreateLicense", &token, canonical, |world| {
-        world.rely(PolicyRule::CreateChecks);
-        content_checks(
+        world.rely(PolicyRule::CreateLicenseOrder);
+        let region_first = world.policy.create_license_order == CreateLicenseOrder::RegionFirst;
+        if region_first && req.home_region != caller.region {
+            return Err(AwsError::redirect(&req.home_region));
+        }
+        checked_content(
+            world,
             &Content {
                 license_name: &req.license_name,
                 product_name: &req.product_name,
@@ -290,9 +310,16 @@ pub(crate) fn create_license_version(
     caller: &Caller,
     req: CreateLicenseVersionRequest,
 ) -> Result<CreateLicenseVersionResponse, AwsError> {
-    world.rely(PolicyRule::CreateChecks);
-    let (begin_ms, end_ms) = validity_instants(&req.validity)?;
-    content_checks(
+    let (begin_ms, end_ms) = validity_instants(&req.validity, RefusalError::Validation)?;
+    // CreateLicenseVersion does not list IPVE, the content checks' own error.
+    world.rely(PolicyRule::ModelledErrorsOnly);
+    let content_error = if world.policy.modelled_errors_only {
+        AwsError::validation
+    } else {
+        AwsError::ipve
+    };
+    checked_content(
+        world,
         &Content {
             license_name: &req.license_name,
             product_name: &req.product_name,
@@ -305,8 +332,11 @@ pub(crate) fn create_license_version(
         begin_ms,
         end_ms,
     )
-    .map_err(AwsError::validation)?;
-    if !matches!(req.status, LicenseStatus::Available | LicenseStatus::Deactivated) {
+    .map_err(content_error)?;
+    world.rely(PolicyRule::VersionStatus);
+    if world.policy.version_status == VersionStatus::AvailableOrDeactivated
+        && !matches!(req.status, LicenseStatus::Available | LicenseStatus::Deactivated)
+    {
         return Err(AwsError::validation(format!(
             "Status must be AVAILABLE or DEACTIVATED, not {}",
             req.status
@@ -324,36 +354,46 @@ pub(crate) fn create_license_version(
         &token,
         canonical,
         |world| {
-            world.rely(PolicyRule::Access);
-            let id = world
-                .lm
-                .license_by_arn(&req.license_arn)
-                .filter(|&id| world.lm.licenses[id].issuer_account == caller.account)
-                .ok_or_else(|| AwsError::not_found(format!("License {} not found", req.license_arn)))?;
+            let unknown = || AwsError::not_found(format!("License {} not found", req.license_arn));
+            let id = world.lm.license_by_arn(&req.license_arn).ok_or_else(unknown)?;
+            if world.lm.licenses[id].issuer_account != caller.account {
+                return Err(access_refusal(world, unknown()));
+            }
+            world.rely(PolicyRule::HomeRegionChange);
+            world.rely(PolicyRule::VersionOnDeletingLicense);
+            world.rely(PolicyRule::SourceVersionMismatch);
+            world.rely(PolicyRule::FingerprintFollowsIssuerName);
             let now = world.now_ms();
             let record = &world.lm.licenses[id];
             if caller.region != record.home_region {
                 return Err(AwsError::redirect(&record.home_region));
             }
-            if req.home_region != record.home_region {
+            if req.home_region != record.home_region
+                && world.policy.home_region_change == HomeRegionChange::Refuse
+            {
                 return Err(AwsError::validation("HomeRegion of a license cannot change"));
             }
             if record.is_deleting() {
-                return Err(AwsError::conflict(format!(
-                    "License {} is being deleted",
-                    record.arn
-                )));
+                return Err(AwsError::refusal(
+                    world.policy.version_on_deleting_license,
+                    format!("License {} is being deleted", record.arn),
+                ));
             }
             let latest = record.latest().version.to_string();
             if req.source_version.as_ref().is_some_and(|v| *v != latest)
                 && !fault!(world, SourceVersionIgnored)
             {
-                return Err(AwsError::conflict(format!(
-                    "SourceVersion does not match the latest version {latest}"
-                )));
+                return Err(AwsError::refusal(
+                    world.policy.source_version_mismatch,
+                    format!("SourceVersion does not match the latest version {latest}"),
+                ));
             }
             let version_number = record.latest().version + 1;
-            let key_fingerprint = fingerprint(&record.issuer_account, &req.issuer.name);
+            let key_fingerprint = if world.policy.fingerprint_follows_issuer_name {
+                fingerprint(&record.issuer_account, &req.issuer.name)
+            } else {
+                record.latest().key_fingerprint.clone()
+            };
             let key = (key_fingerprint.clone(), record.product_sku.clone());
             let version = LicenseVersion {
                 version: version_number,
@@ -430,13 +470,24 @@ pub(crate) fn can_read(world: &World, caller: &Caller, id: LicenseId) -> bool {
         || super::grant::holds_visible_grant(world, &caller.account, id)
 }
 
-fn readable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId, AwsError> {
+pub(crate) fn readable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId, AwsError> {
+    let unknown = || AwsError::ipve(format!("License {arn} not found"));
+    let id = world.lm.license_by_arn(arn).ok_or_else(unknown)?;
+    if !can_read(world, caller, id) {
+        return Err(access_refusal(world, unknown()));
+    }
+    world.rely_license(id);
+    Ok(id)
+}
+
+/// What a caller without access to an existing license is told (SPEC 3.2 `access`): the
+/// operation's `unknown` answer, or AccessDeniedException.
+pub(crate) fn access_refusal(world: &mut World, unknown: AwsError) -> AwsError {
     world.rely(PolicyRule::Access);
-    world
-        .lm
-        .license_by_arn(arn)
-        .filter(|&id| can_read(world, caller, id))
-        .ok_or_else(|| AwsError::ipve(format!("License {arn} not found")))
+    match world.policy.access {
+        Access::UnknownAnswer => unknown,
+        Access::AccessDenied => AwsError::new(ErrorCode::AccessDenied, "Access denied"),
+    }
 }
 
 pub(crate) fn get_license(
@@ -456,136 +507,6 @@ pub(crate) fn get_license(
     Ok(GetLicenseResponse {
         license: render(record, version, now),
     })
-}
-
-fn page_size(max_results: Option<i32>) -> usize {
-    max_results.map_or(100, |m| m.clamp(1, 100) as usize)
-}
-
-/// Reads a NextToken for the query `query`, refusing foreign or forged ones with IPVE.
-pub(crate) fn after_token(
-    world: &mut World,
-    token: Option<&str>,
-    query: u64,
-) -> Result<Option<u64>, AwsError> {
-    world.rely(PolicyRule::Pagination);
-    match token {
-        None => Ok(None),
-        Some(t) => pagination::decode(world.seed, query, t)
-            .map(|p| Some(p.last_seq))
-            .ok_or_else(|| AwsError::ipve("Invalid NextToken")),
-    }
-}
-
-/// List filters (SPEC 3.2): names from a closed set, one value each, each name once, combined
-/// with AND, compared exactly.
-#[derive(Default)]
-pub(crate) struct Filters(BTreeMap<String, String>);
-
-impl Filters {
-    pub(crate) fn parse(filters: &[Filter], allowed: &[&str]) -> Result<Filters, AwsError> {
-        let mut out = BTreeMap::new();
-        for f in filters {
-            let name = f.name.as_deref().unwrap_or_default();
-            let values = f.values.as_deref().unwrap_or_default();
-            if !allowed.contains(&name) {
-                return Err(AwsError::ipve(format!("Unsupported filter name '{name}'")));
-            }
-            let [value] = values else {
-                return Err(AwsError::ipve(format!("Filter '{name}' takes exactly one value")));
-            };
-            if out.insert(name.to_string(), value.clone()).is_some() {
-                return Err(AwsError::ipve(format!("Filter '{name}' given twice")));
-            }
-        }
-        Ok(Filters(out))
-    }
-
-    /// Whether the item's value under `name` passes (an absent filter passes everything).
-    pub(crate) fn pass(&self, name: &str, have: &str) -> bool {
-        self.0.get(name).is_none_or(|want| want == have)
-    }
-
-    /// Whether a license passes the license filters of ListLicenses / ListReceivedLicenses.
-    pub(crate) fn pass_license(&self, l: &License) -> bool {
-        self.pass("Beneficiary", &l.beneficiary)
-            && self.pass("ProductSKU", &l.product_sku)
-            && self.pass("Fingerprint", &l.issuer.key_fingerprint)
-            && self.pass("Status", l.status.as_str())
-            && self.pass("IssuerName", &l.issuer.name)
-    }
-
-    /// The filter arguments as parts of a pagination query hash.
-    pub(crate) fn query_parts(&self) -> Vec<String> {
-        self.0.iter().map(|(k, v)| format!("{k}={v}")).collect()
-    }
-}
-
-/// The query hash of a list request: operation, caller, filters and the ARN set.
-pub(crate) fn list_query(op: &str, caller: &Caller, filters: &Filters, arns: Option<&BTreeSet<&str>>) -> u64 {
-    let mut parts = vec![op.to_string(), caller.account.clone()];
-    parts.extend(filters.query_parts());
-    parts.extend(arns.into_iter().flatten().map(|s| format!("arn={s}")));
-    pagination::query_hash(&parts.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-/// A non-empty ARN list as a set; an empty one means the same as an absent one (SPEC 1.1).
-pub(crate) fn arn_set(arns: Option<&Vec<String>>) -> Option<BTreeSet<&str>> {
-    arns.filter(|a| !a.is_empty())
-        .map(|a| a.iter().map(String::as_str).collect())
-}
-
-pub(crate) fn page_size_of(max_results: Option<i32>) -> usize {
-    page_size(max_results)
-}
-
-pub(crate) fn list_licenses(
-    world: &mut World,
-    caller: &Caller,
-    req: ListLicensesRequest,
-) -> Result<ListLicensesResponse, AwsError> {
-    const NAMES: &[&str] = &["Beneficiary", "ProductSKU", "Fingerprint", "Status"];
-    let filters = Filters::parse(req.filters.as_deref().unwrap_or_default(), NAMES)?;
-    let arns = arn_set(req.license_arns.as_ref());
-    let query = list_query("ListLicenses", caller, &filters, arns.as_ref());
-    let after = after_token(world, req.next_token.as_deref(), query)?;
-    let now = world.now_ms();
-    let ids = world
-        .lm
-        .issued_by
-        .get(&caller.account)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let items = ids.iter().filter_map(|&id| {
-        let record = &world.lm.licenses[id];
-        if arns.as_ref().is_some_and(|a| !a.contains(record.arn.as_str())) {
-            return None;
-        }
-        let license = render(record, record.latest(), now);
-        filters.pass_license(&license).then_some((record.seq, license))
-    });
-    let (licenses, last) = pagination::page(items, after, page_size(req.max_results));
-    let next_token = last.map(|l| pagination::encode(world.seed, query, l, now));
-    Ok(ListLicensesResponse { licenses, next_token })
-}
-
-pub(crate) fn list_license_versions(
-    world: &mut World,
-    caller: &Caller,
-    req: ListLicenseVersionsRequest,
-) -> Result<ListLicensesResponse, AwsError> {
-    let id = readable(world, caller, &req.license_arn)?;
-    let query = pagination::query_hash(&["ListLicenseVersions", &caller.account, &req.license_arn]);
-    let after = after_token(world, req.next_token.as_deref(), query)?;
-    let now = world.now_ms();
-    let record = &world.lm.licenses[id];
-    let items = record
-        .versions
-        .iter()
-        .map(|v| (u64::from(v.version), render(record, v, now)));
-    let (licenses, last) = pagination::page(items, after, page_size(req.max_results));
-    let next_token = last.map(|l| pagination::encode(world.seed, query, l, now));
-    Ok(ListLicensesResponse { licenses, next_token })
 }
 
 pub(crate) fn delete_license(
@@ -613,17 +534,21 @@ pub(crate) fn delete_license(
         return Err(AwsError::redirect(&record.home_region));
     }
     let latest = record.latest().version.to_string();
+    world.rely(PolicyRule::SourceVersionMismatch);
     if req.source_version != latest && !fault!(world, SourceVersionIgnored) {
-        return Err(AwsError::conflict(format!(
-            "SourceVersion does not match the latest version {latest}"
-        )));
+        return Err(AwsError::refusal(
+            world.policy.source_version_mismatch,
+            format!("SourceVersion does not match the latest version {latest}"),
+        ));
     }
     let delay_ms = world.policy.deletion_delay_seconds.max(0).saturating_mul(1000);
     let at = now.saturating_add(delay_ms);
+    world.rely(PolicyRule::DeletionDateFormat);
+    let format = world.policy.deletion_date_format;
     let record = &mut world.lm.licenses[id];
     record.deletion_ms = Some(at);
     Ok(DeleteLicenseResponse {
         status: record.effective_status(record.latest(), now),
-        deletion_date: timefmt::iso_millis(at),
+        deletion_date: timefmt::format_as(format, at),
     })
 }

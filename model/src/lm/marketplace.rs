@@ -8,6 +8,7 @@ use super::types::*;
 use super::{license, LicenseVersion};
 use crate::clock::Millis;
 use crate::error::AwsError;
+use crate::policy::{MarketplaceGrant, RefusalError};
 use crate::world::World;
 
 /// The operations a Marketplace grant allows: every operation that draws on a license.
@@ -18,6 +19,18 @@ const MARKETPLACE_OPERATIONS: &[AllowedOperation] = &[
     AllowedOperation::ExtendConsumptionLicense,
     AllowedOperation::ListPurchasedLicenses,
 ];
+
+/// The AllowedOperations of a seeded Marketplace grant (SPEC 3.9 `marketplace_grant`).
+fn marketplace_operations(policy: MarketplaceGrant) -> Vec<AllowedOperation> {
+    match policy {
+        MarketplaceGrant::Documented => MARKETPLACE_OPERATIONS.to_vec(),
+        MarketplaceGrant::WithoutBorrow => MARKETPLACE_OPERATIONS
+            .iter()
+            .copied()
+            .filter(|op| *op != AllowedOperation::CheckoutBorrowLicense)
+            .collect(),
+    }
+}
 
 /// A Marketplace-issued license bought by an account (a fixture, SPEC 3.9).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,7 +90,7 @@ pub fn seed_marketplace_license(world: &mut World, m: MarketplaceLicense) -> Res
         borrow_configuration: None,
     };
     let beneficiary = format!("arn:aws:iam::{}:root", m.buyer_account);
-    let (begin_ms, end_ms) = license::validity_instants(&validity)?;
+    let (begin_ms, end_ms) = license::validity_instants(&validity, RefusalError::Validation)?;
     license::content_checks(
         &license::Content {
             license_name: &m.license_name,
@@ -122,7 +135,7 @@ pub fn seed_marketplace_license(world: &mut World, m: MarketplaceLicense) -> Res
         "Marketplace subscription",
         &m.buyer_account,
         GrantStatus::Active,
-        MARKETPLACE_OPERATIONS.to_vec(),
+        marketplace_operations(world.policy.marketplace_grant),
     );
     Ok(world.lm.licenses[id].arn.clone())
 }

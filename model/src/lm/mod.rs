@@ -7,6 +7,7 @@ mod checkout;
 mod grant;
 mod keys;
 mod license;
+mod listing;
 mod marketplace;
 mod received;
 mod signing;
@@ -267,8 +268,8 @@ lm_requests! {
     CreateLicense(CreateLicenseRequest) => license::create_license,
     CreateLicenseVersion(CreateLicenseVersionRequest) => license::create_license_version,
     GetLicense(GetLicenseRequest) => license::get_license,
-    ListLicenses(ListLicensesRequest) => license::list_licenses,
-    ListLicenseVersions(ListLicenseVersionsRequest) => license::list_license_versions,
+    ListLicenses(ListLicensesRequest) => listing::list_licenses,
+    ListLicenseVersions(ListLicenseVersionsRequest) => listing::list_license_versions,
     DeleteLicense(DeleteLicenseRequest) => license::delete_license,
     CheckoutLicense(CheckoutLicenseRequest) => checkout::checkout_license,
     CheckoutBorrowLicense(CheckoutBorrowLicenseRequest) => checkout::checkout_borrow_license,
@@ -337,6 +338,24 @@ reply_of! {
 }
 
 impl World {
+    /// A reply that shows or uses license `id` relies on the switches that shaped its state: the
+    /// deletion delay once it is being deleted, and the seeding switches of a Marketplace license.
+    pub(crate) fn rely_license(&mut self, id: LicenseId) {
+        let record = &self.lm.licenses[id];
+        let (deleting, marketplace) = (record.is_deleting(), record.issuer_account == MARKETPLACE_ACCOUNT);
+        let versioned = record.versions.len() > 1;
+        if deleting {
+            self.rely(crate::policy::PolicyRule::Delete);
+        }
+        if versioned {
+            self.rely(crate::policy::PolicyRule::FingerprintFollowsIssuerName);
+        }
+        if marketplace {
+            self.rely(crate::policy::PolicyRule::MarketplaceTtl);
+            self.rely(crate::policy::PolicyRule::MarketplaceGrant);
+        }
+    }
+
     /// Runs one typed License Manager request. Shape constraints are checked by the JSON entry
     /// point (`World::handle`); this runs every later stage of SPEC 1.2.
     pub fn call<O: Operation>(&mut self, caller: &Caller, req: O) -> Result<O::Reply, AwsError> {

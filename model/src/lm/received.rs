@@ -2,11 +2,11 @@
 //! ListReceivedLicenses.
 
 use super::grant::{render_grant, GrantRecord};
-use super::license::{after_token, arn_set, list_query, page_size_of, render, Filters};
+use super::license::render;
+use super::listing::{after_token, arn_set, list_query, page_size_of, Filters};
 use super::types::*;
 use crate::error::AwsError;
 use crate::pagination;
-use crate::policy::PolicyRule;
 use crate::world::{Caller, World};
 
 /// Lists grants chosen by `pick` (the caller's distributed or received ones) with `filters`.
@@ -18,9 +18,18 @@ fn list_grants(
     names: &[&str],
     pick: impl Fn(&GrantRecord) -> bool,
 ) -> Result<ListGrantsResponse, AwsError> {
-    world.rely(PolicyRule::Grants);
-    world.rely(PolicyRule::Pagination);
-    let filters = Filters::parse(req.filters.as_deref().unwrap_or_default(), names)?;
+    let filters = Filters::parse(world, req.filters.as_deref().unwrap_or_default(), names)?;
+    let shown: Vec<usize> = world
+        .lm
+        .grants
+        .iter()
+        .filter(|g| pick(g))
+        .map(|g| g.license)
+        .collect();
+    for id in shown {
+        world.rely_license(id);
+    }
+    world.rely(crate::policy::PolicyRule::AllowedOperationsOrder);
     let arns = arn_set(req.grant_arns.as_ref());
     let query = list_query(op, caller, &filters, arns.as_ref());
     let after = after_token(world, req.next_token.as_deref(), query)?;
@@ -91,10 +100,19 @@ pub(crate) fn list_received_licenses(
     caller: &Caller,
     req: ListReceivedLicensesRequest,
 ) -> Result<ListReceivedLicensesResponse, AwsError> {
-    world.rely(PolicyRule::Grants);
     const NAMES: &[&str] = &["ProductSKU", "Status", "Fingerprint", "IssuerName", "Beneficiary"];
     let req = req.0;
-    let filters = Filters::parse(req.filters.as_deref().unwrap_or_default(), NAMES)?;
+    let filters = Filters::parse(world, req.filters.as_deref().unwrap_or_default(), NAMES)?;
+    let held: Vec<usize> = world
+        .lm
+        .grants_by_grantee
+        .get(&caller.account)
+        .map(|gs| gs.iter().map(|&g| world.lm.grants[g].license).collect())
+        .unwrap_or_default();
+    for id in held {
+        world.rely_license(id);
+    }
+    world.rely(crate::policy::PolicyRule::AllowedOperationsOrder);
     let arns = arn_set(req.license_arns.as_ref());
     let query = list_query("ListReceivedLicenses", caller, &filters, arns.as_ref());
     let after = after_token(world, req.next_token.as_deref(), query)?;

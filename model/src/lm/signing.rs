@@ -41,7 +41,7 @@ pub(crate) struct Claims<'a> {
     pub entitlements: &'a [EntitlementData],
     pub node_id: Option<&'a str>,
     pub issued_at: &'a str,
-    pub expiration: &'a str,
+    pub expiration: Option<&'a str>,
     pub checkout_metadata: Option<&'a [Metadata]>,
 }
 
@@ -67,7 +67,9 @@ fn claims_json(c: &Claims) -> String {
         m.insert("nodeId".into(), n.into());
     }
     m.insert("issuedAt".into(), c.issued_at.into());
-    m.insert("expiration".into(), c.expiration.into());
+    if let Some(e) = c.expiration {
+        m.insert("expiration".into(), e.into());
+    }
     if let Some(meta) = c.checkout_metadata {
         let obj: Map<String, Value> = meta
             .iter()

@@ -397,8 +397,8 @@ pub struct CheckoutLicenseResponse {
     pub node_id: Option<String>,
     #[serde(rename = "IssuedAt")]
     pub issued_at: String,
-    #[serde(rename = "Expiration")]
-    pub expiration: String,
+    #[serde(rename = "Expiration", default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
     #[serde(rename = "LicenseArn")]
     pub license_arn: String,
 }
@@ -438,8 +438,8 @@ pub struct ExtendLicenseConsumptionResponse {
 pub struct EntitlementUsage {
     #[serde(rename = "Name")]
     pub name: String,
-    #[serde(rename = "ConsumedValue")]
-    pub consumed_value: String,
+    #[serde(rename = "ConsumedValue", default, skip_serializing_if = "Option::is_none")]
+    pub consumed_value: Option<String>,
     #[serde(rename = "MaxCount", default, skip_serializing_if = "Option::is_none")]
     pub max_count: Option<String>,
     #[serde(rename = "Unit")]

@@ -2,7 +2,7 @@
 
 use super::types::*;
 use crate::error::AwsError;
-use crate::policy::PolicyRule;
+use crate::policy::{NoneConsumedValue, PolicyRule};
 use crate::world::{Caller, World};
 
 pub(crate) fn get_license_usage(
@@ -10,18 +10,20 @@ pub(crate) fn get_license_usage(
     caller: &Caller,
     req: GetLicenseUsageRequest,
 ) -> Result<GetLicenseUsageResponse, AwsError> {
-    world.rely(PolicyRule::Access);
-    world.rely(PolicyRule::Usage);
-    let id = world
-        .lm
-        .license_by_arn(&req.license_arn)
-        .filter(|&id| {
-            let r = &world.lm.licenses[id];
-            r.issuer_account == caller.account
-                || super::grant::grants_of(world, &caller.account, id)
-                    .any(|g| g.status() == GrantStatus::Active)
-        })
-        .ok_or_else(|| AwsError::ipve(format!("License {} not found", req.license_arn)))?;
+    world.rely(PolicyRule::NoneConsumedValue);
+    let unknown = || AwsError::ipve(format!("License {} not found", req.license_arn));
+    let id = world.lm.license_by_arn(&req.license_arn).ok_or_else(unknown)?;
+    let r = &world.lm.licenses[id];
+    let allowed = r.issuer_account == caller.account
+        || super::grant::grants_of(world, &caller.account, id).any(|g| g.status() == GrantStatus::Active);
+    if !allowed {
+        return Err(super::license::access_refusal(world, unknown()));
+    }
+    world.rely_license(id);
+    let none_value = match world.policy.none_consumed_value {
+        NoneConsumedValue::Zero => Some("0".to_string()),
+        NoneConsumedValue::Absent => None,
+    };
     let record = &world.lm.licenses[id];
     let entitlement_usages = record
         .latest()
@@ -30,9 +32,9 @@ pub(crate) fn get_license_usage(
         .map(|e| EntitlementUsage {
             name: e.name.clone(),
             consumed_value: if e.unit.is_counted() {
-                record.in_use(&e.name, e.unit).to_string()
+                Some(record.in_use(&e.name, e.unit).to_string())
             } else {
-                "0".into()
+                none_value.clone()
             },
             max_count: e.unit.is_counted().then(|| e.max_count.unwrap_or(0).to_string()),
             unit: e.unit,
