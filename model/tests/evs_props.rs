@@ -14,8 +14,6 @@ use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-mod support;
-
 const ENV: &str = "env-aaaaaaaaaa";
 const CONN: &str = "cnctr-aaaaaaaaaa";
 const VMS: usize = 6;
@@ -280,12 +278,12 @@ proptest! {
     /// reply that named it and differs.
     #[test]
     fn spec_p_rules_a_reply_not_naming_a_switch_is_unchanged_when_it_flips(steps in prop::collection::vec(step(), 1..30)) {
-        for (name, policy, rule) in support::policies::alternatives() {
+        for (name, policy, rule) in crate::support::policies::alternatives() {
             let (mut a, mut b) = (world(5), world_under(5, policy));
             for (i, step) in steps.iter().enumerate() {
                 match (reply(&mut a, step), reply(&mut b, step)) {
                     (Ok(x), Ok(y)) => {
-                        if !support::policies::agree(&name, rule, i, &x, &y).map_err(TestCaseError::fail)? {
+                        if !crate::support::policies::agree(&name, rule, i, &x, &y).map_err(TestCaseError::fail)? {
                             break;
                         }
                     }

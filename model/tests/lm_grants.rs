@@ -1,11 +1,9 @@
 //! SPEC 3.3 and 3.9: grants, their lifecycle, and what they let a grantee do. Every refusal of a
 //! grant operation answers InvalidParameterValueException.
 
-mod support;
-
+use crate::support::lm::*;
 use conform_model::{Caller, Policy, World};
 use serde_json::{json, Value};
-use support::lm::*;
 
 fn grant_body(arn: &str, token: &str, grantee: &str) -> Value {
     json!({

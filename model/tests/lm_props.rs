@@ -5,14 +5,12 @@
 // Test scaffolding: generated steps carry many knobs and events travel in Err; neither is API.
 #![allow(clippy::too_many_arguments, clippy::result_large_err, clippy::type_complexity)]
 
-mod support;
-
+use crate::support::lm::{BUYER, SELLER, STRANGER};
 use conform_model::invariants;
 use conform_model::lm::LmRequest;
 use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use support::lm::{BUYER, SELLER, STRANGER};
 
 const SKUS: [&str; 2] = ["sku-a", "sku-b"];
 const BENEFICIARIES: [&str; 2] = ["ben-1", "ben-2"];
@@ -276,7 +274,7 @@ fn concretize(w: &World, step: &Step, history: &[Sent]) -> Result<Sent, Event> {
             let mut b = json!({
                 "ProductSKU": if market { "mkt" } else { SKUS[sku] },
                 "CheckoutType": if perpetual { "PERPETUAL" } else { "PROVISIONAL" },
-                "KeyFingerprint": if market { support::lm::MARKETPLACE_FINGERPRINT } else { "aws:111122223333:Example Corp:issuer-fingerprint" },
+                "KeyFingerprint": if market { crate::support::lm::MARKETPLACE_FINGERPRINT } else { "aws:111122223333:Example Corp:issuer-fingerprint" },
                 "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty}, {"Name": "Flag", "Unit": "None"}],
                 "ClientToken": format!("k{token}"),
             });
@@ -579,7 +577,7 @@ fn lockstep(
             Ok(sent) => {
                 let x = a.handle(&sent.caller, Service::LicenseManager, &sent.op, &sent.body);
                 let y = b.handle(&sent.caller, Service::LicenseManager, &sent.op, &sent.body);
-                if !support::policies::agree(name, rule, i, &x, &y)? {
+                if !crate::support::policies::agree(name, rule, i, &x, &y)? {
                     return Ok(());
                 }
                 history.push(sent);
@@ -596,7 +594,7 @@ proptest! {
     /// with one switch flipped, a reply that did not name it is unchanged.
     #[test]
     fn spec_p_rules_a_reply_not_naming_a_switch_is_unchanged_when_it_flips(steps in proptest::collection::vec(step(), 1..30)) {
-        for (name, policy, rule) in support::policies::alternatives() {
+        for (name, policy, rule) in crate::support::policies::alternatives() {
             lockstep(&steps, &name, &policy, rule).map_err(TestCaseError::fail)?;
         }
     }

@@ -1,12 +1,10 @@
 //! One table-driven test per rule of SPEC section 1 and 3, named after the rule, showing the
 //! accepted and the refused side through the model's JSON entry point.
 
-mod support;
-
+use crate::support::lm::*;
 use conform_model::lm::verify_signed_token;
 use conform_model::{Event, Policy, Service, World};
 use serde_json::{json, Value};
-use support::lm::*;
 
 // ---- SPEC 1.2: parsing and shape validation ----
 

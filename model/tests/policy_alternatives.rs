@@ -3,13 +3,11 @@
 //! whose default reply names the switch's rule. The SPEC section of each rule is in
 //! docs/policies.md; the table below names the switch it shows.
 
-mod support;
-
+use crate::support::lm::*;
 use conform_model::evs::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
 use conform_model::evs::types::{CheckResult, ConnectorState, ConnectorType, EnvironmentState};
 use conform_model::{Event, Policy, PolicyRule, Reply, Service, World};
 use serde_json::{json, Value};
-use support::lm::*;
 
 type Scenario = fn(&mut World) -> Reply;
 

@@ -1,5 +1,4 @@
 //! Shared helpers of the model's integration tests.
-#![allow(dead_code)]
 
 pub mod lm;
 pub mod policies;
