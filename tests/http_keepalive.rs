@@ -5,13 +5,16 @@
 //! pooled connection fail with "Unexpected EOF": hyper answers a handler that never read the
 //! request body, then closes the connection because the unread body is still on the wire.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use conform_model::Event;
+use conform_harness::driver::{self, CaseConfig};
+use conform_harness::http::{Credentials, HttpTarget};
+use conform_model::{Event, Policy, Service};
 use conform_simulator::{Account, Background, Config, Fixtures, MAX_BODY_BYTES};
 
 const SELLER: (&str, &str, &str) = ("111122223333", "AKIDSELLER", "seller-secret");
@@ -424,5 +427,45 @@ fn one_pooled_agent_carries_every_kind_of_request() {
         proxy.connections() * 4 < sent,
         "{} connections for {sent} requests",
         proxy.connections()
+    );
+}
+
+#[test]
+fn the_harness_pools_its_connections() {
+    let server = simulator(true);
+    let proxy = CountingProxy::start(server.addr);
+    let keys: BTreeMap<String, Credentials> = [SELLER, BUYER, STRANGER]
+        .iter()
+        .map(|(a, k, s)| {
+            (
+                a.to_string(),
+                Credentials {
+                    access_key_id: k.to_string(),
+                    secret_access_key: s.to_string(),
+                },
+            )
+        })
+        .collect();
+    let mut target = HttpTarget::new(&format!("http://{}", proxy.addr), keys).expect("target answers");
+    let cfg = CaseConfig {
+        seed: 3,
+        max_steps: 30,
+        policy: Policy::default(),
+        services: vec![Service::LicenseManager, Service::Evs],
+        events: true,
+    };
+    let mut steps = 0;
+    for case in 0..8 {
+        let generated = driver::generate(&cfg, case);
+        let run = driver::execute(&mut target, &cfg, case, &generated)
+            .unwrap_or_else(|e| panic!("case {case}: {e}"));
+        assert!(run.finding.is_none(), "case {case}: {:?}", run.finding);
+        steps += run.records.len();
+    }
+    assert!(steps > 100, "only {steps} steps ran");
+    assert_eq!(
+        proxy.connections(),
+        1,
+        "{steps} steps with resets and events between cases went over one connection"
     );
 }
