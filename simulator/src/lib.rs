@@ -390,8 +390,9 @@ impl Background {
     /// Starts a simulator with `config` on `127.0.0.1` and a free port.
     pub fn start(config: &Config) -> Result<Background, Error> {
         let sim = Simulator::new(config)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        // One thread: a harness sends one request at a time and the model answers behind one
+        // lock, so more workers would only add a cross-thread wake-up to every request.
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
