@@ -39,13 +39,13 @@ impl HttpTarget {
     /// A target at `base` (e.g. `http://127.0.0.1:4580`); probes `/_conform/state` to learn
     /// whether it has a control plane.
     pub fn new(base: &str, accounts: BTreeMap<String, Credentials>) -> Result<HttpTarget, InfraError> {
-        // A fresh connection per request: a pooled one the server has already closed fails
-        // with "Unexpected EOF" (seen between AWS calls and control-plane events), and ureq
-        // does not retry POSTs.
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .max_idle_connections(0)
-            .build();
+        // Keep-alive connections, pooled. ureq reuses one only after its reply was read to the
+        // end and did not say `Connection: close`, and drops one the server has closed while it
+        // sat idle; it retries only idempotent requests on a reused connection, never these
+        // POSTs (a call may have been applied). A server that closes a connection without
+        // saying so fails the next request with "Unexpected EOF": the embedded simulator says
+        // `close` whenever it will (see `conform_simulator::router`).
+        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
         let base = base.trim_end_matches('/').to_string();
         let control = match agent.get(&format!("{base}/_conform/state")).call() {
             Ok(r) => r.status() == 200,

@@ -48,8 +48,8 @@ fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
 }
 
 /// `POST /_conform/reset`: forgets every resource (the model's `Reset` event). The body is
-/// read, though unused: a request body left unread makes the server close a keep-alive
-/// connection that the client may already be reusing.
+/// read, though unused, so that the connection stays open: a reply given before the body was
+/// read ends its connection (see `router`), and a harness resets before every case.
 pub(crate) async fn reset(State(sim): State<Arc<Simulator>>, _body: Bytes) -> Response {
     answer_events(&sim, vec![Event::Reset])
 }

@@ -30,9 +30,17 @@ mod wire;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use conform_model::ids::IdStreams;
@@ -281,7 +289,8 @@ impl Simulator {
     }
 }
 
-/// The routes: AWS on `POST /`, the control plane under `/_conform/`.
+/// The routes: AWS on `POST /`, the control plane under `/_conform/`. A reply given before its
+/// request body was read to the end says `Connection: close` (`close_if_body_unread`).
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
         .route("/", post(wire::aws))
@@ -292,7 +301,60 @@ pub fn router(sim: Arc<Simulator>) -> Router {
         .route("/_conform/state", get(control::state))
         .route("/_conform/jwks", get(control::jwks))
         .fallback(wire::no_route)
+        .layer(middleware::from_fn(close_if_body_unread))
         .with_state(sim)
+}
+
+/// Says `Connection: close` on a reply given before its request body was read to the end.
+///
+/// hyper settles a connection's keep-alive only after the reply head is on the wire: a reply
+/// to a request whose body was not read (an oversized body refused on its declared length or
+/// part-way, a route that takes no body) goes out as keep-alive, and then hyper closes the
+/// connection because the rest of the body is still unread in it. A pooling client keeps that
+/// connection and its next request on it fails with "Unexpected EOF" (a POST is not retried).
+/// Saying `close` tells the client not to reuse it. Unread bodies are not drained instead: a
+/// refused oversized body would be read up to a length the client chose.
+async fn close_if_body_unread(req: Request, next: Next) -> Response {
+    let read = Arc::new(AtomicBool::new(req.body().is_end_stream()));
+    let watched = read.clone();
+    let req = req.map(|inner| Body::new(WatchedBody { inner, read: watched }));
+    let mut response = next.run(req).await;
+    if !read.load(Ordering::Acquire) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A request body that records when it has been read to its end.
+struct WatchedBody {
+    inner: Body,
+    read: Arc<AtomicBool>,
+}
+
+impl HttpBody for WatchedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.read.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish.
@@ -362,8 +424,9 @@ impl Background {
     /// Starts a simulator with `config` on `127.0.0.1` and a free port.
     pub fn start(config: &Config) -> Result<Background, Error> {
         let sim = Simulator::new(config)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+        // One thread: a harness sends one request at a time and the model answers behind one
+        // lock, so more workers would only add a cross-thread wake-up to every request.
+        let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
