@@ -6,6 +6,7 @@
 //! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
+//! - `http_keepalive`: pooled keep-alive connections survive every kind of request and refusal.
 //! - `harness_faults`: every named fault found, classified and shrunk; none on the faithful one.
 //! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
 //! - `sim_sdk`: the AWS SDK for Rust against the simulator.
@@ -17,6 +18,7 @@ mod aws_record;
 mod aws_target;
 mod fuzz_framing;
 mod harness_faults;
+mod http_keepalive;
 mod replay;
 mod sim_python;
 mod sim_sdk;
