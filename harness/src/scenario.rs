@@ -7,7 +7,7 @@ use conform_model::{Caller, Event, Service};
 use serde_json::{json, Value};
 
 use crate::gen::Who;
-use crate::normalize::Normalizer;
+use crate::normalize::transcript::Transcript;
 use crate::target::{InfraError, Response, Target};
 
 /// The accounts scenarios speak as.
@@ -166,7 +166,7 @@ pub struct ScenarioRun {
 impl ScenarioRun {
     /// The transcript with ids and times normalized (see `normalize`).
     pub fn transcript(&self, start_ms: i64) -> Value {
-        let mut n = Normalizer::new(start_ms);
+        let mut n = Transcript::new(start_ms);
         let steps: Vec<Value> = self
             .records
             .iter()
