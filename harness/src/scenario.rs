@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use conform_model::{Caller, Event, Service};
+use conform_model::{Caller, Event, Policy, Service};
 use serde_json::{json, Value};
 
 use crate::gen::Who;
@@ -159,6 +159,8 @@ pub struct Failure {
 #[derive(Clone, Debug)]
 pub struct ScenarioRun {
     pub name: &'static str,
+    /// The target's clock when the scenario started (what `{{t0+Ns}}` counts from).
+    pub start_ms: i64,
     pub records: Vec<StepRecord>,
     pub failures: Vec<Failure>,
 }
@@ -308,7 +310,46 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
     }
     Ok(ScenarioRun {
         name: scenario.name,
+        start_ms: t0_ms,
         records,
         failures,
     })
+}
+
+/// Runs a scenario against a target and against the reference model under `policy`, and adds
+/// to the outcome checks of [`run`] the comparison generated steps get: every reply's body,
+/// normalized on each side by its own bindings (SPEC, "What a harness compares"), within the
+/// wall-clock tolerance on a target whose clock is not ours. Event results only teach the
+/// bindings the ids they carry.
+pub fn run_compared(
+    target: &mut dyn Target,
+    scenario: &Scenario,
+    policy: &Policy,
+) -> Result<ScenarioRun, InfraError> {
+    let mut on_target = run(target, scenario)?;
+    let mut model = crate::target::ModelTarget::new(1, policy.clone());
+    let reference = run(&mut model, scenario)?;
+    let tolerance = crate::driver::tolerance_of(target);
+    let mut model_n = crate::normalize::Normalizer::new(reference.start_ms);
+    let mut target_n = crate::normalize::Normalizer::new(on_target.start_ms);
+    for (m, t) in reference.records.iter().zip(&on_target.records) {
+        let expected = crate::driver::compare::reply_of(&m.response, &mut model_n);
+        let actual = crate::driver::compare::reply_of(&t.response, &mut target_n);
+        let failed = on_target.failures.iter().any(|f| f.step == t.index + 1);
+        if t.service.is_none() || failed {
+            continue;
+        }
+        let paths = crate::driver::differences_within(&expected, &actual, tolerance);
+        if !paths.is_empty() {
+            on_target.failures.push(Failure {
+                step: t.index + 1,
+                op: t.op.clone(),
+                expected: format!("the model's reply {}", expected.body),
+                actual: format!("differs at {}", paths.join(", ")),
+                body: actual.body,
+            });
+        }
+    }
+    on_target.failures.sort_by_key(|f| f.step);
+    Ok(on_target)
 }

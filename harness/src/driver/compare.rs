@@ -97,7 +97,7 @@ pub fn differences_within(expected: &Reply, actual: &Reply, tolerance_seconds: O
 }
 
 /// A reply normalized: the body of a success, only the type of an error.
-pub(super) fn reply_of(r: &Response, n: &mut Normalizer) -> Reply {
+pub fn reply_of(r: &Response, n: &mut Normalizer) -> Reply {
     Reply {
         status: r.status,
         error: r.error_type.clone(),

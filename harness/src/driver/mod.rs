@@ -10,7 +10,7 @@ mod shrink;
 
 pub use classify::{classify, policy_alternatives};
 pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
-pub use session::{case_world, to_phase, Session, SYNC_PHASE_MS};
+pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
 pub use shrink::shrink;
 
 use serde::{Deserialize, Serialize};

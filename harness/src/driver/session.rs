@@ -64,20 +64,33 @@ fn clock_of(reply: &Value) -> Result<i64, InfraError> {
         .ok_or_else(|| InfraError(format!("the target's clock answered {reply}")))
 }
 
-/// Rewrites absolute input times by `delta_ms`: only those written as the model writes times
-/// (a malformed one a constraint case sends stays as it is).
+/// `s` moved by `delta_ms`, written the same way: with milliseconds or whole seconds, `Z`.
+/// A time written any other way (a malformed one a constraint case sends) is left alone.
+fn shift_time(s: &str, delta_ms: i64) -> Option<String> {
+    let ms = parse_time(s)?;
+    let millis = conform_model::timefmt::iso_millis;
+    let seconds = |ms: i64| format!("{}Z", conform_model::timefmt::iso_seconds_no_zone(ms));
+    if millis(ms) == s {
+        Some(millis(ms + delta_ms))
+    } else if seconds(ms) == s {
+        Some(seconds(ms + delta_ms))
+    } else {
+        None
+    }
+}
+
+/// Rewrites absolute input times by `delta_ms`.
 fn shift_times(v: &Value, delta_ms: i64) -> Value {
     if delta_ms == 0 {
         return v.clone();
     }
-    let iso = conform_model::timefmt::iso_millis;
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, x)| {
-                    let time = x.as_str().and_then(|s| parse_time(s).filter(|ms| iso(*ms) == s));
+                    let time = x.as_str().and_then(|s| shift_time(s, delta_ms));
                     let shifted = match time {
-                        Some(ms) if INPUT_TIMES.contains(&k.as_str()) => Value::String(iso(ms + delta_ms)),
+                        Some(t) if INPUT_TIMES.contains(&k.as_str()) => Value::String(t),
                         _ => shift_times(x, delta_ms),
                     };
                     (k.clone(), shifted)

@@ -29,8 +29,17 @@ use serde_json::Value;
 
 pub use members::is_opaque;
 
-/// Keys whose string values are times the target produced.
-const TIME_KEYS: &[&str] = &["IssuedAt", "Expiration", "DeletionDate", "issuedAt", "expiration"];
+/// Keys whose string values are times (ISO 8601): the target's, or the caller's moved into the
+/// target's frame (a license's `Validity`).
+const TIME_KEYS: &[&str] = &[
+    "IssuedAt",
+    "Expiration",
+    "DeletionDate",
+    "issuedAt",
+    "expiration",
+    "Begin",
+    "End",
+];
 /// Keys whose values are epoch seconds (as strings or numbers) the target produced.
 const EPOCH_KEYS: &[&str] = &[
     "CreateTime",
