@@ -192,7 +192,8 @@ fn relative_time(s: &str, t0_ms: i64) -> Option<String> {
     Some(conform_model::timefmt::iso_millis(t0_ms + seconds * 1000))
 }
 
-fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
+/// `v` with `{{name}}` and `{{t0+Ns}}` filled in, and literal validity dates moved by `shift_ms`.
+fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64, shift_ms: i64) -> Value {
     if let Some(t) = v.as_str().and_then(|s| relative_time(s, t0_ms)) {
         return Value::String(t);
     }
@@ -211,10 +212,19 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
         }
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, vars, t0_ms)))
+                .map(|(k, x)| {
+                    // A literal validity date is written for a scenario starting at the model's
+                    // default instant: it keeps its distance from the start on any clock.
+                    let literal = x.as_str().filter(|_| ["Begin", "End"].contains(&k.as_str()));
+                    let moved = literal.and_then(|t| crate::normalize::shift_time(t, shift_ms));
+                    (
+                        k.clone(),
+                        moved.map_or_else(|| substitute(x, vars, t0_ms, shift_ms), Value::String),
+                    )
+                })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars, t0_ms)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars, t0_ms, shift_ms)).collect()),
         other => other.clone(),
     }
 }
@@ -222,11 +232,29 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
 /// Runs a scenario against a target, from a reset state.
 pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, InfraError> {
     target.reset()?;
-    // The target's clock at the start, for `{{t0+Ns}}` dates.
-    let now = target.event(&Event::advance_seconds(0))?;
+    // The target's clock at the start, for `{{t0+Ns}}` dates; one we control starts on a sync
+    // (SPEC 4.3), where the model's default instant is, so EVS syncs fall at the same offsets.
+    let mut now = target.event(&Event::advance_seconds(0))?;
+    if target.capabilities().clock {
+        let interval = Policy::default().sync_interval_seconds.max(1) * 1000;
+        let off_grid = now["now_ms"].as_i64().map_or(0, |ms| (-ms).rem_euclid(interval));
+        if off_grid > 0 {
+            now = target.event(&Event::AdvanceClock {
+                seconds: 0,
+                millis: off_grid,
+            })?;
+        }
+    }
     let t0_ms = now["now_ms"]
         .as_i64()
         .unwrap_or(conform_model::clock::DEFAULT_START_MS);
+    // On a clock we control, literal validity dates keep their distance from the start (they are
+    // written for the model's default instant); elsewhere they are sent as written.
+    let shift_ms = if target.capabilities().clock {
+        t0_ms - conform_model::clock::DEFAULT_START_MS
+    } else {
+        0
+    };
     let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
     let mut records = Vec::new();
     let mut failures = Vec::new();
@@ -242,7 +270,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
             } => {
                 let (bytes, shown) = match body {
                     Body::Json(v) => {
-                        let v = substitute(v, &vars, t0_ms);
+                        let v = substitute(v, &vars, t0_ms, shift_ms);
                         (v.to_string().into_bytes(), v)
                     }
                     Body::Raw(b) => (b.clone(), json!({ "raw": String::from_utf8_lossy(b) })),
@@ -259,7 +287,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
                 )
             }
             Step::Event { event, capture } => {
-                let event_json = substitute(event, &vars, t0_ms);
+                let event_json = substitute(event, &vars, t0_ms, shift_ms);
                 let parsed: Event = serde_json::from_value(event_json.clone()).map_err(|e| {
                     InfraError(format!(
                         "scenario {} step {}: bad event: {e}",

@@ -17,7 +17,7 @@ use serde_json::Value;
 use super::compare::{differences_within, reply_of, schema_violations, WALL_CLOCK_TOLERANCE_SECONDS};
 use super::{apply_event, caller, CaseConfig, Classification, Finding, Record, Reply};
 use crate::gen::{case_fixtures, concretize, Concrete, Known, Step, Who};
-use crate::normalize::{parse_time, Normalizer};
+use crate::normalize::{shift_time, Normalizer};
 use crate::target::{InfraError, Response, Target};
 
 /// Where on the EVS sync grid every case starts: this far past a sync.
@@ -62,21 +62,6 @@ fn clock_of(reply: &Value) -> Result<i64, InfraError> {
     reply["now_ms"]
         .as_i64()
         .ok_or_else(|| InfraError(format!("the target's clock answered {reply}")))
-}
-
-/// `s` moved by `delta_ms`, written the same way: with milliseconds or whole seconds, `Z`.
-/// A time written any other way (a malformed one a constraint case sends) is left alone.
-fn shift_time(s: &str, delta_ms: i64) -> Option<String> {
-    let ms = parse_time(s)?;
-    let millis = conform_model::timefmt::iso_millis;
-    let seconds = |ms: i64| format!("{}Z", conform_model::timefmt::iso_seconds_no_zone(ms));
-    if millis(ms) == s {
-        Some(millis(ms + delta_ms))
-    } else if seconds(ms) == s {
-        Some(seconds(ms + delta_ms))
-    } else {
-        None
-    }
 }
 
 /// Rewrites absolute input times by `delta_ms`.
@@ -380,5 +365,41 @@ impl Session {
             expected: nothing.clone(),
             actual: nothing,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_starts_at_the_same_phase_of_the_sync_grid() {
+        // SPEC 4.3: syncs at multiples of sync_interval_seconds; a case starts SYNC_PHASE_MS past one.
+        let p = Policy::default();
+        for now in [
+            0,
+            9_999,
+            10_000,
+            10_001,
+            299_999,
+            1_767_225_600_000 - 3_600_000 + 137_000,
+        ] {
+            let at = now + to_phase(now, &p);
+            assert_eq!(at.rem_euclid(300_000), SYNC_PHASE_MS, "from {now}");
+            assert!((0..300_000).contains(&(at - now)));
+        }
+        assert_eq!(case_world(1, &p).now_ms().rem_euclid(300_000), SYNC_PHASE_MS);
+    }
+
+    #[test]
+    fn input_times_move_into_the_target_frame_written_the_same_way() {
+        let v = serde_json::json!({"Validity": {"Begin": "2025-01-01T00:00:00Z", "End": "2026-01-01T00:10:00.000Z"},
+            "Other": "2026-01-01T00:10:00.000Z", "Bad": {"End": "2026-01-01T00:10:00"}});
+        assert_eq!(
+            shift_times(&v, -3_600_000),
+            serde_json::json!({"Validity": {"Begin": "2024-12-31T23:00:00Z", "End": "2025-12-31T23:10:00.000Z"},
+                "Other": "2026-01-01T00:10:00.000Z", "Bad": {"End": "2026-01-01T00:10:00"}})
+        );
+        assert_eq!(shift_times(&v, 0), v);
     }
 }

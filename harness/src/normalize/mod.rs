@@ -260,6 +260,21 @@ pub fn offset(ms: i64) -> String {
     }
 }
 
+/// `s` moved by `delta_ms`, written the same way: with milliseconds or whole seconds, `Z`.
+/// A time written any other way (a malformed one a constraint case sends) is left alone.
+pub fn shift_time(s: &str, delta_ms: i64) -> Option<String> {
+    let ms = parse_time(s)?;
+    let millis = conform_model::timefmt::iso_millis;
+    let seconds = |ms: i64| format!("{}Z", conform_model::timefmt::iso_seconds_no_zone(ms));
+    if millis(ms) == s {
+        Some(millis(ms + delta_ms))
+    } else if seconds(ms) == s {
+        Some(seconds(ms + delta_ms))
+    } else {
+        None
+    }
+}
+
 /// Milliseconds since the epoch of an ISO-8601 time (`Z` or no zone).
 pub fn parse_time(s: &str) -> Option<i64> {
     let trimmed = s.trim_end_matches('Z');
