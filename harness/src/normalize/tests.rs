@@ -56,6 +56,11 @@ fn opaque_values_are_bound_whatever_their_format() {
     let a = Normalizer::new(0).value(&ours);
     let b = Normalizer::new(0).value(&theirs);
     assert_eq!(a, b);
+    // The snapshot form recognizes the model's formats only, so it must never compare targets.
+    assert_ne!(
+        transcript::Transcript::new(0).value(&ours),
+        transcript::Transcript::new(0).value(&theirs)
+    );
     assert_eq!(
         a["connector"]["environmentArn"],
         json!("arn:aws:evs:us-east-1:444455556666:environment/<environment-1>")
