@@ -2,9 +2,12 @@
 //! `conform serve --fault`, a default generated run finds it, classifies it right and shrinks
 //! it to at most 6 steps; and the faithful simulator yields no finding over 1,000 cases.
 
+#[path = "foreign/faults.rs"]
+mod faults;
+
 use std::collections::BTreeMap;
 
-use conform_harness::driver::{self, CaseConfig, Classification};
+use conform_harness::driver::{self, CaseConfig};
 use conform_harness::http::{Credentials, HttpTarget};
 use conform_model::{Policy, Service};
 use conform_simulator::{Account, Background, Config, Fixtures};
@@ -63,32 +66,7 @@ fn config() -> CaseConfig {
 
 #[test]
 fn every_fault_is_found_classified_and_shrunk() {
-    let expected: &[(&str, Classification)] = &[
-        ("version-not-incremented", Classification::HardFailure),
-        ("source-version-ignored", Classification::HardFailure),
-        ("capacity-off-by-one", Classification::HardFailure),
-        ("overage-ignored", Classification::HardFailure),
-        ("perpetual-check-in-accepted", Classification::HardFailure),
-        ("expiry-not-releasing", Classification::HardFailure),
-        ("deleted-license-checks-out", Classification::HardFailure),
-        ("idempotent-replay-draws-twice", Classification::HardFailure),
-        ("at-risk-never-reached", Classification::HardFailure),
-        (
-            "deleted-entitlements-listed",
-            Classification::PolicyDivergence {
-                switch: "list_deleted=true".into(),
-            },
-        ),
-        ("reply-member-missing", Classification::HardFailure),
-        // IPVE for a refused check-in is the `check_in_refused_error=ipve` reading of SPEC 3.6.
-        (
-            "wrong-error-type",
-            Classification::PolicyDivergence {
-                switch: "check_in_refused_error=ipve".into(),
-            },
-        ),
-        ("evs-timestamp-as-string", Classification::SchemaViolation),
-    ];
+    let expected = faults::expected();
     let names: Vec<&str> = conform_simulator::fault_names()
         .into_iter()
         .map(|(n, _)| n)
@@ -97,7 +75,7 @@ fn every_fault_is_found_classified_and_shrunk() {
     assert_eq!(names.len(), expected.len(), "every fault has an expectation here");
     let cfg = config();
     let mut report = Vec::new();
-    for (fault, classification) in expected {
+    for (fault, classification) in &expected {
         let (_server, mut target) = simulator(&[fault]);
         let found = (0..400).find_map(|case| {
             let steps = driver::generate(&cfg, case);

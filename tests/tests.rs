@@ -7,6 +7,8 @@
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
 //! - `http_keepalive`: pooled keep-alive connections survive every kind of request and refusal.
+//! - `foreign_target`: no false finding against a faithful target with other id formats, wording
+//!   and clock; every fault still found through it.
 //! - `harness_faults`: every named fault found, classified and shrunk; none on the faithful one.
 //! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
 //! - `sim_sdk`: the AWS SDK for Rust against the simulator.
@@ -16,6 +18,7 @@ mod common;
 
 mod aws_record;
 mod aws_target;
+mod foreign_target;
 mod fuzz_framing;
 mod harness_faults;
 mod http_keepalive;

@@ -243,7 +243,10 @@ pub fn all_operations() -> Vec<(Service, &'static str)> {
 
 /// Resolves references and builds the request of one step, in `ns` (the case's namespace:
 /// its SKUs, beneficiaries and issuer name, so cases do not meet on a target that cannot reset).
-pub fn concretize(step: &Step, ns: &str, known: &Known, world: &World) -> Concrete {
+///
+/// `isolated`: the target has no control plane, so cases share its state; lists that would read
+/// every case's resources are filtered to this case's issuer.
+pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World) -> Concrete {
     let call = |who: Who, service: Service, op: &str, body: Value| Concrete::Call {
         who,
         service,
@@ -445,7 +448,17 @@ pub fn concretize(step: &Step, ns: &str, known: &Known, world: &World) -> Concre
                 "ListReceivedGrants",
                 "ListDistributedGrants",
             ][usize::from(op % 3)];
-            lm(who, op, json!({}))
+            let filter = if op == "ListReceivedLicenses" {
+                "IssuerName"
+            } else {
+                "LicenseIssuerName"
+            };
+            let body = if isolated {
+                json!({"Filters": [{"Name": filter, "Values": [issuer]}]})
+            } else {
+                json!({})
+            };
+            lm(who, op, body)
         }
         Step::CreateConnector { env, token } => evs(
             "CreateEnvironmentConnector",
@@ -575,6 +588,14 @@ fn license_content(
     })
 }
 
+/// Whether invalid step `op` names a list, which a lenient body turns into a read of the
+/// account's every resource.
+fn reads_everything(op: u16) -> bool {
+    let ops = all_operations();
+    ops.get(usize::from(op) % ops.len().max(1))
+        .is_some_and(|(_, name)| name.starts_with("List"))
+}
+
 /// Relative weights of the step kinds.
 #[derive(Clone, Debug)]
 pub struct Weights {
@@ -601,6 +622,9 @@ pub struct Generator {
     weights: Weights,
     pub services: Vec<Service>,
     pub events: bool,
+    /// The target has no control plane (cases share its state): no invalid step may be a list
+    /// that reads other cases' resources.
+    pub isolated: bool,
 }
 
 impl Generator {
@@ -610,6 +634,7 @@ impl Generator {
             weights,
             services,
             events,
+            isolated: false,
         }
     }
 
@@ -661,10 +686,14 @@ impl Generator {
                 return Step::Constraint { index };
             }
         }
-        Step::Invalid {
-            op: self.rng.gen(),
-            kind: self.rng.gen(),
+        let op: u16 = self.rng.gen();
+        let mut kind: u8 = self.rng.gen();
+        if self.isolated && reads_everything(op) {
+            // Only the bodies no list accepts (not JSON, not an object): the others may be
+            // answered with every case's resources.
+            kind %= 2;
         }
+        Step::Invalid { op, kind }
     }
 
     /// An invalid constraint-derived case of one of the generator's services.

@@ -25,6 +25,8 @@ pub struct HttpTarget {
     /// Account id → its keys.
     accounts: BTreeMap<String, Credentials>,
     capabilities: Capabilities,
+    /// The `Date` of the latest reply, in milliseconds since the epoch.
+    date_ms: Option<i64>,
 }
 
 /// The signing name of each service.
@@ -62,6 +64,7 @@ impl HttpTarget {
             agent,
             accounts,
             capabilities,
+            date_ms: None,
         })
     }
 
@@ -175,6 +178,15 @@ pub struct RawReply {
     pub status: u16,
     pub error_header: Option<String>,
     pub text: String,
+    /// The `Date` header (RFC 7231 IMF-fixdate), in milliseconds since the epoch.
+    pub date_ms: Option<i64>,
+}
+
+fn date_ms(r: &ureq::Response) -> Option<i64> {
+    let text = r.header("date")?;
+    chrono::DateTime::parse_from_rfc2822(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// POSTs `body` to `url` with `headers` (except `host`, which the agent sets itself).
@@ -190,15 +202,17 @@ pub fn post(
             req = req.set(k, v);
         }
     }
-    let (status, header, text) = match req.send_bytes(body) {
+    let (status, header, date, text) = match req.send_bytes(body) {
         Ok(r) => (
             r.status(),
             r.header("x-amzn-ErrorType").map(str::to_string),
+            date_ms(&r),
             r.into_string(),
         ),
         Err(ureq::Error::Status(code, r)) => (
             code,
             r.header("x-amzn-ErrorType").map(str::to_string),
+            date_ms(&r),
             r.into_string(),
         ),
         Err(e) => return Err(InfraError(format!("{url}: {e}"))),
@@ -208,6 +222,7 @@ pub fn post(
         status,
         error_header: header,
         text,
+        date_ms: date,
     })
 }
 
@@ -217,6 +232,7 @@ pub fn json_response(raw: RawReply) -> Result<Response, InfraError> {
         status,
         error_header,
         text,
+        ..
     } = raw;
     let body: Value = if text.trim().is_empty() {
         Value::Object(Default::default())
@@ -264,7 +280,9 @@ impl Target for HttpTarget {
     ) -> Result<Response, InfraError> {
         let target = format!("{}.{operation}", service.target_prefix());
         let headers = self.signed_headers(caller, service, &target, body)?;
-        json_response(post(&self.agent, &format!("{}/", self.base), &headers, body)?)
+        let raw = post(&self.agent, &format!("{}/", self.base), &headers, body)?;
+        self.date_ms = raw.date_ms.or(self.date_ms);
+        json_response(raw)
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
@@ -276,5 +294,17 @@ impl Target for HttpTarget {
     fn reset(&mut self) -> Result<(), InfraError> {
         self.control("reset", &Value::Object(Default::default()))
             .map(|_| ())
+    }
+
+    fn now_ms(&mut self) -> Result<Option<i64>, InfraError> {
+        if self.date_ms.is_none() {
+            // No reply yet: any answer carries the server's Date.
+            let url = format!("{}/", self.base);
+            self.date_ms = match self.agent.get(&url).call() {
+                Ok(r) | Err(ureq::Error::Status(_, r)) => date_ms(&r),
+                Err(e) => return Err(InfraError(format!("{url}: {e}"))),
+            };
+        }
+        Ok(self.date_ms)
     }
 }

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use conform_model::{Caller, Event, Service};
+use conform_model::{Caller, Event, Policy, Service};
 use serde_json::{json, Value};
 
 use crate::gen::Who;
-use crate::normalize::Normalizer;
+use crate::normalize::transcript::Transcript;
 use crate::target::{InfraError, Response, Target};
 
 /// The accounts scenarios speak as.
@@ -172,6 +172,8 @@ pub struct Failure {
 #[derive(Clone, Debug)]
 pub struct ScenarioRun {
     pub name: &'static str,
+    /// The target's clock when the scenario started (what `{{t0+Ns}}` counts from).
+    pub start_ms: i64,
     pub records: Vec<StepRecord>,
     pub failures: Vec<Failure>,
 }
@@ -179,7 +181,7 @@ pub struct ScenarioRun {
 impl ScenarioRun {
     /// The transcript with ids and times normalized (see `normalize`).
     pub fn transcript(&self, start_ms: i64) -> Value {
-        let mut n = Normalizer::new(start_ms);
+        let mut n = Transcript::new(start_ms);
         let steps: Vec<Value> = self
             .records
             .iter()
@@ -203,7 +205,8 @@ fn relative_time(s: &str, t0_ms: i64) -> Option<String> {
     Some(conform_model::timefmt::iso_millis(t0_ms + seconds * 1000))
 }
 
-fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
+/// `v` with `{{name}}` and `{{t0+Ns}}` filled in, and literal validity dates moved by `shift_ms`.
+fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64, shift_ms: i64) -> Value {
     if let Some(t) = v.as_str().and_then(|s| relative_time(s, t0_ms)) {
         return Value::String(t);
     }
@@ -222,10 +225,19 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
         }
         Value::Object(m) => Value::Object(
             m.iter()
-                .map(|(k, x)| (k.clone(), substitute(x, vars, t0_ms)))
+                .map(|(k, x)| {
+                    // A literal validity date is written for a scenario starting at the model's
+                    // default instant: it keeps its distance from the start on any clock.
+                    let literal = x.as_str().filter(|_| ["Begin", "End"].contains(&k.as_str()));
+                    let moved = literal.and_then(|t| crate::normalize::shift_time(t, shift_ms));
+                    (
+                        k.clone(),
+                        moved.map_or_else(|| substitute(x, vars, t0_ms, shift_ms), Value::String),
+                    )
+                })
                 .collect(),
         ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars, t0_ms)).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, vars, t0_ms, shift_ms)).collect()),
         other => other.clone(),
     }
 }
@@ -233,11 +245,29 @@ fn substitute(v: &Value, vars: &BTreeMap<&str, Value>, t0_ms: i64) -> Value {
 /// Runs a scenario against a target, from a reset state.
 pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, InfraError> {
     target.reset()?;
-    // The target's clock at the start, for `{{t0+Ns}}` dates.
-    let now = target.event(&Event::advance_seconds(0))?;
+    // The target's clock at the start, for `{{t0+Ns}}` dates; one we control starts on a sync
+    // (SPEC 4.3), where the model's default instant is, so EVS syncs fall at the same offsets.
+    let mut now = target.event(&Event::advance_seconds(0))?;
+    if target.capabilities().clock {
+        let interval = Policy::default().sync_interval_seconds.max(1) * 1000;
+        let off_grid = now["now_ms"].as_i64().map_or(0, |ms| (-ms).rem_euclid(interval));
+        if off_grid > 0 {
+            now = target.event(&Event::AdvanceClock {
+                seconds: 0,
+                millis: off_grid,
+            })?;
+        }
+    }
     let t0_ms = now["now_ms"]
         .as_i64()
         .unwrap_or(conform_model::clock::DEFAULT_START_MS);
+    // On a clock we control, literal validity dates keep their distance from the start (they are
+    // written for the model's default instant); elsewhere they are sent as written.
+    let shift_ms = if target.capabilities().clock {
+        t0_ms - conform_model::clock::DEFAULT_START_MS
+    } else {
+        0
+    };
     let mut vars: BTreeMap<&str, Value> = BTreeMap::new();
     let mut records = Vec::new();
     let mut failures = Vec::new();
@@ -253,7 +283,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
             } => {
                 let (bytes, shown) = match body {
                     Body::Json(v) => {
-                        let v = substitute(v, &vars, t0_ms);
+                        let v = substitute(v, &vars, t0_ms, shift_ms);
                         (v.to_string().into_bytes(), v)
                     }
                     Body::Raw(b) => (b.clone(), json!({ "raw": String::from_utf8_lossy(b) })),
@@ -270,7 +300,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
                 )
             }
             Step::Event { event, capture } => {
-                let event_json = substitute(event, &vars, t0_ms);
+                let event_json = substitute(event, &vars, t0_ms, shift_ms);
                 let parsed: Event = serde_json::from_value(event_json.clone()).map_err(|e| {
                     InfraError(format!(
                         "scenario {} step {}: bad event: {e}",
@@ -321,7 +351,46 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
     }
     Ok(ScenarioRun {
         name: scenario.name,
+        start_ms: t0_ms,
         records,
         failures,
     })
+}
+
+/// Runs a scenario against a target and against the reference model under `policy`, and adds
+/// to the outcome checks of [`run`] the comparison generated steps get: every reply's body,
+/// normalized on each side by its own bindings (SPEC, "What a harness compares"), within the
+/// wall-clock tolerance on a target whose clock is not ours. Event results only teach the
+/// bindings the ids they carry.
+pub fn run_compared(
+    target: &mut dyn Target,
+    scenario: &Scenario,
+    policy: &Policy,
+) -> Result<ScenarioRun, InfraError> {
+    let mut on_target = run(target, scenario)?;
+    let mut model = crate::target::ModelTarget::new(1, policy.clone());
+    let reference = run(&mut model, scenario)?;
+    let tolerance = crate::driver::tolerance_of(target);
+    let mut model_n = crate::normalize::Normalizer::new(reference.start_ms);
+    let mut target_n = crate::normalize::Normalizer::new(on_target.start_ms);
+    for (m, t) in reference.records.iter().zip(&on_target.records) {
+        let expected = crate::driver::compare::reply_of(&m.response, &mut model_n);
+        let actual = crate::driver::compare::reply_of(&t.response, &mut target_n);
+        let failed = on_target.failures.iter().any(|f| f.step == t.index + 1);
+        if t.service.is_none() || failed {
+            continue;
+        }
+        let paths = crate::driver::differences_within(&expected, &actual, tolerance);
+        if !paths.is_empty() {
+            on_target.failures.push(Failure {
+                step: t.index + 1,
+                op: t.op.clone(),
+                expected: format!("the model's reply {}", expected.body),
+                actual: format!("differs at {}", paths.join(", ")),
+                body: actual.body,
+            });
+        }
+    }
+    on_target.failures.sort_by_key(|f| f.step);
+    Ok(on_target)
 }

@@ -49,6 +49,11 @@ pub trait Target {
     fn event(&mut self, event: &Event) -> Result<Value, InfraError>;
     /// Forgets every resource.
     fn reset(&mut self) -> Result<(), InfraError>;
+    /// The target's own instant (milliseconds since the epoch) as it tells it where its clock
+    /// is not ours (the HTTP `Date` of its latest reply); `None` when it tells none.
+    fn now_ms(&mut self) -> Result<Option<i64>, InfraError> {
+        Ok(None)
+    }
 }
 
 /// The reference model, in process.

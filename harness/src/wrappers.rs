@@ -210,7 +210,7 @@ mod tests {
         for case in 0..30 {
             let steps = driver::generate(&cfg(), case);
             let run = driver::execute(&mut twice, &cfg(), case, &steps).expect("deterministic");
-            assert!(run.finding.is_none());
+            assert!(run.finding.is_none(), "case {case}: {:#?}", run.finding);
         }
     }
 

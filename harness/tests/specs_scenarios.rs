@@ -101,7 +101,7 @@ fn every_reply_of_generated_cases_validates() {
         }
         let mut known = Known::default();
         for step in &steps {
-            let concrete = concretize(step, &ns, &known, &world);
+            let concrete = concretize(step, &ns, false, &known, &world);
             match &concrete {
                 Concrete::Call {
                     who,

@@ -1,13 +1,15 @@
-//! Normalization of transcripts: ids and tokens become numbered placeholders in order of first
-//! appearance (so equal values stay equal), and times the target produced become offsets from
-//! the run's start. Used for snapshots and for comparing a target's replies with the model's.
+//! The snapshot form of a transcript: the committed snapshots (`snapshots/*.snap`) are the
+//! model's own transcripts, and this renders them as they were first written, recognizing the
+//! model's id formats. It is never used to compare a target with the model: that is
+//! [`super::Normalizer`]'s job, which goes by member, never by format.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::NaiveDateTime;
 use regex::Regex;
 use serde_json::Value;
+
+use super::{offset, parse_time};
 
 /// Keys whose string values are times the target produced.
 const TIME_KEYS: &[&str] = &["IssuedAt", "Expiration", "DeletionDate"];
@@ -54,16 +56,16 @@ fn embedded_evs_ids() -> &'static Regex {
     IDS.get_or_init(|| Regex::new(r"\b(env|cnctr)-[a-z0-9]{10}\b").expect("normalizer patterns compile"))
 }
 
-/// Maps ids to placeholders, keeping the mapping across every value it sees.
-pub struct Normalizer {
+/// Maps the model's ids to placeholders, keeping the mapping across every value it sees.
+pub struct Transcript {
     start_ms: i64,
     seen: HashMap<String, String>,
     counts: HashMap<&'static str, usize>,
 }
 
-impl Normalizer {
+impl Transcript {
     pub fn new(start_ms: i64) -> Self {
-        Normalizer {
+        Transcript {
             start_ms,
             seen: HashMap::new(),
             counts: HashMap::new(),
@@ -125,19 +127,6 @@ impl Normalizer {
         s.to_string()
     }
 
-    /// The placeholder an id already has, without registering a new one.
-    pub fn lookup(&self, value: &str) -> Option<&str> {
-        self.seen.get(value).map(String::as_str)
-    }
-
-    /// The value behind a placeholder.
-    pub fn reverse(&self, placeholder: &str) -> Option<&str> {
-        self.seen
-            .iter()
-            .find(|(_, p)| p.as_str() == placeholder)
-            .map(|(v, _)| v.as_str())
-    }
-
     /// `t0+Ns` for an instant, relative to the start.
     pub fn offset(&self, ms: i64) -> String {
         offset(ms - self.start_ms)
@@ -155,23 +144,6 @@ impl Normalizer {
     }
 }
 
-/// A duration from the start as `t0+Ns` (or milliseconds when not whole seconds).
-pub fn offset(ms: i64) -> String {
-    if ms % 1000 == 0 {
-        format!("t0{:+}s", ms / 1000)
-    } else {
-        format!("t0{ms:+}ms")
-    }
-}
-
-fn parse_time(s: &str) -> Option<i64> {
-    let trimmed = s.trim_end_matches('Z');
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
-        .map(|t| t.and_utc().timestamp_millis())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,7 +153,7 @@ mod tests {
     fn equal_ids_get_equal_placeholders_in_order_of_first_appearance() {
         let arn = "arn:aws:license-manager::111122223333:license:l-0123456789abcdef0123456789abcdef";
         let other = "arn:aws:license-manager::111122223333:license:l-ffffffffffffffffffffffffffffffff";
-        let mut n = Normalizer::new(1_000_000);
+        let mut n = Transcript::new(1_000_000);
         let v = n.value(
             &json!({"a": other, "b": [arn, other], "IssuedAt": "1970-01-01T00:16:41", "CreateTime": "1060"}),
         );
@@ -199,7 +171,7 @@ mod tests {
     #[test]
     fn evs_epoch_seconds_and_ids_are_normalized() {
         // 1_000_000 ms is 1000 s: EVS replies carry integer epoch seconds (SPEC 1.1).
-        let mut n = Normalizer::new(1_000_000);
+        let mut n = Transcript::new(1_000_000);
         let v = n.value(&json!({
             "connectorId": "cnctr-abcdefghij", "environmentId": "env-0123456789",
             "checks": [{"lastCheckAttempt": 1000, "impairedSince": 1300}],

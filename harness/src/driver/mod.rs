@@ -1,0 +1,234 @@
+//! The seed-driven driver: generate a case on the reference model, run it against a target step
+//! by step ([`Session`]), compare every reply with the model's after normalization
+//! ([`compare`]), and classify ([`classify`]) and shrink ([`shrink`]) the first difference.
+
+mod classify;
+pub mod compare;
+mod readback;
+mod session;
+mod shrink;
+
+pub use classify::{classify, policy_alternatives};
+pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
+pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
+pub use shrink::shrink;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use conform_model::{Caller, Event, Policy, Service, World};
+
+use crate::gen::{case_fixtures, concretize, Concrete, Generator, Known, Step, Weights, Who};
+use crate::target::{InfraError, Response, Target};
+
+/// What a run generates and where.
+#[derive(Clone, Debug)]
+pub struct CaseConfig {
+    pub seed: u64,
+    pub max_steps: usize,
+    pub policy: Policy,
+    pub services: Vec<Service>,
+    /// Whether the target takes environment events (clock, fixtures).
+    pub events: bool,
+}
+
+impl CaseConfig {
+    /// The namespace of case `case`: its SKUs, issuer and beneficiaries.
+    pub fn namespace(&self, case: u64) -> String {
+        format!("s{}c{case}", self.seed)
+    }
+
+    /// Whether cases share the target's state (it has no control plane to reset it or seed
+    /// fixtures): each case then touches and reads only its own resources.
+    pub fn isolated(&self) -> bool {
+        !self.events
+    }
+
+    /// The seed of case `case`.
+    pub fn case_seed(&self, case: u64) -> u64 {
+        self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(case)
+    }
+}
+
+/// How a difference is classified (DESIGN: three vocabularies stay apart).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Classification {
+    /// A documented or observed rule is broken.
+    HardFailure,
+    /// The target behaves like the model under another value of a `[P]` switch.
+    PolicyDivergence { switch: String },
+    /// The reply agrees with the model after normalization but breaks its JSON Schema.
+    SchemaViolation,
+}
+
+/// The first step where the target differed from the model.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Finding {
+    /// 1-based index of the step.
+    pub step: usize,
+    pub operation: String,
+    pub classification: Classification,
+    pub expected: Reply,
+    pub actual: Reply,
+    /// JSON paths that differ.
+    pub paths: Vec<String>,
+    /// The `[P]` rules the model's reply relied on.
+    pub rules: Vec<String>,
+}
+
+/// A normalized reply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reply {
+    pub status: u16,
+    pub error: Option<String>,
+    pub body: Value,
+}
+
+/// One executed step, both sides normalized.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Record {
+    pub step: Step,
+    pub operation: String,
+    pub who: Option<Who>,
+    pub expected: Reply,
+    pub actual: Reply,
+}
+
+/// A case run: its steps, what happened, and the finding if any.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Execution {
+    pub records: Vec<Record>,
+    pub finding: Option<Finding>,
+    /// Steps left out, and why (see [`Session::warnings`]).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The generator's view of a case: a reference model and the ids it has handed out, advanced
+/// step by step so the next step can pick from what exists.
+#[derive(Clone, Debug)]
+pub struct GenState {
+    ns: String,
+    isolated: bool,
+    world: World,
+    known: Known,
+}
+
+impl GenState {
+    pub fn new(cfg: &CaseConfig, case: u64) -> GenState {
+        let mut world = case_world(cfg.case_seed(case), &cfg.policy);
+        if cfg.events {
+            for f in case_fixtures() {
+                apply_event(&mut world, &f);
+            }
+        }
+        GenState {
+            ns: cfg.namespace(case),
+            isolated: cfg.isolated(),
+            world,
+            known: Known::default(),
+        }
+    }
+
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    /// Runs `step` on the reference model and learns the ids it hands out.
+    pub fn advance(&mut self, step: &Step) {
+        let concrete = concretize(step, &self.ns, self.isolated, &self.known, &self.world);
+        let reply = reference_call(&mut self.world, &concrete);
+        self.known.learn(&concrete, &reply.body);
+    }
+}
+
+/// Generates the steps of case `case` by running the generator against the reference model.
+pub fn generate(cfg: &CaseConfig, case: u64) -> Vec<Step> {
+    let mut gen = Generator::new(
+        cfg.case_seed(case),
+        Weights::default(),
+        cfg.services.clone(),
+        cfg.events,
+    );
+    gen.isolated = cfg.isolated();
+    let mut state = GenState::new(cfg, case);
+    let mut steps = Vec::with_capacity(cfg.max_steps);
+    for _ in 0..cfg.max_steps {
+        let step = gen.step(state.known());
+        state.advance(&step);
+        steps.push(step);
+    }
+    steps
+}
+
+pub(crate) fn apply_event(world: &mut World, event: &Value) -> Value {
+    match serde_json::from_value::<Event>(event.clone()) {
+        Ok(e) => world.apply(e).unwrap_or_else(|e| e.body(Service::LicenseManager)),
+        Err(e) => Value::String(format!("bad event: {e}")),
+    }
+}
+
+fn caller(who: Who) -> Caller {
+    Caller::new(who.account(), "us-east-1")
+}
+
+/// The reference model's reply to a concrete step.
+fn reference_call(world: &mut World, concrete: &Concrete) -> Response {
+    match concrete {
+        Concrete::Call {
+            who,
+            service,
+            op,
+            body,
+        } => {
+            let r = world.handle(&caller(*who), *service, op, body);
+            Response {
+                status: r.status,
+                error_type: r.error_type().map(str::to_string),
+                body: r.body,
+            }
+        }
+        Concrete::Event(e) => Response {
+            status: 200,
+            error_type: None,
+            body: apply_event(world, e),
+        },
+    }
+}
+
+/// Runs `steps` against `target` with the model as reference; stops at the first difference
+/// (or where the case cannot go on comparing, with a warning).
+pub fn execute(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: &[Step],
+) -> Result<Execution, InfraError> {
+    execute_with(target, cfg, case, steps, &cfg.policy)
+}
+
+fn execute_with(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: &[Step],
+    policy: &Policy,
+) -> Result<Execution, InfraError> {
+    let mut session = Session::start(target, cfg, case, policy)?;
+    let mut records = Vec::with_capacity(steps.len());
+    let mut finding = None;
+    for step in steps {
+        let (record, found) = session.step(target, step)?;
+        records.push(record);
+        if found.is_some() || session.stopped() {
+            finding = found;
+            break;
+        }
+    }
+    Ok(Execution {
+        records,
+        finding,
+        warnings: session.warnings().to_vec(),
+    })
+}

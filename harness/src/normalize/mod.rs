@@ -1,0 +1,288 @@
+//! Normalization of replies and transcripts (SPEC, "What a harness compares").
+//!
+//! - **Opaque values by member, never by format.** A string under an opaque member (see
+//!   [`members`]: decided from the service models' member and shape names) is bound, by first
+//!   appearance, to a numbered placeholder (`<connector-1>`), whatever its format, so equal
+//!   values stay equal and another implementation's ids, ARNs and tokens compare by identity.
+//! - **ARNs**: `arn:partition:service:region:account:` and the resource type (`license:`,
+//!   `environment/`) are compared; the id after the type is opaque and shares its binding with
+//!   the same id met bare (`environmentId`).
+//! - **SignedToken**: compared as its decoded header and claims ([`jws`]), the ids in the claims
+//!   bound like any other; the signature never.
+//! - **Times** the target produced become offsets from the case's start (`<t0+5s>`).
+//! - **Nothing is learned from free text**: error messages and other members that are not opaque
+//!   are left as they are (and error bodies are never compared).
+//!
+//! - **Requests** ([`Normalizer::request`]) bind nothing: a value the caller made up is its own.
+//!
+//! The committed snapshots keep their first form ([`transcript`]); they are the model's own
+//! transcripts, never a comparison.
+
+pub mod jws;
+pub mod members;
+pub mod transcript;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+pub use members::is_opaque;
+
+/// Keys whose string values are times (ISO 8601): the target's, or the caller's moved into the
+/// target's frame (a license's `Validity`).
+const TIME_KEYS: &[&str] = &[
+    "IssuedAt",
+    "Expiration",
+    "DeletionDate",
+    "issuedAt",
+    "expiration",
+    "Begin",
+    "End",
+];
+/// Keys whose values are epoch seconds (as strings or numbers) the target produced.
+const EPOCH_KEYS: &[&str] = &[
+    "CreateTime",
+    "createdAt",
+    "modifiedAt",
+    "startedAt",
+    "stoppedAt",
+    "lastSyncedAt",
+    "impairedSince",
+    "lastCheckAttempt",
+];
+
+/// An ARN split into what is compared and what is opaque.
+struct Arn<'a> {
+    /// `arn:partition:service:region:account:`.
+    prefix: &'a str,
+    /// The resource type with its separator (`license:`, `environment/`), possibly empty.
+    kind: &'a str,
+    id: &'a str,
+}
+
+fn arn(s: &str) -> Option<Arn<'_>> {
+    let rest = s.strip_prefix("arn:")?;
+    let mut cut = 4;
+    let mut fields = Vec::with_capacity(4);
+    for (i, c) in rest.char_indices() {
+        if c == ':' {
+            fields.push(i);
+            if fields.len() == 4 {
+                cut += i + 1;
+                break;
+            }
+        }
+    }
+    if fields.len() < 4 {
+        return None;
+    }
+    let (prefix, resource) = s.split_at(cut);
+    let split = resource.rfind(['/', ':']).map_or(0, |i| i + 1);
+    let (kind, id) = resource.split_at(split);
+    (!id.is_empty()).then_some(Arn { prefix, kind, id })
+}
+
+/// Maps opaque values to placeholders, keeping the bindings across every value it sees.
+#[derive(Clone, Debug)]
+pub struct Normalizer {
+    start_ms: i64,
+    /// Opaque value (a bare id, token or an ARN's id) → placeholder.
+    ids: HashMap<String, String>,
+    counts: HashMap<String, usize>,
+    /// Whole opaque string as met → its rendering in [`Style::Compare`], and back.
+    seen: HashMap<String, String>,
+    back: HashMap<String, String>,
+    /// Off while normalizing a request: values the caller wrote are its own, not the target's,
+    /// so they bind nothing (a made-up `LicenseArn` stays as written).
+    binding: bool,
+}
+
+impl Normalizer {
+    /// A normalizer with times relative to `start_ms`.
+    pub fn new(start_ms: i64) -> Self {
+        Normalizer {
+            start_ms,
+            ids: HashMap::new(),
+            counts: HashMap::new(),
+            seen: HashMap::new(),
+            back: HashMap::new(),
+            binding: true,
+        }
+    }
+
+    /// Normalizes opaque members and times everywhere in `v`.
+    pub fn value(&mut self, v: &Value) -> Value {
+        self.walk(v, None)
+    }
+
+    /// Normalizes a request: opaque values already bound become their placeholders; others
+    /// (made up by the caller) stay as written and bind nothing.
+    pub fn request(&mut self, v: &Value) -> Value {
+        self.binding = false;
+        let out = self.walk(v, None);
+        self.binding = true;
+        out
+    }
+
+    fn walk(&mut self, v: &Value, key: Option<&str>) -> Value {
+        let opaque = key.is_some_and(is_opaque);
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (k.clone(), self.walk(x, Some(k))))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, key)).collect()),
+            Value::String(s) if opaque && key == Some("SignedToken") => match jws::decode(s) {
+                Some(decoded) => self.walk(&decoded, None),
+                None => Value::String(self.opaque(s, "SignedToken")),
+            },
+            Value::String(s) if opaque && !s.is_empty() => {
+                Value::String(self.opaque(s, key.unwrap_or_default()))
+            }
+            Value::String(s) => Value::String(self.time_string(s, key)),
+            Value::Number(n) if key == Some("now_ms") => match n.as_i64() {
+                Some(ms) => Value::String(format!("<{}>", self.offset(ms))),
+                None => v.clone(),
+            },
+            Value::Number(n) if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) => match n.as_f64() {
+                Some(secs) => Value::String(format!("<{}>", self.offset((secs * 1000.0) as i64))),
+                None => v.clone(),
+            },
+            other => other.clone(),
+        }
+    }
+
+    fn time_string(&self, s: &str, key: Option<&str>) -> String {
+        if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) {
+            if let Ok(secs) = s.parse::<i64>() {
+                return format!("<{}>", self.offset(secs * 1000));
+            }
+        }
+        if key.is_some_and(|k| TIME_KEYS.contains(&k)) {
+            if let Some(ms) = parse_time(s) {
+                return format!("<{}>", self.offset(ms));
+            }
+        }
+        s.to_string()
+    }
+
+    /// The rendering of an opaque value met under `member`, binding it on first appearance.
+    fn opaque(&mut self, s: &str, member: &str) -> String {
+        if !self.binding {
+            return self.seen.get(s).cloned().unwrap_or_else(|| s.to_string());
+        }
+        let rendering = match arn(s) {
+            Some(a) => {
+                let kind = a.kind.trim_end_matches(['/', ':']);
+                let kind = kind.rsplit(['/', ':']).next().unwrap_or(kind);
+                let label = if kind.is_empty() {
+                    members::label(member)
+                } else {
+                    kind.to_string()
+                };
+                let p = self.bind(a.id, label);
+                format!("{}{}{p}", a.prefix, a.kind)
+            }
+            None => self.bind(s, members::label(member)),
+        };
+        if !self.seen.contains_key(s) {
+            self.seen.insert(s.to_string(), rendering.clone());
+            self.back
+                .entry(rendering.clone())
+                .or_insert_with(|| s.to_string());
+        }
+        rendering
+    }
+
+    fn bind(&mut self, id: &str, label: String) -> String {
+        if let Some(p) = self.ids.get(id) {
+            return p.clone();
+        }
+        let n = self.counts.entry(label.clone()).or_insert(0);
+        *n += 1;
+        let p = format!("<{label}-{n}>");
+        self.ids.insert(id.to_string(), p.clone());
+        p
+    }
+
+    /// The rendering an opaque value already has, without binding a new one.
+    pub fn lookup(&self, value: &str) -> Option<&str> {
+        self.seen.get(value).map(String::as_str)
+    }
+
+    /// The value first met with `rendering`.
+    pub fn reverse(&self, rendering: &str) -> Option<&str> {
+        self.back.get(rendering).map(String::as_str)
+    }
+
+    /// `value` (one this normalizer's side produced) as the other side wrote the same entity,
+    /// through the two sides' bindings.
+    pub fn translate_str<'a>(&self, value: &str, other: &'a Normalizer) -> Option<&'a str> {
+        other.reverse(self.lookup(value)?)
+    }
+
+    /// Every string of `v` this side bound, rewritten into `other`'s values.
+    pub fn translate(&self, v: &Value, other: &Normalizer) -> Value {
+        match v {
+            Value::String(s) => match self.translate_str(s, other) {
+                Some(t) => Value::String(t.to_string()),
+                None => v.clone(),
+            },
+            Value::Array(a) => Value::Array(a.iter().map(|x| self.translate(x, other)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (k.clone(), self.translate(x, other)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The instant times are offsets from.
+    pub fn start_ms(&self) -> i64 {
+        self.start_ms
+    }
+
+    /// `t0+Ns` for an instant, relative to the start.
+    pub fn offset(&self, ms: i64) -> String {
+        offset(ms - self.start_ms)
+    }
+}
+
+/// A duration from the start as `t0+Ns` (or milliseconds when not whole seconds).
+pub fn offset(ms: i64) -> String {
+    if ms % 1000 == 0 {
+        format!("t0{:+}s", ms / 1000)
+    } else {
+        format!("t0{ms:+}ms")
+    }
+}
+
+/// `s` moved by `delta_ms`, written the same way: with milliseconds or whole seconds, `Z`.
+/// A time written any other way (a malformed one a constraint case sends) is left alone.
+pub fn shift_time(s: &str, delta_ms: i64) -> Option<String> {
+    let ms = parse_time(s)?;
+    let millis = conform_model::timefmt::iso_millis;
+    let seconds = |ms: i64| format!("{}Z", conform_model::timefmt::iso_seconds_no_zone(ms));
+    if millis(ms) == s {
+        Some(millis(ms + delta_ms))
+    } else if seconds(ms) == s {
+        Some(seconds(ms + delta_ms))
+    } else {
+        None
+    }
+}
+
+/// Milliseconds since the epoch of an ISO-8601 time (`Z` or no zone).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let trimmed = s.trim_end_matches('Z');
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(trimmed, f).ok())
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests;

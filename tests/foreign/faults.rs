@@ -1,0 +1,33 @@
+//! Every named fault of `conform serve --fault` and how the harness must classify it; shared by
+//! tests/harness_faults.rs and tests/foreign_target.rs.
+
+use conform_harness::driver::Classification;
+
+pub fn expected() -> Vec<(&'static str, Classification)> {
+    vec![
+        ("version-not-incremented", Classification::HardFailure),
+        ("source-version-ignored", Classification::HardFailure),
+        ("capacity-off-by-one", Classification::HardFailure),
+        ("overage-ignored", Classification::HardFailure),
+        ("perpetual-check-in-accepted", Classification::HardFailure),
+        ("expiry-not-releasing", Classification::HardFailure),
+        ("deleted-license-checks-out", Classification::HardFailure),
+        ("idempotent-replay-draws-twice", Classification::HardFailure),
+        ("at-risk-never-reached", Classification::HardFailure),
+        (
+            "deleted-entitlements-listed",
+            Classification::PolicyDivergence {
+                switch: "list_deleted=true".into(),
+            },
+        ),
+        ("reply-member-missing", Classification::HardFailure),
+        // IPVE for a refused check-in is the `check_in_refused_error=ipve` reading of SPEC 3.6.
+        (
+            "wrong-error-type",
+            Classification::PolicyDivergence {
+                switch: "check_in_refused_error=ipve".into(),
+            },
+        ),
+        ("evs-timestamp-as-string", Classification::SchemaViolation),
+    ]
+}
