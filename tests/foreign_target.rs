@@ -2,10 +2,7 @@
 //! id and token formats, error wording and clock, with or without a control plane) the harness
 //! reports nothing, and still finds every fault of `--features faults`, classified as before.
 
-#[path = "foreign/faults.rs"]
-mod faults;
-#[path = "foreign/wrapper.rs"]
-mod wrapper;
+use crate::foreign::{faults, wrapper};
 
 use std::collections::BTreeMap;
 

@@ -2,8 +2,7 @@
 //! `conform serve --fault`, a default generated run finds it, classifies it right and shrinks
 //! it to at most 6 steps; and the faithful simulator yields no finding over 1,000 cases.
 
-#[path = "foreign/faults.rs"]
-mod faults;
+use crate::foreign::faults;
 
 use std::collections::BTreeMap;
 

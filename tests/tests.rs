@@ -2,6 +2,7 @@
 //! one per file):
 //!
 //! - `common`: starting a simulator (in process or the binary) and a raw keep-alive client.
+//! - `foreign`: the fault expectations and the foreign-target wrapper the fault tests share.
 //! - `aws_record`: `conform record`, `run --against-recording` and `policy-report`.
 //! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
@@ -15,6 +16,7 @@
 //! - `sim_wire`: the simulator's wire behaviour over real HTTP.
 
 mod common;
+mod foreign;
 
 mod aws_record;
 mod aws_target;
