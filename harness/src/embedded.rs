@@ -72,7 +72,7 @@ impl Builder {
             faults: self.faults,
         };
         let server =
-            Background::start(&config).map_err(|e| InfraError(format!("embedded simulator: {e}")))?;
+            Background::start(&config).map_err(|e| InfraError::Other(format!("embedded simulator: {e}")))?;
         Ok(Embedded { server })
     }
 }

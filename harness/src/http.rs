@@ -52,7 +52,7 @@ impl HttpTarget {
         let control = match agent.get(&format!("{base}/_conform/state")).call() {
             Ok(r) => r.status() == 200,
             Err(ureq::Error::Status(..)) => false,
-            Err(e) => return Err(InfraError(format!("{base} does not answer: {e}"))),
+            Err(e) => return Err(InfraError::Other(format!("{base} does not answer: {e}"))),
         };
         let capabilities = Capabilities {
             reset: control,
@@ -112,19 +112,21 @@ impl HttpTarget {
             .send_string(&body.to_string());
         match sent {
             Ok(r) => {
-                let text = r.into_string().map_err(|e| InfraError(format!("{url}: {e}")))?;
-                serde_json::from_str(&text).map_err(|e| InfraError(format!("{url}: {e}: {text}")))
+                let text = r
+                    .into_string()
+                    .map_err(|e| InfraError::Other(format!("{url}: {e}")))?;
+                serde_json::from_str(&text).map_err(|e| InfraError::Other(format!("{url}: {e}: {text}")))
             }
             // A refused event is an answer (the model refuses it too), not a broken target.
             Err(ureq::Error::Status(400, r)) => {
                 let text = r.into_string().unwrap_or_default();
                 Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
             }
-            Err(ureq::Error::Status(code, r)) => Err(InfraError(format!(
+            Err(ureq::Error::Status(code, r)) => Err(InfraError::Other(format!(
                 "{url} answered {code}: {}",
                 r.into_string().unwrap_or_default()
             ))),
-            Err(e) => Err(InfraError(format!("{url}: {e}"))),
+            Err(e) => Err(InfraError::Other(format!("{url}: {e}"))),
         }
     }
 }
@@ -155,7 +157,7 @@ pub fn sign_post(
         .time(signing.time)
         .settings(SigningSettings::default())
         .build()
-        .map_err(|e| InfraError(format!("signing: {e}")))?
+        .map_err(|e| InfraError::Other(format!("signing: {e}")))?
         .into();
     let signable = SignableRequest::new(
         "POST",
@@ -163,9 +165,9 @@ pub fn sign_post(
         headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(body),
     )
-    .map_err(|e| InfraError(format!("signing: {e}")))?;
+    .map_err(|e| InfraError::Other(format!("signing: {e}")))?;
     let (instructions, _) = sign(signable, &params)
-        .map_err(|e| InfraError(format!("signing: {e}")))?
+        .map_err(|e| InfraError::Other(format!("signing: {e}")))?
         .into_parts();
     Ok(instructions
         .headers()
@@ -215,9 +217,9 @@ pub fn post(
             date_ms(&r),
             r.into_string(),
         ),
-        Err(e) => return Err(InfraError(format!("{url}: {e}"))),
+        Err(e) => return Err(InfraError::Other(format!("{url}: {e}"))),
     };
-    let text = text.map_err(|e| InfraError(format!("reading the reply: {e}")))?;
+    let text = text.map_err(|e| InfraError::Other(format!("reading the reply: {e}")))?;
     Ok(RawReply {
         status,
         error_header: header,
@@ -237,7 +239,8 @@ pub fn json_response(raw: RawReply) -> Result<Response, InfraError> {
     let body: Value = if text.trim().is_empty() {
         Value::Object(Default::default())
     } else {
-        serde_json::from_str(&text).map_err(|e| InfraError(format!("reply is not JSON ({e}): {text}")))?
+        serde_json::from_str(&text)
+            .map_err(|e| InfraError::Other(format!("reply is not JSON ({e}): {text}")))?
     };
     let error_type = if status >= 300 {
         error_type(&body, error_header)
@@ -286,7 +289,7 @@ impl Target for HttpTarget {
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
-        let body = serde_json::to_value(vec![event]).map_err(|e| InfraError(e.to_string()))?;
+        let body = serde_json::to_value(vec![event]).map_err(|e| InfraError::Other(e.to_string()))?;
         let results = self.control("events", &body)?;
         Ok(results.pointer("/applied/0").cloned().unwrap_or(results))
     }
@@ -302,7 +305,7 @@ impl Target for HttpTarget {
             let url = format!("{}/", self.base);
             self.date_ms = match self.agent.get(&url).call() {
                 Ok(r) | Err(ureq::Error::Status(_, r)) => date_ms(&r),
-                Err(e) => return Err(InfraError(format!("{url}: {e}"))),
+                Err(e) => return Err(InfraError::Other(format!("{url}: {e}"))),
             };
         }
         Ok(self.date_ms)

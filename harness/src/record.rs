@@ -172,7 +172,7 @@ impl Target for PolicyModel {
         let applied = self
             .world
             .apply(event.clone())
-            .map_err(|e| InfraError(format!("event refused: {e}")));
+            .map_err(|e| InfraError::Other(format!("event refused: {e}")));
         // The scenario's first clock reading is not a step; every other event is one.
         if !(matches!(
             event,
@@ -216,7 +216,7 @@ pub fn record(
                 .collect(),
             None,
         ),
-        Err(e) if skip(&e) => (Value::Array(vec![]), vec![], Some(e.0)),
+        Err(e) if skip(&e) => (Value::Array(vec![]), vec![], Some(e.to_string())),
         Err(e) => return Err(e),
     };
     Ok(Recording {
@@ -384,7 +384,7 @@ pub fn policy_report(
         }
     }
     let base_mismatches = mismatching_steps(recordings, scenarios, &base, seed)?;
-    let base_json = serde_json::to_value(&base).map_err(|e| InfraError(e.to_string()))?;
+    let base_json = serde_json::to_value(&base).map_err(|e| InfraError::Other(e.to_string()))?;
     let alternatives = driver::policy_alternatives(&base);
     let mut out = Vec::new();
     for (rule, steps) in exercised {

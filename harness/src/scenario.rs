@@ -302,7 +302,7 @@ pub fn run(target: &mut dyn Target, scenario: &Scenario) -> Result<ScenarioRun, 
             Step::Event { event, capture } => {
                 let event_json = substitute(event, &vars, t0_ms, shift_ms);
                 let parsed: Event = serde_json::from_value(event_json.clone()).map_err(|e| {
-                    InfraError(format!(
+                    InfraError::Other(format!(
                         "scenario {} step {}: bad event: {e}",
                         scenario.name,
                         index + 1

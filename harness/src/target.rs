@@ -22,8 +22,26 @@ impl Response {
 /// A failure of the harness's own plumbing (connection refused, bad credentials): never
 /// reported as nonconformance.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct InfraError(pub String);
+pub enum InfraError {
+    /// A step this target cannot take (another account's, a clock event on real AWS): it skips
+    /// its case or scenario instead of aborting the run.
+    #[error("skipped on AWS: {0}")]
+    Skipped(String),
+    /// The safety guard refused to send the request (it would touch what the run did not
+    /// create); skips like [`InfraError::Skipped`].
+    #[error("safety guard refused: {0}")]
+    Refused(String),
+    /// Anything else: connection refused, refused credentials, a reply that is no reply.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl InfraError {
+    /// Whether the error only skips the case or scenario it happened in.
+    pub fn is_skip(&self) -> bool {
+        matches!(self, InfraError::Skipped(_) | InfraError::Refused(_))
+    }
+}
 
 /// What a target can do beyond answering AWS calls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

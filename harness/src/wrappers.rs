@@ -161,7 +161,7 @@ impl<T: Target> Target for DeterminismCheck<T> {
         let a = self.first.call(caller, service, operation, body)?;
         let b = self.second.call(caller, service, operation, body)?;
         if a != b {
-            return Err(InfraError(format!(
+            return Err(InfraError::Other(format!(
                 "nondeterministic reply to {operation}: {} then {}",
                 a.body, b.body
             )));
@@ -173,7 +173,9 @@ impl<T: Target> Target for DeterminismCheck<T> {
         let a = self.first.event(event)?;
         let b = self.second.event(event)?;
         if a != b {
-            return Err(InfraError(format!("nondeterministic event result: {a} then {b}")));
+            return Err(InfraError::Other(format!(
+                "nondeterministic event result: {a} then {b}"
+            )));
         }
         Ok(a)
     }

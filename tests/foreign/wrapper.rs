@@ -236,8 +236,8 @@ impl Foreign {
     }
 
     fn event_in(&self, event: &Event) -> Result<Event, InfraError> {
-        let v = serde_json::to_value(event).map_err(|e| InfraError(e.to_string()))?;
-        serde_json::from_value(self.as_ours(&v, None)).map_err(|e| InfraError(e.to_string()))
+        let v = serde_json::to_value(event).map_err(|e| InfraError::Other(e.to_string()))?;
+        serde_json::from_value(self.as_ours(&v, None)).map_err(|e| InfraError::Other(e.to_string()))
     }
 }
 
@@ -279,7 +279,7 @@ impl Target for Foreign {
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
         if !self.control {
-            return Err(InfraError("no control plane".into()));
+            return Err(InfraError::Other("no control plane".into()));
         }
         let ours = self.event_in(event)?;
         let reply = self.inner.event(&ours)?;
@@ -288,7 +288,7 @@ impl Target for Foreign {
 
     fn reset(&mut self) -> Result<(), InfraError> {
         if !self.control {
-            return Err(InfraError("no control plane".into()));
+            return Err(InfraError::Other("no control plane".into()));
         }
         self.inner.reset()
     }

@@ -23,7 +23,7 @@ impl ChainCredentials {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| InfraError(format!("credential chain runtime: {e}")))?;
+            .map_err(|e| InfraError::Other(format!("credential chain runtime: {e}")))?;
         // The chain's own calls (SSO, STS assume-role, IMDS) go through an HTTPS client on ring.
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
@@ -84,7 +84,7 @@ impl CredentialSource for ChainCredentials {
         let c = self
             .runtime
             .block_on(provider.provide_credentials())
-            .map_err(|e| InfraError(format!("no credentials from {}: {e}", self.label)))?;
+            .map_err(|e| InfraError::Other(format!("no credentials from {}: {e}", self.label)))?;
         self.cached = Some(c.clone());
         Ok(c)
     }

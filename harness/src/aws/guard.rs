@@ -38,8 +38,8 @@ impl Inner {
             // Without the member the request names nothing; AWS refuses it as invalid.
             None => Ok(()),
             Some(v) if set(v) => Ok(()),
-            Some(v) => Err(InfraError(format!(
-                "{REFUSED}{op} on {name} {v}, which this run did not create"
+            Some(v) => Err(InfraError::Refused(format!(
+                "{op} on {name} {v}, which this run did not create"
             ))),
         };
         let o = &self.owned;
@@ -58,9 +58,9 @@ impl Inner {
             }
             (Service::Evs, "CreateEntitlement" | "DeleteEntitlement") => {
                 let Some(scope) = &self.options.evs else {
-                    return Err(InfraError(format!(
-                        "{SKIPPED}EVS needs --evs-environment, --evs-connector and --evs-vms"
-                    )));
+                    return Err(InfraError::Skipped(
+                        "EVS needs --evs-environment, --evs-connector and --evs-vms".to_string(),
+                    ));
                 };
                 let env_ok = field("environmentId").is_none_or(|e| e == scope.environment);
                 let conn_ok = field("connectorId").is_none_or(|c| c == scope.connector);
@@ -82,13 +82,12 @@ impl Inner {
                 if env_ok && conn_ok && foreign.is_empty() {
                     Ok(())
                 } else {
-                    Err(InfraError(format!(
-                        "{REFUSED}{op} outside the given environment, connector and VMs (or on entitlements this run did not create): {body}"
+                    Err(InfraError::Refused(format!("{op} outside the given environment, connector and VMs (or on entitlements this run did not create): {body}"
                     )))
                 }
             }
-            _ => Err(InfraError(format!(
-                "{REFUSED}{op} is not an operation a run may send to AWS"
+            _ => Err(InfraError::Refused(format!(
+                "{op} is not an operation a run may send to AWS"
             ))),
         }
     }

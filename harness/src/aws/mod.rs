@@ -27,15 +27,9 @@ use serde_json::{json, Value};
 use crate::http::{json_response, post, sign_post, signing_name, RawReply, Signing};
 use crate::target::{Capabilities, InfraError, Response, Target};
 
-/// Marks an [`InfraError`] that skips one case or scenario (a step the target cannot take, e.g.
-/// another account's, or a clock event) rather than aborting the run.
-pub const SKIPPED: &str = "skipped on AWS: ";
-/// Marks an [`InfraError`] raised by the safety guard: the request was never sent.
-pub const REFUSED: &str = "safety guard refused: ";
-
-/// Whether `e` only skips the case or scenario it happened in.
+/// Whether `e` only skips the case or scenario it happened in ([`InfraError::is_skip`]).
 pub fn is_skip(e: &InfraError) -> bool {
-    e.0.starts_with(SKIPPED) || e.0.starts_with(REFUSED)
+    e.is_skip()
 }
 
 /// Error types AWS answers for credentials or signatures it does not accept: infrastructure
@@ -171,7 +165,7 @@ impl AwsTarget {
         for (model_account, mut source) in accounts {
             let account = inner.caller_identity(source.as_mut())?;
             if let Some(other) = seen.insert(account.clone(), source.label()) {
-                return Err(InfraError(format!(
+                return Err(InfraError::Other(format!(
                     "{} and {other} are the same account {account}: multi-account steps need another account",
                     source.label()
                 )));
@@ -237,10 +231,10 @@ impl Inner {
     fn admit(&mut self, cleanup: bool) -> Result<(), InfraError> {
         if !cleanup {
             if self.options.interrupted.load(Ordering::SeqCst) {
-                return Err(InfraError("interrupted (Ctrl-C): no further calls".into()));
+                return Err(InfraError::Other("interrupted (Ctrl-C): no further calls".into()));
             }
             if self.calls >= self.options.max_calls {
-                return Err(InfraError(format!(
+                return Err(InfraError::Other(format!(
                     "the call budget is spent: {} calls (--max-calls)",
                     self.options.max_calls
                 )));
@@ -261,7 +255,7 @@ impl Inner {
                 break;
             }
             if !cleanup && self.options.interrupted.load(Ordering::SeqCst) {
-                return Err(InfraError("interrupted (Ctrl-C): no further calls".into()));
+                return Err(InfraError::Other("interrupted (Ctrl-C): no further calls".into()));
             }
             // Short sleeps so Ctrl-C is noticed while waiting for the window.
             std::thread::sleep(Duration::from_millis(100));
@@ -306,7 +300,7 @@ impl Inner {
                 let region = self.options.region.clone();
                 let time = self.signing_time();
                 let identity = self.identities.get_mut(model_account).ok_or_else(|| {
-                    InfraError(format!("{SKIPPED}no credentials for account {model_account}"))
+                    InfraError::Skipped(format!("no credentials for account {model_account}"))
                 })?;
                 let credentials = identity.source.credentials()?;
                 let signing = Signing {
@@ -326,7 +320,7 @@ impl Inner {
                 return Ok(reply);
             }
             if attempt == THROTTLE_RETRIES {
-                return Err(InfraError(format!(
+                return Err(InfraError::Other(format!(
                     "still throttled after {THROTTLE_RETRIES} retries: {}",
                     reply.text
                 )));
@@ -334,7 +328,7 @@ impl Inner {
             std::thread::sleep(backoff);
             backoff = (backoff * 2).min(BACKOFF_MAX);
         }
-        Err(InfraError("unreachable: the retry loop returns".into()))
+        Err(InfraError::Other("unreachable: the retry loop returns".into()))
     }
 
     /// STS `GetCallerIdentity`: the account of `source`'s credentials, and a check that AWS
@@ -376,7 +370,7 @@ impl Inner {
         };
         if reply.status == 200 {
             return tag("Account").ok_or_else(|| {
-                InfraError(format!(
+                InfraError::Other(format!(
                     "STS GetCallerIdentity answered without an account: {}",
                     reply.text
                 ))
@@ -386,7 +380,7 @@ impl Inner {
             .or(reply.error_header.clone())
             .unwrap_or_else(|| format!("HTTP {}", reply.status));
         let message = tag("Message").unwrap_or_default();
-        Err(InfraError(format!(
+        Err(InfraError::Other(format!(
             "AWS refused the credentials of {} ({}): {code}: {message}",
             source.label(),
             auth_hint(&code, &message)
@@ -402,8 +396,8 @@ impl Inner {
         cleanup: bool,
     ) -> Result<Response, InfraError> {
         if !self.identities.contains_key(&caller.account) {
-            return Err(InfraError(format!(
-                "{SKIPPED}no credentials for the model's account {} (map it with --buyer-profile)",
+            return Err(InfraError::Skipped(format!(
+                "no credentials for the model's account {} (map it with --buyer-profile)",
                 caller.account
             )));
         }
@@ -446,7 +440,7 @@ impl Inner {
                 .or_else(|| response.body.get("Message"))
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            return Err(InfraError(format!(
+            return Err(InfraError::Other(format!(
                 "AWS refused the request's credentials ({}): {kind}: {message}",
                 auth_hint(kind, message)
             )));
@@ -512,7 +506,7 @@ impl Target for AwsTarget {
 
     /// Only "advance by zero" (reading the clock) exists on AWS; it answers the wall clock.
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
-        let as_json = serde_json::to_value(event).map_err(|e| InfraError(e.to_string()))?;
+        let as_json = serde_json::to_value(event).map_err(|e| InfraError::Other(e.to_string()))?;
         let zero = |k: &str| as_json.get(k).and_then(Value::as_i64).unwrap_or(0) == 0;
         if as_json["event"] == "advance_clock" && zero("seconds") && zero("millis") {
             let now_ms = SystemTime::now()
@@ -521,8 +515,8 @@ impl Target for AwsTarget {
                 .unwrap_or(0);
             return Ok(json!({ "now_ms": now_ms }));
         }
-        Err(InfraError(format!(
-            "{SKIPPED}AWS has no control plane for the event {as_json}"
+        Err(InfraError::Skipped(format!(
+            "AWS has no control plane for the event {as_json}"
         )))
     }
 

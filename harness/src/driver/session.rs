@@ -61,7 +61,7 @@ fn wall_clock_ms() -> i64 {
 fn clock_of(reply: &Value) -> Result<i64, InfraError> {
     reply["now_ms"]
         .as_i64()
-        .ok_or_else(|| InfraError(format!("the target's clock answered {reply}")))
+        .ok_or_else(|| InfraError::Other(format!("the target's clock answered {reply}")))
 }
 
 /// Rewrites absolute input times by `delta_ms`.
@@ -146,7 +146,7 @@ impl Session {
             for f in case_fixtures() {
                 let expected = apply_event(&mut world, &f);
                 let event = serde_json::from_value(model_n.translate(&f, &target_n))
-                    .map_err(|e| InfraError(e.to_string()))?;
+                    .map_err(|e| InfraError::Other(e.to_string()))?;
                 let actual = target.event(&event)?;
                 model_n.value(&expected);
                 target_n.value(&actual);
@@ -296,7 +296,7 @@ impl Session {
                     body: apply_event(&mut self.world, e),
                 };
                 let event: Event =
-                    serde_json::from_value(self.outgoing(e)).map_err(|e| InfraError(e.to_string()))?;
+                    serde_json::from_value(self.outgoing(e)).map_err(|e| InfraError::Other(e.to_string()))?;
                 let body = target.event(&event)?;
                 let name = e["event"].as_str().unwrap_or("event").to_string();
                 let actual = Response {
