@@ -3,8 +3,10 @@
 //! state when the step runs, so a shrunk sequence still makes sense: removing the step that made
 //! license 2 makes later references to it pick another license, not a dangling id.
 
-use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+// A named PRNG (as the model's id streams): `StdRng` promises no algorithm across versions, so
+// a dependency upgrade could silently change every campaign's cases.
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -618,7 +620,7 @@ impl Default for Weights {
 
 /// Draws steps from a seeded RNG, looking at what the case has so far.
 pub struct Generator {
-    rng: StdRng,
+    rng: ChaCha8Rng,
     weights: Weights,
     pub services: Vec<Service>,
     pub events: bool,
@@ -630,7 +632,7 @@ pub struct Generator {
 impl Generator {
     pub fn new(seed: u64, weights: Weights, services: Vec<Service>, events: bool) -> Self {
         Generator {
-            rng: StdRng::seed_from_u64(seed),
+            rng: ChaCha8Rng::seed_from_u64(seed),
             weights,
             services,
             events,

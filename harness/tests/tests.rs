@@ -3,6 +3,7 @@
 //! - `campaign`: the library's one way through (`Campaign::run`) against faulty and faithful
 //!   embedded simulators: findings shrunk, classified, counted, reported.
 //! - `fuzz_corpus`: every committed fuzz corpus input and reproducer through the fuzz checks.
+//! - `generation`: what seed 1 generates, pinned as a snapshot.
 //! - `scenarios`: every built-in scenario as an insta snapshot of its transcript on the model.
 //! - `specs_cases`: the constraint-derived cases of specs/: schema and model agree on each.
 //! - `specs_check`: the committed specs/ equal a fresh generation.
@@ -14,6 +15,7 @@ mod campaign;
 // The corpus replay needs the harness's `fuzzing` feature, which the workspace's tests enable.
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
+mod generation;
 mod scenarios;
 mod specs_cases;
 mod specs_check;
