@@ -8,7 +8,18 @@ use super::Reply;
 use crate::normalize::Normalizer;
 use crate::target::Response;
 
-/// Paths where two JSON values differ.
+/// Whether two lists hold the same items in another order.
+fn reordered(x: &[Value], y: &[Value]) -> bool {
+    let sorted = |v: &[Value]| {
+        let mut items: Vec<String> = v.iter().map(Value::to_string).collect();
+        items.sort();
+        items
+    };
+    x != y && sorted(x) == sorted(y)
+}
+
+/// Paths where two JSON values differ. A list with the same items in another order is one
+/// path, marked `(reordered)`, not a path per item.
 pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
@@ -19,6 +30,12 @@ pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
                     _ => out.push(p),
                 }
             }
+        }
+        (Value::Array(x), Value::Array(y)) if reordered(x, y) => {
+            out.push(format!(
+                "{} (reordered)",
+                if path.is_empty() { "/" } else { path }
+            ));
         }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
             for (i, (l, r)) in x.iter().zip(y).enumerate() {
@@ -106,5 +123,29 @@ pub fn reply_of(r: &Response, n: &mut Normalizer) -> Reply {
         } else {
             n.value(&r.body)
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_reordered_list_is_one_path_not_one_per_item() {
+        let mut out = Vec::new();
+        let a = json!({"Licenses": [{"n": 1}, {"n": 2}, {"n": 3}]});
+        let b = json!({"Licenses": [{"n": 3}, {"n": 1}, {"n": 2}]});
+        diff_paths(&a, &b, "", &mut out);
+        assert_eq!(out, vec!["/Licenses (reordered)".to_string()]);
+        // Other items in the same places are still named one by one.
+        let mut out = Vec::new();
+        diff_paths(
+            &a,
+            &json!({"Licenses": [{"n": 1}, {"n": 5}, {"n": 3}]}),
+            "",
+            &mut out,
+        );
+        assert_eq!(out, vec!["/Licenses/1/n".to_string()]);
     }
 }
