@@ -199,10 +199,11 @@ impl Campaign {
         let scenarios = self.scenarios();
         reporter.scenarios_start(scenarios.len());
         for s in &scenarios {
-            let mut run = match scenario::run(target, s) {
+            // Outcomes and bodies, compared with the model like generated steps.
+            let mut run = match scenario::run_compared(target, s, &self.config.policy) {
                 Ok(run) => run,
                 // A target may be unable to take some steps (clock events, unmapped accounts).
-                Err(e) if crate::aws::is_skip(&e) => {
+                Err(e) if e.is_skip() => {
                     reporter.scenario_skipped(s.name, &e.to_string());
                     continue;
                 }
@@ -288,7 +289,7 @@ impl Campaign {
             let steps = driver::generate(&cfg, case);
             let execution = match driver::execute(target, &cfg, case, &steps) {
                 Ok(execution) => execution,
-                Err(e) if crate::aws::is_skip(&e) => {
+                Err(e) if e.is_skip() => {
                     reporter.case_skipped(case, &e.to_string());
                     summary.skipped_cases.push((case, e.to_string()));
                     continue;
@@ -296,6 +297,10 @@ impl Campaign {
                 Err(e) => return Err(infra(format!("case {case}"))(e)),
             };
             summary.add_execution(&execution);
+            for w in &execution.warnings {
+                reporter.case_warning(case, w);
+                summary.warnings.push((case, w.clone()));
+            }
             let mut report = CaseReport {
                 case,
                 steps: execution.records.len(),

@@ -89,6 +89,8 @@ pub struct Summary {
     pub cases: Vec<CaseReport>,
     pub findings: Vec<FindingReport>,
     pub skipped_cases: Vec<(u64, String)>,
+    /// Steps a case left out, and why (time-dependent steps on a clock that cannot be aligned).
+    pub warnings: Vec<(u64, String)>,
     pub steps: usize,
     /// Operation → outcome → count.
     pub coverage: BTreeMap<String, BTreeMap<String, usize>>,

@@ -122,6 +122,14 @@ impl Reporter for Console {
                 }
             );
         }
+        if !s.warnings.is_empty() {
+            println!(
+                "  {} cases ended early at a step the target's clock makes uncertain (never reported as findings), e.g. case {}: {}",
+                s.warnings.len(),
+                s.warnings[0].0,
+                s.warnings[0].1
+            );
+        }
         if let Some(why) = &s.stopped_early {
             println!("  stopped early: {why}");
         }

@@ -24,6 +24,7 @@ pub fn json_report(s: &Summary) -> Value {
             "observed": r.observed.iter().map(|(f, rules)| json!({"step": f.step, "operation": f.op, "expected": f.expected, "actual": f.actual, "rules": rules})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "cases": s.cases.iter().map(|c| json!({"case": c.case, "steps": c.steps, "finding": s.finding_of(c).map(|f| &f.finding)})).collect::<Vec<_>>(),
+        "warnings": s.warnings.iter().map(|(case, w)| json!({"case": case, "warning": w})).collect::<Vec<_>>(),
         "skipped_cases": s.skipped_cases.iter().map(|(case, why)| json!({"case": case, "why": why})).collect::<Vec<_>>(),
         "findings": s.findings.iter().map(|f| json!({
             "case": f.case,

@@ -31,6 +31,8 @@ pub trait Reporter {
     fn cases_start(&mut self, _config: &CaseConfig, _cases: u64) {}
     /// One case could not run on this target.
     fn case_skipped(&mut self, _case: u64, _why: &str) {}
+    /// A case left out a step, and why (it ends there; never a finding).
+    fn case_warning(&mut self, _case: u64, _warning: &str) {}
     /// A new finding, shrunk and classified (repeats of a known one are not told again).
     fn finding(&mut self, _finding: &FindingReport, _config: &Config) {}
     /// One case ended; `summary` is the run so far.
@@ -71,6 +73,9 @@ impl Reporter for Fanout {
     }
     fn case_skipped(&mut self, case: u64, why: &str) {
         self.0.iter_mut().for_each(|r| r.case_skipped(case, why));
+    }
+    fn case_warning(&mut self, case: u64, warning: &str) {
+        self.0.iter_mut().for_each(|r| r.case_warning(case, warning));
     }
     fn finding(&mut self, finding: &FindingReport, config: &Config) {
         self.0.iter_mut().for_each(|r| r.finding(finding, config));
