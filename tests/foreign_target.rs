@@ -4,20 +4,11 @@
 
 use crate::foreign::{faults, wrapper};
 
-use std::collections::BTreeMap;
-
 use conform_harness::driver::{self, CaseConfig};
-use conform_harness::http::{Credentials, HttpTarget};
+use conform_harness::embedded::Embedded;
 use conform_harness::{scenario, scenarios};
 use conform_model::{Event, Policy, Service};
-use conform_simulator::{Account, Background, Config, Fixtures};
 use wrapper::Foreign;
-
-const ACCOUNTS: [(&str, &str, &str); 3] = [
-    ("111122223333", "AKIDSELLER", "seller-secret"),
-    ("444455556666", "AKIDBUYER", "buyer-secret"),
-    ("777788889999", "AKIDSTRANGER", "stranger-secret"),
-];
 
 const HOUR_MS: i64 = 3_600_000;
 /// Where the simulator's clock starts on the sync grid (the model's cases start at another).
@@ -32,37 +23,12 @@ fn cases() -> u64 {
 
 /// The embedded simulator (frozen clock, moved `OTHER_PHASE_SECONDS` off the grid) behind the
 /// foreign wrapper, its clock `offset_ms` from the simulator's.
-fn foreign(faults: &[&str], control: bool, offset_ms: i64) -> (Background, Foreign) {
-    let accounts = ACCOUNTS
-        .iter()
-        .map(|(a, k, s)| Account {
-            access_key_id: k.to_string(),
-            secret_access_key: s.to_string(),
-            account_id: a.to_string(),
-        })
-        .collect();
-    let config = Config {
-        fixtures: Fixtures {
-            accounts,
-            events: vec![],
-        },
-        frozen_clock: true,
-        require_auth: true,
-        faults: faults.iter().map(|f| f.to_string()).collect(),
-        ..Config::default()
-    };
-    let server = Background::start(&config).expect("simulator starts");
-    let keys: BTreeMap<String, Credentials> = ACCOUNTS
-        .iter()
-        .map(|(a, k, s)| {
-            let keys = Credentials {
-                access_key_id: k.to_string(),
-                secret_access_key: s.to_string(),
-            };
-            (a.to_string(), keys)
-        })
-        .collect();
-    let mut inner = HttpTarget::new(&server.url(), keys).expect("target answers");
+fn foreign(faults: &[&str], control: bool, offset_ms: i64) -> (Embedded, Foreign) {
+    let server = Embedded::builder()
+        .faults(faults.iter().copied())
+        .start()
+        .expect("simulator starts");
+    let mut inner = server.target().expect("target answers");
     use conform_harness::target::Target;
     inner
         .event(&Event::advance_seconds(OTHER_PHASE_SECONDS))
@@ -136,13 +102,13 @@ fn every_fault_is_still_found_through_the_foreign_target() {
     let mut report = Vec::new();
     for (fault, classification) in faults::expected() {
         let (_server, mut target) = foreign(&[fault], true, -3 * HOUR_MS);
-        let found = (0..400).find_map(|case| {
+        let found = (0..faults::SEARCH_CASES).find_map(|case| {
             let steps = driver::generate(&cfg, case);
             let run = driver::execute(&mut target, &cfg, case, &steps).expect("no infrastructure error");
             run.finding.map(|f| (case, steps, f))
         });
         let Some((case, steps, finding)) = found else {
-            report.push(format!("{fault}: not found in 400 cases"));
+            report.push(format!("{fault}: not found in {} cases", faults::SEARCH_CASES));
             continue;
         };
         let (minimal, mut f) = driver::shrink(&mut target, &cfg, case, steps, &finding).expect("shrinks");

@@ -4,52 +4,17 @@
 
 use crate::foreign::faults;
 
-use std::collections::BTreeMap;
-
 use conform_harness::driver::{self, CaseConfig};
-use conform_harness::http::{Credentials, HttpTarget};
+use conform_harness::embedded::Embedded;
+use conform_harness::http::HttpTarget;
 use conform_model::{Policy, Service};
-use conform_simulator::{Account, Background, Config, Fixtures};
 
-const ACCOUNTS: [(&str, &str, &str); 3] = [
-    ("111122223333", "AKIDSELLER", "seller-secret"),
-    ("444455556666", "AKIDBUYER", "buyer-secret"),
-    ("777788889999", "AKIDSTRANGER", "stranger-secret"),
-];
-
-fn simulator(faults: &[&str]) -> (Background, HttpTarget) {
-    let accounts = ACCOUNTS
-        .iter()
-        .map(|(a, k, s)| Account {
-            access_key_id: k.to_string(),
-            secret_access_key: s.to_string(),
-            account_id: a.to_string(),
-        })
-        .collect();
-    let config = Config {
-        fixtures: Fixtures {
-            accounts,
-            events: vec![],
-        },
-        frozen_clock: true,
-        require_auth: true,
-        faults: faults.iter().map(|f| f.to_string()).collect(),
-        ..Config::default()
-    };
-    let server = Background::start(&config).expect("simulator starts");
-    let keys: BTreeMap<String, Credentials> = ACCOUNTS
-        .iter()
-        .map(|(a, k, s)| {
-            (
-                a.to_string(),
-                Credentials {
-                    access_key_id: k.to_string(),
-                    secret_access_key: s.to_string(),
-                },
-            )
-        })
-        .collect();
-    let target = HttpTarget::new(&server.url(), keys).expect("target answers");
+fn simulator(faults: &[&str]) -> (Embedded, HttpTarget) {
+    let server = Embedded::builder()
+        .faults(faults.iter().copied())
+        .start()
+        .expect("simulator starts");
+    let target = server.target().expect("target answers");
     (server, target)
 }
 
@@ -76,13 +41,13 @@ fn every_fault_is_found_classified_and_shrunk() {
     let mut report = Vec::new();
     for (fault, classification) in &expected {
         let (_server, mut target) = simulator(&[fault]);
-        let found = (0..400).find_map(|case| {
+        let found = (0..faults::SEARCH_CASES).find_map(|case| {
             let steps = driver::generate(&cfg, case);
             let run = driver::execute(&mut target, &cfg, case, &steps).expect("no infrastructure error");
             run.finding.map(|f| (case, steps, f))
         });
         let Some((case, steps, finding)) = found else {
-            report.push(format!("{fault}: not found in 400 cases"));
+            report.push(format!("{fault}: not found in {} cases", faults::SEARCH_CASES));
             continue;
         };
         let (minimal, mut f) = driver::shrink(&mut target, &cfg, case, steps, &finding).expect("shrinks");

@@ -31,3 +31,9 @@ pub fn expected() -> Vec<(&'static str, Classification)> {
         ("evs-timestamp-as-string", Classification::SchemaViolation),
     ]
 }
+
+/// How many generated cases a fault proof searches. `at-risk-never-reached` needs a connector,
+/// an entitlement CREATED at a healthy sync, a health failure and another sync before a read:
+/// under seed 1 it first shows at case 825 (generation that reaches it sooner is the deep
+/// generation issue's work).
+pub const SEARCH_CASES: u64 = 1000;
