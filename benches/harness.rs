@@ -3,15 +3,12 @@
 //!
 //! `cargo bench --bench harness -- --warm-up-time 1 --measurement-time 3`
 
-use std::collections::BTreeMap;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use conform_harness::driver::{self, CaseConfig};
-use conform_harness::http::{Credentials, HttpTarget};
+use conform_harness::embedded::Embedded;
 use conform_harness::target::{ModelTarget, Target};
 use conform_model::{Policy, Service};
-use conform_simulator::{Account, Background, Config, Fixtures};
 
 const STEPS: usize = 40;
 
@@ -46,41 +43,9 @@ fn steps_per_second(c: &mut Criterion) {
     let mut model = ModelTarget::new(1, Policy::default());
     run_cases(c, "model_in_process", &mut model);
 
-    let keys = [
-        ("111122223333", "AKIDSELLER"),
-        ("444455556666", "AKIDBUYER"),
-        ("777788889999", "AKIDSTRANGER"),
-    ];
-    let accounts = keys
-        .iter()
-        .map(|(a, k)| Account {
-            access_key_id: k.to_string(),
-            secret_access_key: "s".into(),
-            account_id: a.to_string(),
-        })
-        .collect();
-    let server = Background::start(&Config {
-        fixtures: Fixtures {
-            accounts,
-            events: vec![],
-        },
-        frozen_clock: true,
-        ..Config::default()
-    })
-    .expect("simulator starts");
-    let creds: BTreeMap<String, Credentials> = keys
-        .iter()
-        .map(|(a, k)| {
-            (
-                a.to_string(),
-                Credentials {
-                    access_key_id: k.to_string(),
-                    secret_access_key: "s".into(),
-                },
-            )
-        })
-        .collect();
-    let mut http = HttpTarget::new(&server.url(), creds).expect("target");
+    // The embedded simulator as `conform run` starts it (signatures required).
+    let server = Embedded::builder().start().expect("simulator starts");
+    let mut http = server.target().expect("target");
     run_cases(c, "simulator_over_http", &mut http);
 }
 

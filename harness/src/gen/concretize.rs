@@ -1,0 +1,355 @@
+//! Concretizing a step: references resolved against the reference model's state, the request
+//! or event built in the case's namespace.
+
+use serde_json::{json, Value};
+
+use conform_model::{Service, World};
+
+use super::*;
+
+/// Resolves references and builds the request of one step, in `ns` (the case's namespace:
+/// its SKUs, beneficiaries and issuer name, so cases do not meet on a target that cannot reset).
+///
+/// `isolated`: the target has no control plane, so cases share its state; lists that would read
+/// every case's resources are filtered to this case's issuer.
+pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World) -> Concrete {
+    let call = |who: Who, service: Service, op: &str, body: Value| Concrete::Call {
+        who,
+        service,
+        op: op.to_string(),
+        body: body.to_string().into_bytes(),
+    };
+    let lm = |who: Who, op: &str, body: Value| call(who, Service::LicenseManager, op, body);
+    let evs = |op: &str, body: Value| call(Who::Seller, Service::Evs, op, body);
+    let sku = |s: u8| format!("{ns}-sku-{}", s % 2);
+    let issuer = format!("Issuer {ns}");
+    let fingerprint = format!("aws:{}:{issuer}:issuer-fingerprint", Who::Seller.account());
+    let license = |k: u32| pick(&known.licenses, k, NO_LICENSE.to_string());
+    let latest = |arn: &str| {
+        world
+            .lm()
+            .license_by_arn(arn)
+            .map_or(1, |id| world.lm().license(id).versions.len())
+    };
+    let connector = |env: u8, k: u32| {
+        pick(
+            &known.connectors[usize::from(env % 2)],
+            k,
+            NO_CONNECTOR.to_string(),
+        )
+    };
+    let env_id = |env: u8| ENVIRONMENTS[usize::from(env % 2)];
+    let vm_ids = |vms: &[u8]| {
+        vms.iter()
+            .map(|v| format!("vm-{}", 100 + u32::from(v % 6)))
+            .collect::<Vec<_>>()
+    };
+    match step.clone() {
+        Step::CreateLicense {
+            sku: s,
+            beneficiary,
+            max,
+            overage,
+            check_in,
+            ttl,
+            borrow,
+            early,
+            end_minutes,
+            token,
+        } => {
+            let mut body = license_content(
+                &issuer,
+                max,
+                overage,
+                check_in,
+                ttl,
+                borrow,
+                early,
+                end_minutes.map(|m| world.now_ms() + m * 60_000),
+            );
+            body["ProductSKU"] = json!(sku(s));
+            body["Beneficiary"] = json!(format!("{ns}-ben-{}", beneficiary % 2));
+            body["ClientToken"] = json!(format!("{ns}-c{token}"));
+            lm(Who::Seller, "CreateLicense", body)
+        }
+        Step::CreateLicenseVersion {
+            license: k,
+            max,
+            deactivate,
+            reset,
+            source,
+            token,
+        } => {
+            let arn = license(k);
+            let mut body = license_content(&issuer, max, false, true, 1, true, true, None);
+            body["LicenseArn"] = json!(arn);
+            body["Status"] = json!(if deactivate { "DEACTIVATED" } else { "AVAILABLE" });
+            body["ResetUsage"] = json!(reset);
+            body["ClientToken"] = json!(format!("{ns}-v{token}"));
+            if let Some(right) = source {
+                let v = latest(&arn);
+                body["SourceVersion"] = json!(if right { v } else { v + 1 }.to_string());
+            }
+            lm(Who::Seller, "CreateLicenseVersion", body)
+        }
+        Step::Checkout {
+            who,
+            sku: s,
+            beneficiary,
+            qty,
+            perpetual,
+            marketplace,
+            token,
+        } => {
+            let (product, print) = if marketplace {
+                (
+                    format!("{ns}-mkt-{}", s % 2),
+                    "aws:294406891311:AWS/Marketplace:issuer-fingerprint".to_string(),
+                )
+            } else {
+                (sku(s), fingerprint.clone())
+            };
+            let mut body = json!({
+                "ProductSKU": product, "CheckoutType": if perpetual { "PERPETUAL" } else { "PROVISIONAL" },
+                "KeyFingerprint": print, "ClientToken": format!("{ns}-k{token}"),
+                "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty.0}, {"Name": "Flag", "Unit": "None"}],
+            });
+            if let Some(b) = beneficiary {
+                body["Beneficiary"] = json!(format!("{ns}-ben-{}", b % 2));
+            }
+            lm(who, "CheckoutLicense", body)
+        }
+        Step::Borrow {
+            who,
+            license: k,
+            qty,
+            token,
+        } => lm(
+            who,
+            "CheckoutBorrowLicense",
+            json!({
+                "LicenseArn": license(k), "DigitalSignatureMethod": "JWT_PS384", "ClientToken": format!("{ns}-b{token}"),
+                "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty.0}],
+            }),
+        ),
+        Step::CheckIn { who, token } => {
+            let t = pick(&known.tokens, token, (who, NO_TOKEN.to_string())).1;
+            lm(who, "CheckInLicense", json!({"LicenseConsumptionToken": t}))
+        }
+        Step::Extend { who, token, dry_run } => {
+            let t = pick(&known.tokens, token, (who, NO_TOKEN.to_string())).1;
+            lm(
+                who,
+                "ExtendLicenseConsumption",
+                json!({"LicenseConsumptionToken": t, "DryRun": dry_run}),
+            )
+        }
+        Step::DeleteLicense {
+            license: k,
+            right_source,
+        } => {
+            let arn = license(k);
+            let v = latest(&arn);
+            lm(
+                Who::Seller,
+                "DeleteLicense",
+                json!({"LicenseArn": arn, "SourceVersion": if right_source { v } else { v + 1 }.to_string()}),
+            )
+        }
+        Step::Read { who, license: k, op } => {
+            let op = ["GetLicense", "ListLicenseVersions", "GetLicenseUsage"][usize::from(op % 3)];
+            lm(who, op, json!({"LicenseArn": license(k)}))
+        }
+        Step::ListLicenses { sku: s, max } => {
+            let mut body = json!({"Filters": [{"Name": "Fingerprint", "Values": [fingerprint]}]});
+            if let Some(s) = s {
+                body["Filters"] = json!([{"Name": "ProductSKU", "Values": [sku(s)]}]);
+            }
+            if let Some(m) = max {
+                body["MaxResults"] = json!(1 + m % 3);
+            }
+            lm(Who::Seller, "ListLicenses", body)
+        }
+        Step::CreateGrant {
+            license: k,
+            to,
+            token,
+        } => lm(
+            Who::Seller,
+            "CreateGrant",
+            json!({
+                "ClientToken": format!("{ns}-g{token}"), "GrantName": "Buyer seats", "LicenseArn": license(k),
+                "Principals": [format!("arn:aws:iam::{}:root", to.account())], "HomeRegion": "us-east-1",
+                "AllowedOperations": ["CheckoutLicense", "CheckInLicense", "CheckoutBorrowLicense", "ExtendConsumptionLicense"],
+            }),
+        ),
+        Step::GrantAction { who, grant, action } => {
+            let arn = pick(&known.grants, grant, NO_GRANT.to_string());
+            let version = world
+                .lm()
+                .grants()
+                .iter()
+                .find(|g| g.arn == arn)
+                .map_or("1".to_string(), |g| g.version());
+            match action % 6 {
+                0 => lm(who, "AcceptGrant", json!({"GrantArn": arn})),
+                1 => lm(who, "RejectGrant", json!({"GrantArn": arn})),
+                2 => lm(
+                    who,
+                    "CreateGrantVersion",
+                    json!({"GrantArn": arn, "ClientToken": format!("{ns}-a{grant}-{version}"), "Status": "ACTIVE"}),
+                ),
+                3 => lm(
+                    who,
+                    "CreateGrantVersion",
+                    json!({"GrantArn": arn, "ClientToken": format!("{ns}-d{grant}-{version}"), "Status": "DISABLED"}),
+                ),
+                4 => lm(who, "DeleteGrant", json!({"GrantArn": arn, "Version": version})),
+                _ => lm(who, "GetGrant", json!({"GrantArn": arn})),
+            }
+        }
+        Step::ListReceived { who, op } => {
+            let op = [
+                "ListReceivedLicenses",
+                "ListReceivedGrants",
+                "ListDistributedGrants",
+            ][usize::from(op % 3)];
+            let filter = if op == "ListReceivedLicenses" {
+                "IssuerName"
+            } else {
+                "LicenseIssuerName"
+            };
+            let body = if isolated {
+                json!({"Filters": [{"Name": filter, "Values": [issuer]}]})
+            } else {
+                json!({})
+            };
+            lm(who, op, body)
+        }
+        Step::CreateConnector { env, token } => evs(
+            "CreateEnvironmentConnector",
+            json!({
+                "environmentId": env_id(env), "type": "VCENTER", "applianceFqdn": format!("vcenter{token}.{ns}.example.com"),
+                "secretIdentifier": format!("{ns}-secret"), "clientToken": format!("{ns}-n{token}"),
+            }),
+        ),
+        Step::DeleteConnector { env, connector: k } => evs(
+            "DeleteEnvironmentConnector",
+            json!({"environmentId": env_id(env), "connectorId": connector(env, k)}),
+        ),
+        Step::CreateEntitlement {
+            env,
+            connector: k,
+            vms,
+        }
+        | Step::DeleteEntitlement {
+            env,
+            connector: k,
+            vms,
+        } => {
+            let op = if matches!(step, Step::CreateEntitlement { .. }) {
+                "CreateEntitlement"
+            } else {
+                "DeleteEntitlement"
+            };
+            evs(
+                op,
+                json!({"environmentId": env_id(env), "connectorId": connector(env, k), "entitlementType": "WINDOWS_SERVER", "vmIds": vm_ids(&vms)}),
+            )
+        }
+        Step::ListEntitlements {
+            env,
+            connector: k,
+            max,
+        } => {
+            let mut body = json!({"environmentId": env_id(env), "connectorId": connector(env, k), "entitlementType": "WINDOWS_SERVER"});
+            if let Some(m) = max {
+                body["maxResults"] = json!(1 + u32::from(m % 3));
+            }
+            evs("ListVmEntitlements", body)
+        }
+        Step::Advance { seconds } => Concrete::Event(json!({"event": "advance_clock", "seconds": seconds})),
+        Step::Marketplace { sku: s, max } => Concrete::Event(json!({
+            "event": "seed_marketplace_license", "buyer_account": Who::Buyer.account(), "product_sku": format!("{ns}-mkt-{}", s % 2),
+            "entitlements": [{"Name": "Seat", "Unit": "Count", "MaxCount": max, "AllowCheckIn": true}, {"Name": "Flag", "Unit": "None", "Value": "On"}]
+        })),
+        Step::AddVm { env, vm, windows } => Concrete::Event(json!({
+            "event": "add_vm", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
+            "name": format!("host-{vm}"), "guest_os": if windows { "windows_server" } else { "other" },
+        })),
+        Step::RemoveVm { env, vm } => Concrete::Event(
+            json!({"event": "remove_vm", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6))}),
+        ),
+        Step::SetGuestOs { env, vm, windows } => Concrete::Event(json!({
+            "event": "set_vm_guest_os", "environment_id": env_id(env), "account": Who::Seller.account(), "region": "us-east-1", "vm_id": format!("vm-{}", 100 + u32::from(vm % 6)),
+            "guest_os": if windows { "windows_server" } else { "other" },
+        })),
+        Step::SetHealth {
+            env,
+            connector: k,
+            health,
+        } => {
+            let health = ["PASSED", "FAILED", "UNKNOWN"][usize::from(health % 3)];
+            Concrete::Event(
+                json!({"event": "set_connector_health", "connector_id": connector(env, k), "account": Who::Seller.account(), "region": "us-east-1", "health": health}),
+            )
+        }
+        Step::Constraint { index } => {
+            let cases = invalid_cases();
+            let case = &cases[index as usize % cases.len().max(1)];
+            call(Who::Seller, case.service, case.operation, case.body.clone())
+        }
+        Step::Invalid { op, kind } => {
+            let ops = all_operations();
+            let (service, name) = ops[usize::from(op) % ops.len()];
+            let body: Vec<u8> = match kind % 6 {
+                0 => b"{\"unterminated".to_vec(),
+                1 => b"[]".to_vec(),
+                2 => json!({"LicenseArn": 7, "environmentId": 7})
+                    .to_string()
+                    .into_bytes(),
+                3 => json!({"MaxResults": 0, "maxResults": 0}).to_string().into_bytes(),
+                4 => json!({"ClientToken": "has space", "clientToken": "\u{7f}"})
+                    .to_string()
+                    .into_bytes(),
+                _ => b"{}".to_vec(),
+            };
+            Concrete::Call {
+                who: Who::Seller,
+                service,
+                op: name.to_string(),
+                body,
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn license_content(
+    issuer: &str,
+    max: i64,
+    overage: bool,
+    check_in: bool,
+    ttl: i32,
+    borrow: bool,
+    early: bool,
+    end_ms: Option<i64>,
+) -> Value {
+    let mut cc = json!({"ProvisionalConfiguration": {"MaxTimeToLiveInMinutes": ttl}});
+    if borrow {
+        cc["BorrowConfiguration"] = json!({"AllowEarlyCheckIn": early, "MaxTimeToLiveInMinutes": ttl + 1});
+    }
+    let mut validity = json!({"Begin": "2025-01-01T00:00:00Z"});
+    if let Some(end) = end_ms {
+        validity["End"] = json!(conform_model::timefmt::iso_millis(end));
+    }
+    json!({
+        "LicenseName": "Seats", "ProductName": "Editor", "Issuer": {"Name": issuer}, "HomeRegion": "us-east-1",
+        "Validity": validity,
+        "Entitlements": [
+            {"Name": "Seat", "Unit": "Count", "MaxCount": max, "Overage": overage, "AllowCheckIn": check_in},
+            {"Name": "Flag", "Unit": "None", "Value": "On"}
+        ],
+        "ConsumptionConfiguration": cc,
+    })
+}

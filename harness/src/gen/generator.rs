@@ -1,0 +1,324 @@
+//! Drawing steps: a seeded ChaCha8 generator with explicit weights, looking at what the case
+//! has so far.
+
+use rand::{Rng, SeedableRng};
+// A named PRNG (as the model's id streams): `StdRng` promises no algorithm across versions, so
+// a dependency upgrade could silently change every campaign's cases.
+use rand_chacha::ChaCha8Rng;
+
+use conform_model::Service;
+
+use super::*;
+
+/// Relative weights of the step kinds.
+#[derive(Clone, Debug)]
+pub struct Weights {
+    pub license_manager: u32,
+    pub evs: u32,
+    pub events: u32,
+    pub invalid: u32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            license_manager: 52,
+            evs: 24,
+            events: 19,
+            invalid: 5,
+        }
+    }
+}
+
+/// Draws steps from a seeded RNG, looking at what the case has so far.
+pub struct Generator {
+    rng: ChaCha8Rng,
+    weights: Weights,
+    pub services: Vec<Service>,
+    pub events: bool,
+    /// The target has no control plane (cases share its state): no invalid step may be a list
+    /// that reads other cases' resources.
+    pub isolated: bool,
+}
+
+impl Generator {
+    pub fn new(seed: u64, weights: Weights, services: Vec<Service>, events: bool) -> Self {
+        Generator {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            weights,
+            services,
+            events,
+            isolated: false,
+        }
+    }
+
+    fn qty(&mut self) -> Qty {
+        if self.rng.gen_ratio(1, 12) {
+            let bad = ["0", "01", "-1", "x", "", "9223372036854775807"];
+            Qty(bad[self.rng.gen_range(0..bad.len())].to_string())
+        } else {
+            Qty(self.rng.gen_range(1..4).to_string())
+        }
+    }
+
+    fn who(&mut self) -> Who {
+        match self.rng.gen_range(0..10) {
+            0..=4 => Who::Seller,
+            5..=8 => Who::Buyer,
+            _ => Who::Stranger,
+        }
+    }
+
+    /// The next step, given what is known so far.
+    pub fn step(&mut self, known: &Known) -> Step {
+        let lm = if self.services.contains(&Service::LicenseManager) {
+            self.weights.license_manager
+        } else {
+            0
+        };
+        let evs = if self.services.contains(&Service::Evs) {
+            self.weights.evs
+        } else {
+            0
+        };
+        let events = if self.events { self.weights.events } else { 0 };
+        let total = lm + evs + events + self.weights.invalid;
+        let mut roll = self.rng.gen_range(0..total.max(1));
+        if roll < lm {
+            return self.lm_step(known);
+        }
+        roll -= lm;
+        if roll < evs {
+            return self.evs_step(known);
+        }
+        roll -= evs;
+        if roll < events {
+            return self.event_step(known);
+        }
+        if self.rng.gen_ratio(1, 2) {
+            if let Some(index) = self.constraint_case() {
+                return Step::Constraint { index };
+            }
+        }
+        let op: u16 = self.rng.gen();
+        let mut kind: u8 = self.rng.gen();
+        if self.isolated && reads_everything(op) {
+            // Only the bodies no list accepts (not JSON, not an object): the others may be
+            // answered with every case's resources.
+            kind %= 2;
+        }
+        Step::Invalid { op, kind }
+    }
+
+    /// An invalid constraint-derived case of one of the generator's services.
+    fn constraint_case(&mut self) -> Option<u32> {
+        let cases = invalid_cases();
+        for _ in 0..8 {
+            let i = self.rng.gen_range(0..cases.len().max(1));
+            if cases.get(i).is_some_and(|c| self.services.contains(&c.service)) {
+                return Some(i as u32);
+            }
+        }
+        None
+    }
+
+    fn index(&mut self, len: usize) -> u32 {
+        // Mostly recent items, which is where the interesting state is.
+        let len = len.max(1) as u32;
+        if self.rng.gen_ratio(2, 3) {
+            len - 1 - self.rng.gen_range(0..len.min(3))
+        } else {
+            self.rng.gen_range(0..len)
+        }
+    }
+
+    fn lm_step(&mut self, known: &Known) -> Step {
+        let r = &mut self.rng;
+        let sku = r.gen_range(0..2);
+        let token = r.gen_range(0..10);
+        match r.gen_range(0..100) {
+            0..=11 => Step::CreateLicense {
+                sku,
+                beneficiary: r.gen_range(0..2),
+                max: r.gen_range(0..5),
+                overage: r.gen_ratio(1, 5),
+                check_in: r.gen_ratio(4, 5),
+                ttl: r.gen_range(1..3),
+                borrow: r.gen_ratio(1, 2),
+                early: r.gen_ratio(1, 2),
+                end_minutes: r.gen_ratio(1, 4).then(|| r.gen_range(1..200)),
+                token,
+            },
+            12..=17 => Step::CreateLicenseVersion {
+                license: 0,
+                max: r.gen_range(0..5),
+                deactivate: r.gen_ratio(1, 4),
+                reset: r.gen_ratio(1, 5),
+                source: [None, Some(true), Some(false)][r.gen_range(0..3)],
+                token,
+            }
+            .with_license(self.index(known.licenses.len())),
+            18..=41 => {
+                let who = self.who();
+                let marketplace = who == Who::Buyer && self.rng.gen_ratio(1, 2);
+                let beneficiary =
+                    (who == Who::Seller && self.rng.gen_ratio(9, 10)).then(|| self.rng.gen_range(0..2));
+                let qty = self.qty();
+                Step::Checkout {
+                    who,
+                    sku,
+                    beneficiary,
+                    qty,
+                    perpetual: self.rng.gen_ratio(1, 5),
+                    marketplace,
+                    token: self.rng.gen_range(0..20),
+                }
+            }
+            42..=47 => {
+                let who = self.who();
+                let qty = self.qty();
+                Step::Borrow {
+                    who,
+                    license: self.index(known.licenses.len()),
+                    qty,
+                    token,
+                }
+            }
+            48..=58 => {
+                let who = self.who();
+                Step::CheckIn {
+                    who,
+                    token: self.index(known.tokens.len()),
+                }
+            }
+            59..=65 => {
+                let who = self.who();
+                Step::Extend {
+                    who,
+                    token: self.index(known.tokens.len()),
+                    dry_run: self.rng.gen_ratio(1, 4),
+                }
+            }
+            66..=68 => Step::DeleteLicense {
+                license: self.index(known.licenses.len()),
+                right_source: self.rng.gen_ratio(3, 4),
+            },
+            69..=76 => {
+                let who = self.who();
+                Step::Read {
+                    who,
+                    license: self.index(known.licenses.len()),
+                    op: self.rng.gen(),
+                }
+            }
+            77..=79 => Step::ListLicenses {
+                sku: self.rng.gen_ratio(1, 2).then_some(sku),
+                max: self.rng.gen_ratio(1, 2).then(|| self.rng.gen()),
+            },
+            80..=85 => {
+                let to = if self.rng.gen_ratio(4, 5) {
+                    Who::Buyer
+                } else {
+                    Who::Stranger
+                };
+                Step::CreateGrant {
+                    license: self.index(known.licenses.len()),
+                    to,
+                    token,
+                }
+            }
+            86..=95 => {
+                let who = self.who();
+                Step::GrantAction {
+                    who,
+                    grant: self.index(known.grants.len()),
+                    action: self.rng.gen(),
+                }
+            }
+            _ => {
+                let who = self.who();
+                Step::ListReceived {
+                    who,
+                    op: self.rng.gen(),
+                }
+            }
+        }
+    }
+
+    fn evs_step(&mut self, known: &Known) -> Step {
+        let env = if self.rng.gen_ratio(9, 10) { 0 } else { 1 };
+        let connector = self.index(known.connectors[usize::from(env)].len());
+        let vms: Vec<u8> = (0..self.rng.gen_range(1..4))
+            .map(|_| self.rng.gen_range(0..6))
+            .collect();
+        match self.rng.gen_range(0..100) {
+            0..=14 => Step::CreateConnector {
+                env,
+                token: self.rng.gen(),
+            },
+            15..=19 => Step::DeleteConnector { env, connector },
+            20..=59 => Step::CreateEntitlement { env, connector, vms },
+            60..=79 => Step::DeleteEntitlement { env, connector, vms },
+            _ => Step::ListEntitlements {
+                env,
+                connector,
+                max: self.rng.gen_ratio(1, 3).then(|| self.rng.gen()),
+            },
+        }
+    }
+
+    fn event_step(&mut self, known: &Known) -> Step {
+        let env = if self.rng.gen_ratio(9, 10) { 0 } else { 1 };
+        let vm = self.rng.gen_range(0..6);
+        let evs = self.services.contains(&Service::Evs);
+        let lm = self.services.contains(&Service::LicenseManager);
+        match self.rng.gen_range(0..100) {
+            0..=39 => Step::Advance {
+                seconds: [1, 30, 299, 300, 300, 300, 1800, 3600, 86_400][self.rng.gen_range(0..9)],
+            },
+            40..=49 if lm => Step::Marketplace {
+                sku: self.rng.gen_range(0..2),
+                max: self.rng.gen_range(0..4),
+            },
+            50..=61 if evs => Step::AddVm {
+                env,
+                vm,
+                windows: self.rng.gen_ratio(4, 5),
+            },
+            62..=69 if evs => Step::RemoveVm { env, vm },
+            70..=77 if evs => Step::SetGuestOs {
+                env,
+                vm,
+                windows: self.rng.gen_ratio(1, 2),
+            },
+            78..=99 if evs => {
+                let connector = self.index(known.connectors[usize::from(env)].len());
+                // FAILED most often: it is what moves entitlements to AT_RISK.
+                let health = [1, 1, 2, 0][self.rng.gen_range(0..4)];
+                Step::SetHealth {
+                    env,
+                    connector,
+                    health,
+                }
+            }
+            _ => Step::Advance { seconds: 300 },
+        }
+    }
+}
+
+impl Step {
+    fn with_license(mut self, k: u32) -> Step {
+        if let Step::CreateLicenseVersion { license, .. } = &mut self {
+            *license = k;
+        }
+        self
+    }
+}
+
+/// Whether invalid step `op` names a list, which a lenient body turns into a read of the
+/// account's every resource.
+fn reads_everything(op: u16) -> bool {
+    let ops = all_operations();
+    ops.get(usize::from(op) % ops.len().max(1))
+        .is_some_and(|(_, name)| name.starts_with("List"))
+}

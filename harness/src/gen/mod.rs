@@ -1,0 +1,262 @@
+//! State-aware generation of operation sequences. A case is a list of abstract [`Step`]s whose
+//! references (the k-th license, the k-th token) are resolved against the reference model's
+//! state when the step runs, so a shrunk sequence still makes sense: removing the step that made
+//! license 2 makes later references to it pick another license, not a dangling id.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use conform_model::Service;
+
+pub use crate::accounts::Who;
+
+/// A quantity as sent: mostly well-formed, sometimes not (SPEC 3.4 quantity grammar).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Qty(pub String);
+
+/// One abstract step of a case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    CreateLicense {
+        sku: u8,
+        beneficiary: u8,
+        max: i64,
+        overage: bool,
+        check_in: bool,
+        ttl: i32,
+        borrow: bool,
+        early: bool,
+        end_minutes: Option<i64>,
+        token: u8,
+    },
+    CreateLicenseVersion {
+        license: u32,
+        max: i64,
+        deactivate: bool,
+        reset: bool,
+        source: Option<bool>,
+        token: u8,
+    },
+    Checkout {
+        who: Who,
+        sku: u8,
+        beneficiary: Option<u8>,
+        qty: Qty,
+        perpetual: bool,
+        marketplace: bool,
+        token: u8,
+    },
+    Borrow {
+        who: Who,
+        license: u32,
+        qty: Qty,
+        token: u8,
+    },
+    CheckIn {
+        who: Who,
+        token: u32,
+    },
+    Extend {
+        who: Who,
+        token: u32,
+        dry_run: bool,
+    },
+    DeleteLicense {
+        license: u32,
+        right_source: bool,
+    },
+    Read {
+        who: Who,
+        license: u32,
+        op: u8,
+    },
+    ListLicenses {
+        sku: Option<u8>,
+        max: Option<u8>,
+    },
+    CreateGrant {
+        license: u32,
+        to: Who,
+        token: u8,
+    },
+    GrantAction {
+        who: Who,
+        grant: u32,
+        action: u8,
+    },
+    ListReceived {
+        who: Who,
+        op: u8,
+    },
+    CreateConnector {
+        env: u8,
+        token: u8,
+    },
+    DeleteConnector {
+        env: u8,
+        connector: u32,
+    },
+    CreateEntitlement {
+        env: u8,
+        connector: u32,
+        vms: Vec<u8>,
+    },
+    DeleteEntitlement {
+        env: u8,
+        connector: u32,
+        vms: Vec<u8>,
+    },
+    ListEntitlements {
+        env: u8,
+        connector: u32,
+        max: Option<u8>,
+    },
+    Advance {
+        seconds: i64,
+    },
+    Marketplace {
+        sku: u8,
+        max: i64,
+    },
+    AddVm {
+        env: u8,
+        vm: u8,
+        windows: bool,
+    },
+    RemoveVm {
+        env: u8,
+        vm: u8,
+    },
+    SetGuestOs {
+        env: u8,
+        vm: u8,
+        windows: bool,
+    },
+    SetHealth {
+        env: u8,
+        connector: u32,
+        health: u8,
+    },
+    Invalid {
+        op: u16,
+        kind: u8,
+    },
+    /// A constraint-derived invalid request from specs/ (`specs::cases`), by index.
+    Constraint {
+        index: u32,
+    },
+}
+
+/// A step made concrete against the reference model's state: a request or an event, in the
+/// reference model's ids.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Concrete {
+    Call {
+        who: Who,
+        service: Service,
+        op: String,
+        body: Vec<u8>,
+    },
+    Event(Value),
+}
+
+/// Ids the reference model has handed out in this case, in order of appearance.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    pub licenses: Vec<String>,
+    pub tokens: Vec<(Who, String)>,
+    pub grants: Vec<String>,
+    /// Connectors per environment index.
+    pub connectors: [Vec<String>; 2],
+}
+
+impl Known {
+    /// Learns the ids a reply of the reference model carries.
+    pub fn learn(&mut self, concrete: &Concrete, reply: &Value) {
+        let op = match concrete {
+            Concrete::Call { op, .. } => op.as_str(),
+            Concrete::Event(e) => e["event"].as_str().unwrap_or_default(),
+        };
+        let text = |p: &str| reply.pointer(p).and_then(Value::as_str).map(str::to_string);
+        match op {
+            "CreateLicense" | "seed_marketplace_license" => self.licenses.extend(text("/LicenseArn")),
+            "CheckoutLicense" | "CheckoutBorrowLicense" => {
+                if let (Some(t), Concrete::Call { who, .. }) = (text("/LicenseConsumptionToken"), concrete) {
+                    self.tokens.push((*who, t));
+                }
+            }
+            "CreateGrant" => self.grants.extend(text("/GrantArn")),
+            "CreateEnvironmentConnector" => {
+                let env = reply.pointer("/connector/environmentId").and_then(Value::as_str);
+                if let (Some(id), Some(env)) = (text("/connector/connectorId"), env) {
+                    let i = ENVIRONMENTS.iter().position(|e| *e == env).unwrap_or(0);
+                    self.connectors[i].push(id);
+                }
+            }
+            _ => {}
+        }
+        self.licenses.dedup();
+        self.grants.dedup();
+    }
+}
+
+/// The case's seeded environments: a CREATED one and one still CREATING.
+pub const ENVIRONMENTS: [&str; 2] = ["env-conform001", "env-conform002"];
+
+fn pick<T: Clone>(items: &[T], k: u32, fallback: T) -> T {
+    if items.is_empty() {
+        fallback
+    } else {
+        items[k as usize % items.len()].clone()
+    }
+}
+
+const NO_LICENSE: &str = "arn:aws:license-manager::111122223333:license:l-00000000000000000000000000000000";
+const NO_GRANT: &str = "arn:aws:license-manager::111122223333:grant:g-00000000000000000000000000000000";
+const NO_TOKEN: &str = "00000000000000000000000000000000";
+const NO_CONNECTOR: &str = "cnctr-0000000000";
+
+/// The constraint-derived cases of specs/ that break a constraint, in a fixed order.
+pub fn invalid_cases() -> &'static [crate::specs::cases::Case] {
+    static CASES: std::sync::OnceLock<Vec<crate::specs::cases::Case>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        crate::specs::cases::all_cases()
+            .into_iter()
+            .filter(|c| !c.valid)
+            .collect()
+    })
+}
+
+/// Every operation a generated request may name, License Manager first.
+pub fn all_operations() -> Vec<(Service, &'static str)> {
+    let lm = conform_model::lm::LmRequest::OPERATIONS
+        .iter()
+        .map(|o| (Service::LicenseManager, *o));
+    let evs = conform_model::evs::EvsRequest::OPERATIONS
+        .iter()
+        .map(|o| (Service::Evs, *o));
+    lm.chain(evs).collect()
+}
+
+mod concretize;
+mod generator;
+
+pub use concretize::concretize;
+pub use generator::{Generator, Weights};
+
+/// The events that set up a case: its two environments (owned by the seller) with VMs.
+pub fn case_fixtures() -> Vec<Value> {
+    let owner = Who::Seller.account();
+    let mut out = vec![
+        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[0], "state": "CREATED", "name": "conform-a", "account": owner, "region": "us-east-1"}),
+        json!({"event": "seed_evs_environment", "environment_id": ENVIRONMENTS[1], "state": "CREATING", "name": "conform-b", "account": owner, "region": "us-east-1"}),
+    ];
+    for vm in 0..4u32 {
+        out.push(json!({
+            "event": "add_vm", "environment_id": ENVIRONMENTS[0], "vm_id": format!("vm-{}", 100 + vm), "account": owner, "region": "us-east-1",
+            "name": format!("host-{vm}"), "guest_os": if vm == 3 { "other" } else { "windows_server" },
+        }));
+    }
+    out
+}
