@@ -162,11 +162,7 @@ impl Target for PolicyModel {
     ) -> Result<Response, InfraError> {
         let r = self.world.handle(caller, service, op, body);
         self.policies.push(r.policies.clone());
-        Ok(Response {
-            status: r.status,
-            error_type: r.error_type().map(str::to_string),
-            body: r.body,
-        })
+        Ok(Response::from(r))
     }
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
         let applied = self

@@ -13,6 +13,17 @@ pub struct Response {
     pub body: Value,
 }
 
+impl From<conform_model::Reply> for Response {
+    /// The model's reply as a target's: status, error type, body.
+    fn from(r: conform_model::Reply) -> Response {
+        Response {
+            status: r.status,
+            error_type: r.error_type().map(str::to_string),
+            body: r.body,
+        }
+    }
+}
+
 impl Response {
     pub fn outcome(&self) -> &str {
         self.error_type.as_deref().unwrap_or("ok")
@@ -116,11 +127,7 @@ impl Target for ModelTarget {
         body: &[u8],
     ) -> Result<Response, InfraError> {
         let r = self.world.handle(caller, service, operation, body);
-        Ok(Response {
-            status: r.status,
-            error_type: r.error_type().map(str::to_string),
-            body: r.body,
-        })
+        Ok(Response::from(r))
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {

@@ -183,11 +183,7 @@ fn reference_call(world: &mut World, concrete: &Concrete) -> Response {
             body,
         } => {
             let r = world.handle(&caller(*who), *service, op, body);
-            Response {
-                status: r.status,
-                error_type: r.error_type().map(str::to_string),
-                body: r.body,
-            }
+            Response::from(r)
         }
         Concrete::Event(e) => Response {
             status: 200,

@@ -235,11 +235,7 @@ impl Session {
             &serde_json::json!({"event": "advance_clock", "seconds": tolerance}),
         );
         let r = later.handle(&caller(who), service, op, body);
-        let then = Response {
-            status: r.status,
-            error_type: r.error_type().map(str::to_string),
-            body: r.body,
-        };
+        let then = Response::from(r);
         let mut n = self.model_n.clone();
         let a = reply_of(now, &mut n);
         let mut n = self.model_n.clone();
@@ -269,11 +265,7 @@ impl Session {
                 let before = self.follow.is_some().then(|| self.world.clone());
                 let r = self.world.handle(&caller(*who), *service, op, body);
                 let relied: Vec<String> = r.policies.iter().map(|p| format!("{p:?}")).collect();
-                let expected = Response {
-                    status: r.status,
-                    error_type: r.error_type().map(str::to_string),
-                    body: r.body,
-                };
+                let expected = Response::from(r);
                 let call = (*who, *service, op.as_str(), body.as_slice());
                 if before.is_some_and(|w| self.time_dependent(&w, call, &expected)) {
                     self.stopped = true;
