@@ -228,6 +228,9 @@ pub fn describe_finding(
             "    [P] rules the model relied on: {}\n",
             f.rules.join(", ")
         ));
+        if f.classification == Classification::HardFailure {
+            out.push_str("    no single [P] switch explains the difference (every single-switch alternative was tried)\n");
+        }
     }
     if let Some(path) = trace {
         let target_arg = replay_target
