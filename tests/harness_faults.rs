@@ -41,17 +41,13 @@ fn every_fault_is_found_classified_and_shrunk() {
     let mut report = Vec::new();
     for (fault, classification) in &expected {
         let (_server, mut target) = simulator(&[fault]);
-        let found = (0..faults::SEARCH_CASES).find_map(|case| {
-            let steps = driver::generate(&cfg, case);
-            let run = driver::execute(&mut target, &cfg, case, &steps).expect("no infrastructure error");
-            run.finding.map(|f| (case, steps, f))
-        });
-        let Some((case, steps, finding)) = found else {
-            report.push(format!("{fault}: not found in {} cases", faults::SEARCH_CASES));
-            continue;
+        let (case, minimal, f) = match faults::find_shrink_classify(&mut target, &cfg, fault) {
+            Ok(found) => found,
+            Err(why) => {
+                report.push(why);
+                continue;
+            }
         };
-        let (minimal, mut f) = driver::shrink(&mut target, &cfg, case, steps, &finding).expect("shrinks");
-        f.classification = driver::classify(&mut target, &cfg, case, &minimal, &f).expect("classifies");
         println!(
             "{fault}: case {case}, {} steps after shrinking, {:?} at {}",
             minimal.len(),

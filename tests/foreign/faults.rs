@@ -1,7 +1,9 @@
 //! Every named fault of `conform serve --fault` and how the harness must classify it; shared by
 //! tests/harness_faults.rs and tests/foreign_target.rs.
 
-use conform_harness::driver::Classification;
+use conform_harness::driver::{self, CaseConfig, Classification, Finding};
+use conform_harness::gen::Step;
+use conform_harness::target::Target;
 
 pub fn expected() -> Vec<(&'static str, Classification)> {
     vec![
@@ -37,3 +39,23 @@ pub fn expected() -> Vec<(&'static str, Classification)> {
 /// under seed 1 it first shows at case 825 (generation that reaches it sooner is the deep
 /// generation issue's work).
 pub const SEARCH_CASES: u64 = 1000;
+
+/// Searches the first [`SEARCH_CASES`] cases of `cfg` for a finding, then shrinks and classifies
+/// it: the case, the shrunk steps and the classified finding, or why there is none.
+pub fn find_shrink_classify(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    fault: &str,
+) -> Result<(u64, Vec<Step>, Finding), String> {
+    let found = (0..SEARCH_CASES).find_map(|case| {
+        let steps = driver::generate(cfg, case);
+        let run = driver::execute(target, cfg, case, &steps).expect("no infrastructure error");
+        run.finding.map(|f| (case, steps, f))
+    });
+    let Some((case, steps, finding)) = found else {
+        return Err(format!("{fault}: not found in {SEARCH_CASES} cases"));
+    };
+    let (minimal, mut f) = driver::shrink(target, cfg, case, steps, &finding).expect("shrinks");
+    f.classification = driver::classify(target, cfg, case, &minimal, &f).expect("classifies");
+    Ok((case, minimal, f))
+}
