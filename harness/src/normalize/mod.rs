@@ -155,17 +155,7 @@ impl Normalizer {
     }
 
     fn time_string(&self, s: &str, key: Option<&str>) -> String {
-        if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) {
-            if let Ok(secs) = s.parse::<i64>() {
-                return format!("<{}>", self.offset(secs * 1000));
-            }
-        }
-        if key.is_some_and(|k| TIME_KEYS.contains(&k)) {
-            if let Some(ms) = parse_time(s) {
-                return format!("<{}>", self.offset(ms));
-            }
-        }
-        s.to_string()
+        time_offset(self.start_ms, s, key, TIME_KEYS, EPOCH_KEYS).unwrap_or_else(|| s.to_string())
     }
 
     /// The rendering of an opaque value met under `member`, binding it on first appearance.
@@ -249,6 +239,26 @@ impl Normalizer {
     pub fn offset(&self, ms: i64) -> String {
         offset(ms - self.start_ms)
     }
+}
+
+/// A string under one of `time_keys` (ISO 8601) or `epoch_keys` (epoch seconds) as `<t0+Ns>`
+/// from `start_ms`; `None` when the key is neither or the text is no time.
+fn time_offset(
+    start_ms: i64,
+    s: &str,
+    key: Option<&str>,
+    time_keys: &[&str],
+    epoch_keys: &[&str],
+) -> Option<String> {
+    let key = key?;
+    let ms = if epoch_keys.contains(&key) {
+        s.parse::<i64>().ok().map(|secs| secs * 1000)
+    } else if time_keys.contains(&key) {
+        parse_time(s)
+    } else {
+        None
+    }?;
+    Some(format!("<{}>", offset(ms - start_ms)))
 }
 
 /// A duration from the start as `t0+Ns` (or milliseconds when not whole seconds).

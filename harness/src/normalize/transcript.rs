@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{offset, parse_time};
+use super::{offset, time_offset};
 
 /// Keys whose string values are times the target produced.
 const TIME_KEYS: &[&str] = &["IssuedAt", "Expiration", "DeletionDate"];
@@ -114,17 +114,7 @@ impl Transcript {
                 })
                 .into_owned();
         }
-        if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) {
-            if let Ok(secs) = s.parse::<i64>() {
-                return format!("<{}>", self.offset(secs * 1000));
-            }
-        }
-        if key.is_some_and(|k| TIME_KEYS.contains(&k)) {
-            if let Some(ms) = parse_time(s) {
-                return format!("<{}>", self.offset(ms));
-            }
-        }
-        s.to_string()
+        time_offset(self.start_ms, s, key, TIME_KEYS, EPOCH_KEYS).unwrap_or_else(|| s.to_string())
     }
 
     /// `t0+Ns` for an instant, relative to the start.
