@@ -157,7 +157,11 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             )
         }
         Step::Read { who, license: k, op } => {
-            let op = ["GetLicense", "ListLicenseVersions", "GetLicenseUsage"][usize::from(op % 3)];
+            let op = match op {
+                ReadOp::GetLicense => "GetLicense",
+                ReadOp::ListLicenseVersions => "ListLicenseVersions",
+                ReadOp::GetLicenseUsage => "GetLicenseUsage",
+            };
             lm(who, op, json!({"LicenseArn": license(k)}))
         }
         Step::ListLicenses { sku: s, max } => {
@@ -191,29 +195,31 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 .iter()
                 .find(|g| g.arn == arn)
                 .map_or("1".to_string(), |g| g.version());
-            match action % 6 {
-                0 => lm(who, "AcceptGrant", json!({"GrantArn": arn})),
-                1 => lm(who, "RejectGrant", json!({"GrantArn": arn})),
-                2 => lm(
+            match action {
+                GrantActionKind::Accept => lm(who, "AcceptGrant", json!({"GrantArn": arn})),
+                GrantActionKind::Reject => lm(who, "RejectGrant", json!({"GrantArn": arn})),
+                GrantActionKind::Activate => lm(
                     who,
                     "CreateGrantVersion",
                     json!({"GrantArn": arn, "ClientToken": format!("{ns}-a{grant}-{version}"), "Status": "ACTIVE"}),
                 ),
-                3 => lm(
+                GrantActionKind::Disable => lm(
                     who,
                     "CreateGrantVersion",
                     json!({"GrantArn": arn, "ClientToken": format!("{ns}-d{grant}-{version}"), "Status": "DISABLED"}),
                 ),
-                4 => lm(who, "DeleteGrant", json!({"GrantArn": arn, "Version": version})),
-                _ => lm(who, "GetGrant", json!({"GrantArn": arn})),
+                GrantActionKind::Delete => {
+                    lm(who, "DeleteGrant", json!({"GrantArn": arn, "Version": version}))
+                }
+                GrantActionKind::Get => lm(who, "GetGrant", json!({"GrantArn": arn})),
             }
         }
         Step::ListReceived { who, op } => {
-            let op = [
-                "ListReceivedLicenses",
-                "ListReceivedGrants",
-                "ListDistributedGrants",
-            ][usize::from(op % 3)];
+            let op = match op {
+                ReceivedOp::ListReceivedLicenses => "ListReceivedLicenses",
+                ReceivedOp::ListReceivedGrants => "ListReceivedGrants",
+                ReceivedOp::ListDistributedGrants => "ListDistributedGrants",
+            };
             let filter = if op == "ListReceivedLicenses" {
                 "IssuerName"
             } else {
@@ -289,7 +295,11 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             connector: k,
             health,
         } => {
-            let health = ["PASSED", "FAILED", "UNKNOWN"][usize::from(health % 3)];
+            let health = match health {
+                Health::Passed => "PASSED",
+                Health::Failed => "FAILED",
+                Health::Unknown => "UNKNOWN",
+            };
             Concrete::Event(
                 json!({"event": "set_connector_health", "connector_id": connector(env, k), "account": Who::Seller.account(), "region": "us-east-1", "health": health}),
             )
@@ -299,25 +309,28 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             let case = &cases[index as usize % cases.len().max(1)];
             call(Who::Seller, case.service, case.operation, case.body.clone())
         }
-        Step::Invalid { op, kind } => {
-            let ops = all_operations();
-            let (service, name) = ops[usize::from(op) % ops.len()];
-            let body: Vec<u8> = match kind % 6 {
-                0 => b"{\"unterminated".to_vec(),
-                1 => b"[]".to_vec(),
-                2 => json!({"LicenseArn": 7, "environmentId": 7})
+        Step::Invalid { operation, body } => {
+            // An operation no model names goes to License Manager, as any unknown target would.
+            let service = all_operations()
+                .into_iter()
+                .find(|(_, name)| *name == operation)
+                .map_or(Service::LicenseManager, |(service, _)| service);
+            let body: Vec<u8> = match body {
+                InvalidBody::Unterminated => b"{\"unterminated".to_vec(),
+                InvalidBody::Array => b"[]".to_vec(),
+                InvalidBody::WrongTypes => json!({"LicenseArn": 7, "environmentId": 7})
                     .to_string()
                     .into_bytes(),
-                3 => json!({"MaxResults": 0, "maxResults": 0}).to_string().into_bytes(),
-                4 => json!({"ClientToken": "has space", "clientToken": "\u{7f}"})
+                InvalidBody::ZeroMax => json!({"MaxResults": 0, "maxResults": 0}).to_string().into_bytes(),
+                InvalidBody::BadTokens => json!({"ClientToken": "has space", "clientToken": "\u{7f}"})
                     .to_string()
                     .into_bytes(),
-                _ => b"{}".to_vec(),
+                InvalidBody::Empty => b"{}".to_vec(),
             };
             Concrete::Call {
                 who: Who::Seller,
                 service,
-                op: name.to_string(),
+                op: operation,
                 body,
             }
         }

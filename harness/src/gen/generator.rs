@@ -100,14 +100,19 @@ impl Generator {
                 return Step::Constraint { index };
             }
         }
+        let ops = all_operations();
         let op: u16 = self.rng.gen();
+        let operation = ops[usize::from(op) % ops.len()].1.to_string();
         let mut kind: u8 = self.rng.gen();
-        if self.isolated && reads_everything(op) {
+        if self.isolated && operation.starts_with("List") {
             // Only the bodies no list accepts (not JSON, not an object): the others may be
             // answered with every case's resources.
             kind %= 2;
         }
-        Step::Invalid { op, kind }
+        Step::Invalid {
+            operation,
+            body: InvalidBody::from_draw(kind),
+        }
     }
 
     /// An invalid constraint-derived case of one of the generator's services.
@@ -208,7 +213,7 @@ impl Generator {
                 Step::Read {
                     who,
                     license: self.index(known.licenses.len()),
-                    op: self.rng.gen(),
+                    op: ReadOp::from_draw(self.rng.gen()),
                 }
             }
             77..=79 => Step::ListLicenses {
@@ -232,14 +237,14 @@ impl Generator {
                 Step::GrantAction {
                     who,
                     grant: self.index(known.grants.len()),
-                    action: self.rng.gen(),
+                    action: GrantActionKind::from_draw(self.rng.gen()),
                 }
             }
             _ => {
                 let who = self.who();
                 Step::ListReceived {
                     who,
-                    op: self.rng.gen(),
+                    op: ReceivedOp::from_draw(self.rng.gen()),
                 }
             }
         }
@@ -294,7 +299,8 @@ impl Generator {
             78..=99 if evs => {
                 let connector = self.index(known.connectors[usize::from(env)].len());
                 // FAILED most often: it is what moves entitlements to AT_RISK.
-                let health = [1, 1, 2, 0][self.rng.gen_range(0..4)];
+                let health = [Health::Failed, Health::Failed, Health::Unknown, Health::Passed]
+                    [self.rng.gen_range(0..4)];
                 Step::SetHealth {
                     env,
                     connector,
@@ -313,12 +319,4 @@ impl Step {
         }
         self
     }
-}
-
-/// Whether invalid step `op` names a list, which a lenient body turns into a read of the
-/// account's every resource.
-fn reads_everything(op: u16) -> bool {
-    let ops = all_operations();
-    ops.get(usize::from(op) % ops.len().max(1))
-        .is_some_and(|(_, name)| name.starts_with("List"))
 }

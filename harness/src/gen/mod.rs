@@ -69,7 +69,7 @@ pub enum Step {
     Read {
         who: Who,
         license: u32,
-        op: u8,
+        op: ReadOp,
     },
     ListLicenses {
         sku: Option<u8>,
@@ -83,11 +83,11 @@ pub enum Step {
     GrantAction {
         who: Who,
         grant: u32,
-        action: u8,
+        action: GrantActionKind,
     },
     ListReceived {
         who: Who,
-        op: u8,
+        op: ReceivedOp,
     },
     CreateConnector {
         env: u8,
@@ -136,17 +136,59 @@ pub enum Step {
     SetHealth {
         env: u8,
         connector: u32,
-        health: u8,
+        health: Health,
     },
     Invalid {
-        op: u16,
-        kind: u8,
+        /// Any operation of either service's model, by name.
+        operation: String,
+        body: InvalidBody,
     },
     /// A constraint-derived invalid request from specs/ (`specs::cases`), by index.
     Constraint {
         index: u32,
     },
 }
+
+/// Declares a closed choice a step makes, named in traces, with the mapping from a drawn byte
+/// (`% N`, so a draw keeps its meaning and the generator's random stream stays as it was).
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The choice a drawn byte stands for.
+            pub fn from_draw(draw: u8) -> $name {
+                Self::ALL[usize::from(draw) % Self::ALL.len()]
+            }
+        }
+    };
+}
+
+choice!(
+    /// Which read of one license.
+    ReadOp { GetLicense, ListLicenseVersions, GetLicenseUsage }
+);
+choice!(
+    /// What a grant step does.
+    GrantActionKind { Accept, Reject, Activate, Disable, Delete, Get }
+);
+choice!(
+    /// Which received or distributed list.
+    ReceivedOp { ListReceivedLicenses, ListReceivedGrants, ListDistributedGrants }
+);
+choice!(
+    /// A connector health to set.
+    Health { Passed, Failed, Unknown }
+);
+choice!(
+    /// How a deliberately invalid request's body is broken.
+    InvalidBody { Unterminated, Array, WrongTypes, ZeroMax, BadTokens, Empty }
+);
 
 /// A step made concrete against the reference model's state: a request or an event, in the
 /// reference model's ids.
