@@ -5,8 +5,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::support::evs::{seed_environment_and_connector, CONN, ENV};
 use conform_model::events::{ConnectorHealth, VmGuestOs, VmRef};
-use conform_model::evs::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
+use conform_model::evs::environment::{GuestOs, VmFixture};
 use conform_model::evs::types::*;
 use conform_model::evs::EvsRequest;
 use conform_model::invariants::{self, Cause};
@@ -14,8 +15,6 @@ use conform_model::{Caller, Event, Policy, Service, World};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-const ENV: &str = "env-aaaaaaaaaa";
-const CONN: &str = "cnctr-aaaaaaaaaa";
 const VMS: usize = 6;
 
 #[derive(Clone, Debug)]
@@ -102,27 +101,7 @@ fn world(seed: u64) -> World {
 
 fn world_under(seed: u64, policy: Policy) -> World {
     let mut w = World::new(seed, policy);
-    let env = EnvironmentFixture {
-        account: None,
-        region: None,
-        environment_id: Some(ENV.into()),
-        state: EnvironmentState::Created,
-        name: None,
-        vcf_version: None,
-    };
-    w.apply(Event::SeedEvsEnvironment(env)).expect("seeds");
-    let conn = ConnectorFixture {
-        account: None,
-        region: None,
-        environment_id: ENV.into(),
-        connector_id: Some(CONN.into()),
-        connector_type: ConnectorType::Vcenter,
-        appliance_fqdn: "vc.example.com".into(),
-        secret_identifier: "secret".into(),
-        state: ConnectorState::Active,
-        health: CheckResult::Passed,
-    };
-    w.apply(Event::SeedEvsConnector(conn)).expect("seeds");
+    seed_environment_and_connector(&mut w, CheckResult::Passed);
     for i in 0..VMS {
         add_vm(&mut w, i, i % 3 != 2).expect("vm adds");
     }

@@ -3,9 +3,10 @@
 //! whose default reply names the switch's rule. The SPEC section of each rule is in
 //! docs/policies.md; the table below names the switch it shows.
 
+use crate::support::evs::{seed_environment_and_connector, CONN, ENV};
 use crate::support::lm::*;
-use conform_model::evs::environment::{ConnectorFixture, EnvironmentFixture, GuestOs, VmFixture};
-use conform_model::evs::types::{CheckResult, ConnectorState, ConnectorType, EnvironmentState};
+use conform_model::evs::environment::{EnvironmentFixture, GuestOs, VmFixture};
+use conform_model::evs::types::{CheckResult, EnvironmentState};
 use conform_model::{Event, Policy, PolicyRule, Reply, Service, World};
 use serde_json::{json, Value};
 
@@ -388,31 +389,8 @@ const LM: &[(&str, Scenario)] = &[
     }),
 ];
 
-const ENV: &str = "env-aaaaaaaaaa";
-const CONN: &str = "cnctr-aaaaaaaaaa";
-
 fn evs_world(w: &mut World, health: CheckResult) {
-    let env = EnvironmentFixture {
-        account: None,
-        region: None,
-        environment_id: Some(ENV.into()),
-        state: EnvironmentState::Created,
-        name: None,
-        vcf_version: None,
-    };
-    w.apply(Event::SeedEvsEnvironment(env)).expect("seeds");
-    let conn = ConnectorFixture {
-        account: None,
-        region: None,
-        environment_id: ENV.into(),
-        connector_id: Some(CONN.into()),
-        connector_type: ConnectorType::Vcenter,
-        appliance_fqdn: "vc.example.com".into(),
-        secret_identifier: "secret".into(),
-        state: ConnectorState::Active,
-        health,
-    };
-    w.apply(Event::SeedEvsConnector(conn)).expect("seeds");
+    seed_environment_and_connector(w, health);
     for (i, os) in [GuestOs::WindowsServer, GuestOs::Other].into_iter().enumerate() {
         let vm = VmFixture {
             account: None,

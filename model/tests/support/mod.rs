@@ -1,4 +1,5 @@
 //! Shared helpers of the model's integration tests.
 
+pub mod evs;
 pub mod lm;
 pub mod policies;
