@@ -142,14 +142,9 @@ impl Normalizer {
                 Value::String(self.opaque(s, key.unwrap_or_default()))
             }
             Value::String(s) => Value::String(self.time_string(s, key)),
-            Value::Number(n) if key == Some("now_ms") => match n.as_i64() {
-                Some(ms) => Value::String(format!("<{}>", self.offset(ms))),
-                None => v.clone(),
-            },
-            Value::Number(n) if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) => match n.as_f64() {
-                Some(secs) => Value::String(format!("<{}>", self.offset((secs * 1000.0) as i64))),
-                None => v.clone(),
-            },
+            Value::Number(n) => {
+                number_offset(self.start_ms, n, key, EPOCH_KEYS).map_or_else(|| v.clone(), Value::String)
+            }
             other => other.clone(),
         }
     }
@@ -255,6 +250,25 @@ fn time_offset(
         s.parse::<i64>().ok().map(|secs| secs * 1000)
     } else if time_keys.contains(&key) {
         parse_time(s)
+    } else {
+        None
+    }?;
+    Some(format!("<{}>", offset(ms - start_ms)))
+}
+
+/// A number under `now_ms` (milliseconds) or one of `epoch_keys` (epoch seconds) as `<t0+Ns>`
+/// from `start_ms`; `None` for any other number.
+fn number_offset(
+    start_ms: i64,
+    n: &serde_json::Number,
+    key: Option<&str>,
+    epoch_keys: &[&str],
+) -> Option<String> {
+    let key = key?;
+    let ms = if key == "now_ms" {
+        n.as_i64()
+    } else if epoch_keys.contains(&key) {
+        n.as_f64().map(|secs| (secs * 1000.0) as i64)
     } else {
         None
     }?;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde_json::Value;
 
-use super::{offset, time_offset};
+use super::{number_offset, offset, time_offset};
 
 /// Keys whose string values are times the target produced.
 const TIME_KEYS: &[&str] = &["IssuedAt", "Expiration", "DeletionDate"];
@@ -86,14 +86,9 @@ impl Transcript {
             ),
             Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, key)).collect()),
             Value::String(s) => Value::String(self.string(s, key)),
-            Value::Number(n) if key == Some("now_ms") => match n.as_i64() {
-                Some(ms) => Value::String(format!("<{}>", self.offset(ms))),
-                None => v.clone(),
-            },
-            Value::Number(n) if key.is_some_and(|k| EPOCH_KEYS.contains(&k)) => match n.as_f64() {
-                Some(secs) => Value::String(format!("<{}>", self.offset((secs * 1000.0) as i64))),
-                None => v.clone(),
-            },
+            Value::Number(n) => {
+                number_offset(self.start_ms, n, key, EPOCH_KEYS).map_or_else(|| v.clone(), Value::String)
+            }
             other => other.clone(),
         }
     }
