@@ -307,7 +307,7 @@ pub fn diff(
         .collect()
 }
 
-/// The policy switch (`driver::policy_alternatives` name before `=`) a rule is decided by.
+/// The policy switch (`Policy::alternatives` name before `=`) a rule is decided by.
 pub fn switch_of(rule: PolicyRule) -> Option<&'static str> {
     Some(rule.switch())
 }
@@ -381,7 +381,7 @@ pub fn policy_report(
     }
     let base_mismatches = mismatching_steps(recordings, scenarios, &base, seed)?;
     let base_json = serde_json::to_value(&base).map_err(|e| InfraError::Other(e.to_string()))?;
-    let alternatives = driver::policy_alternatives(&base);
+    let alternatives = base.alternatives();
     let mut out = Vec::new();
     for (rule, steps) in exercised {
         let name = serde_json::to_value(rule)

@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use conform_harness::aws::is_skip;
 use conform_harness::driver::WALL_CLOCK_TOLERANCE_SECONDS;
 use conform_harness::record::{self, Accepted, Provenance, Recording};
 use conform_harness::scenarios;
@@ -73,7 +72,7 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     );
     let (mut recorded, mut skipped) = (0, 0);
     for s in selected(args.only.as_deref()) {
-        let r = record::record(target, &s, &provenance, &|e| aws && is_skip(e))
+        let r = record::record(target, &s, &provenance, &|e| aws && e.is_skip())
             .map_err(|e| anyhow::anyhow!("scenario {}: {e}", s.name))?;
         r.write(&args.out).map_err(|e| anyhow::anyhow!(e))?;
         match &r.skipped {
@@ -134,7 +133,7 @@ pub fn against_recording(args: &RunArgs, dir: &Path) -> anyhow::Result<ExitCode>
         }
         let transcript = match record::transcript(target, &s) {
             Ok((_, t)) => t,
-            Err(e) if aws && is_skip(&e) => {
+            Err(e) if aws && e.is_skip() => {
                 skipped += 1;
                 println!("  skip {:<44} {e}", s.name);
                 continue;

@@ -27,11 +27,6 @@ use serde_json::{json, Value};
 use crate::http::{json_response, post, sign_post, signing_name, RawReply, Signing};
 use crate::target::{Capabilities, InfraError, Response, Target};
 
-/// Whether `e` only skips the case or scenario it happened in ([`InfraError::is_skip`]).
-pub fn is_skip(e: &InfraError) -> bool {
-    e.is_skip()
-}
-
 /// Error types AWS answers for credentials or signatures it does not accept: infrastructure
 /// failures of the harness, never compared as replies.
 const AUTH_ERRORS: &[&str] = &[

@@ -1,19 +1,11 @@
 //! Classifying a finding: a policy divergence when the model under one other `[P]` switch
 //! value answers what the target answered, else a hard failure.
 
-use conform_model::Policy;
-
 use super::compare::differences_within;
 use super::session::tolerance_of;
 use super::{execute_with, CaseConfig, Classification, Finding};
 use crate::gen::Step;
 use crate::target::{InfraError, Target};
-
-/// Every single-switch alternative of `base`, each named `switch=value` (`Policy::alternatives`),
-/// for classifying differences.
-pub fn policy_alternatives(base: &Policy) -> Vec<(String, Policy)> {
-    base.alternatives()
-}
 
 /// Classifies a finding: a policy divergence when the model under one other switch value
 /// answers what the target answered at that step.
@@ -29,7 +21,7 @@ pub fn classify(
     }
     let tolerance = tolerance_of(target);
     let prefix = &steps[..finding.step.min(steps.len())];
-    for (name, policy) in policy_alternatives(&cfg.policy) {
+    for (name, policy) in cfg.policy.alternatives() {
         let mut alt = crate::target::ModelTarget::new(cfg.case_seed(case) ^ 1, policy.clone());
         let alt_run = execute_with(&mut alt, cfg, case, prefix, &cfg.policy)?;
         let Some(alt_record) = finding.step.checked_sub(1).and_then(|i| alt_run.records.get(i)) else {

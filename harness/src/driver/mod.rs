@@ -8,7 +8,7 @@ mod readback;
 mod session;
 mod shrink;
 
-pub use classify::{classify, policy_alternatives};
+pub use classify::classify;
 pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
 pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
 pub use shrink::shrink;
