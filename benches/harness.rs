@@ -19,6 +19,8 @@ fn config() -> CaseConfig {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
+        // The comparison alone: the campaign also audits the model (a world clone per step).
+        audit: false,
     }
 }
 

@@ -43,6 +43,7 @@ fn config(events: bool) -> CaseConfig {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events,
+        audit: true,
     }
 }
 

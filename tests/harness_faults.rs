@@ -25,6 +25,7 @@ fn config() -> CaseConfig {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
+        audit: true,
     }
 }
 

@@ -454,6 +454,7 @@ fn the_harness_pools_its_connections() {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
+        audit: true,
     };
     let mut steps = 0;
     for case in 0..8 {

@@ -10,6 +10,7 @@ use crate::http::Credentials;
 
 /// Who sends a step: the seller (issuer), a buyer (grantee), a stranger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 #[serde(rename_all = "snake_case")]
 pub enum Who {
     Seller,

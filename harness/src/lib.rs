@@ -26,6 +26,7 @@
 //! (see `examples/emulator_conforms.rs`); against the simulator in process: [`embedded`].
 
 pub mod accounts;
+pub mod audit;
 pub mod aws;
 pub mod campaign;
 pub mod driver;

@@ -32,6 +32,7 @@ impl Trace {
             policy: self.policy.clone(),
             services: self.services.clone(),
             events: self.events,
+            audit: true,
         }
     }
 

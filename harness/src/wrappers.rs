@@ -200,6 +200,7 @@ mod tests {
             policy: Policy::default(),
             services: vec![Service::LicenseManager, Service::Evs],
             events: true,
+            audit: true,
         }
     }
 

@@ -14,6 +14,7 @@ fn seed_1_generates_the_pinned_cases() {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
+        audit: true,
     };
     let cases: Vec<_> = (0..2).map(|case| generate(&cfg, case)).collect();
     let mut settings = insta::Settings::clone_current();

@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use conform_harness::driver::{generate, CaseConfig};
-use conform_harness::gen::{case_fixtures, concretize, Concrete, Known};
+use conform_harness::driver::{generate, CaseConfig, Reference};
+use conform_harness::gen::Concrete;
 use conform_harness::scenario;
 use conform_harness::scenarios;
 use conform_harness::specs::{Direction, Specs};
 use conform_harness::target::ModelTarget;
 use conform_model::evs::EvsRequest;
 use conform_model::lm::LmRequest;
-use conform_model::{Caller, Event, Policy, Service, World};
+use conform_model::{Policy, Service};
 use serde_json::Value;
 
 fn check(
@@ -90,44 +90,29 @@ fn every_reply_of_generated_cases_validates() {
         policy: Policy::default(),
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
+        audit: true,
     };
     let mut failures = Vec::new();
     for case in 0..40 {
         let steps = generate(&cfg, case);
-        let ns = cfg.namespace(case);
-        let mut world = World::new(cfg.case_seed(case), cfg.policy.clone());
-        for f in case_fixtures() {
-            world.apply(serde_json::from_value::<Event>(f).unwrap()).unwrap();
-        }
-        let mut known = Known::default();
+        let mut reference = Reference::new(&cfg, case, true);
         for step in &steps {
-            let concrete = concretize(step, &ns, false, &known, &world);
-            match &concrete {
-                Concrete::Call {
-                    who,
-                    service,
+            let (concrete, ran) = reference.advance(step).expect("the model keeps its properties");
+            if let Concrete::Call {
+                service, op, body, ..
+            } = &concrete
+            {
+                let request: Option<Value> = serde_json::from_slice(body).ok();
+                let r = &ran.response;
+                failures.extend(check(
+                    specs,
+                    *service,
                     op,
-                    body,
-                } => {
-                    let reply = world.handle(&Caller::new(who.account(), "us-east-1"), *service, op, body);
-                    let request: Option<Value> = serde_json::from_slice(body).ok();
-                    failures.extend(check(
-                        specs,
-                        *service,
-                        op,
-                        request.as_ref(),
-                        reply.status,
-                        reply.error_type(),
-                        &reply.body,
-                    ));
-                    known.learn(&concrete, &reply.body);
-                }
-                Concrete::Event(e) => {
-                    let r = world
-                        .apply(serde_json::from_value::<Event>(e.clone()).unwrap())
-                        .unwrap_or(Value::Null);
-                    known.learn(&concrete, &r);
-                }
+                    request.as_ref(),
+                    r.status,
+                    r.error_type.as_deref(),
+                    &r.body,
+                ));
             }
         }
     }

@@ -4,6 +4,8 @@
 //!   embedded simulators: findings shrunk, classified, counted, reported.
 //! - `fuzz_corpus`: every committed fuzz corpus input and reproducer through the fuzz checks.
 //! - `generation`: what seed 1 generates, pinned as a snapshot.
+//! - `props`: property tests of the model over the one workload: every always property of the
+//!   auditor, determinism, relied rules, request round trips.
 //! - `scenarios`: every built-in scenario as an insta snapshot of its transcript on the model.
 //! - `specs_cases`: the constraint-derived cases of specs/: schema and model agree on each.
 //! - `specs_check`: the committed specs/ equal a fresh generation.
@@ -16,6 +18,8 @@ mod campaign;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
 mod generation;
+#[cfg(feature = "proptest")]
+mod props;
 mod scenarios;
 mod specs_cases;
 mod specs_check;

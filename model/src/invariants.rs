@@ -1,6 +1,7 @@
 //! The invariants of SPEC 3.10 (License Manager) and 4.4 (EVS) as checks over two worlds: the
-//! one before a step and the one after it. The property tests in `model/tests/` and the fuzz
-//! targets in `fuzz/` (through `conform_harness::fuzz`) call these, so the rules exist once.
+//! one before a step and the one after it. The harness's auditor (`conform_harness::audit`) names
+//! them as always properties, checked by its property tests, the fuzz targets and every campaign,
+//! so the rules exist once.
 //!
 //! The checks read the stored fields through the public read accessors and recompute what they
 //! need themselves. They deliberately call none of the model's own predicates (effective status,

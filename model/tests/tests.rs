@@ -1,18 +1,19 @@
 //! The model's integration tests, in one binary:
 //!
-//! - `support`: fixtures (a world, callers, request bodies) and the relied-rules comparison.
+//! - `support`: fixtures (a world, callers, request bodies).
 //! - `lm_rules`: one table-driven test per License Manager rule of SPEC 1.2 and 3.x.
 //! - `lm_grants`: the grant rules of SPEC 3.9.
-//! - `lm_props`: property tests of the SPEC 3.10 invariants, determinism and relied rules.
-//! - `evs_props`: property tests of the SPEC 4.4 invariants, determinism and relied rules.
+//! - `evs_requests`: typed EVS requests round-trip through JSON and the service model.
 //! - `policy_alternatives`: every single-switch alternative changes a reply that names it.
 //! - `spec_policies`: every `[P]` tag of SPEC.md has a named switch (docs/policies.md).
+//!
+//! The property tests over operation sequences (invariants, determinism, relied rules) run the
+//! harness's one workload and auditor: `harness/tests/props.rs`.
 
 mod support;
 
-mod evs_props;
+mod evs_requests;
 mod lm_grants;
-mod lm_props;
 mod lm_rules;
 mod policy_alternatives;
 mod spec_policies;

@@ -99,6 +99,7 @@ impl Config {
             policy: self.policy.clone(),
             services: self.services.clone(),
             events,
+            audit: true,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! What a campaign saw: scenarios, cases and their findings, the coverage table (operations
-//! against the outcomes reached), the statuses reached and the named goals a run should reach.
+//! against the outcomes reached), the statuses reached and the goals the reference model reached.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -96,6 +96,8 @@ pub struct Summary {
     pub coverage: BTreeMap<String, BTreeMap<String, usize>>,
     /// Statuses seen in replies (license, grant, entitlement, connector).
     pub statuses: BTreeSet<String>,
+    /// Goal → how often the reference model reached it in the generated cases.
+    pub goals: BTreeMap<String, u64>,
     /// Whether a policy divergence fails the run (`--strict-policy`).
     pub strict_policy: bool,
     /// Why the run stopped before its last case, if it did (the wall-time budget).
@@ -154,6 +156,9 @@ impl Summary {
             self.count(&r.operation, &outcome, &r.actual.body);
         }
         self.steps += e.records.len();
+        for (goal, n) in &e.goals {
+            *self.goals.entry(goal.clone()).or_default() += n;
+        }
     }
 
     /// Whether a finding of this class fails the run.
@@ -213,42 +218,10 @@ impl Summary {
     }
 }
 
-/// Named goals a healthy run reaches; those not reached mean the generators are weak.
+/// The goals a healthy run reaches ([`crate::audit::goals`]), each with whether the
+/// generated cases reached it; those not reached mean the generation is weak.
 pub fn goals(s: &Summary) -> Vec<(&'static str, bool)> {
-    let reached = |op: &str, outcome: &str| s.coverage.get(op).is_some_and(|o| o.contains_key(outcome));
-    let status = |x: &str| s.statuses.contains(x);
-    vec![
-        (
-            "a checkout refused for capacity",
-            reached("CheckoutLicense", "NoEntitlementsAllowedException"),
-        ),
-        ("a checkout granted", reached("CheckoutLicense", "ok")),
-        ("a borrow granted", reached("CheckoutBorrowLicense", "ok")),
-        (
-            "a check-in refused as a conflict",
-            reached("CheckInLicense", "ConflictException"),
-        ),
-        (
-            "a SourceVersion conflict",
-            reached("CreateLicenseVersion", "ConflictException")
-                || reached("DeleteLicense", "ConflictException"),
-        ),
-        ("a license EXPIRED", status("EXPIRED")),
-        ("a license DELETED", status("DELETED") || status("PENDING_DELETE")),
-        ("a grant ACTIVE", status("ACTIVE")),
-        ("a grant REJECTED", status("REJECTED")),
-        ("an entitlement AT_RISK", status("AT_RISK")),
-        (
-            "an entitlement ENTITLEMENT_REMOVED",
-            status("ENTITLEMENT_REMOVED"),
-        ),
-        ("an entitlement CREATE_FAILED", status("CREATE_FAILED")),
-        (
-            "a malformed request refused",
-            reached("CheckoutLicense", "SerializationException")
-                || s.coverage
-                    .values()
-                    .any(|o| o.contains_key("SerializationException")),
-        ),
-    ]
+    crate::audit::goals()
+        .map(|g| (g.name, s.goals.contains_key(g.name)))
+        .collect()
 }

@@ -5,21 +5,24 @@
 mod classify;
 pub mod compare;
 mod readback;
+mod reference;
 mod session;
 mod shrink;
 
 pub use classify::classify;
 pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
+pub(crate) use reference::{apply_event, caller};
+pub use reference::{Ran, Reference};
 pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
 pub use shrink::shrink;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use conform_model::{Caller, Event, Policy, Service, World};
+use conform_model::{Policy, Service};
 
-use crate::gen::{case_fixtures, concretize, Concrete, Generator, Known, Step, Weights, Who};
-use crate::target::{InfraError, Response, Target};
+use crate::gen::{Generator, Step, Weights, Who};
+use crate::target::{InfraError, Target};
 
 /// What a run generates and where.
 #[derive(Clone, Debug)]
@@ -30,6 +33,9 @@ pub struct CaseConfig {
     pub services: Vec<Service>,
     /// Whether the target takes environment events (clock, fixtures).
     pub events: bool,
+    /// Whether the reference model is audited against the always properties at every step
+    /// ([`crate::audit`]; costs a world clone per step). The goals are counted either way.
+    pub audit: bool,
 }
 
 impl CaseConfig {
@@ -103,44 +109,9 @@ pub struct Execution {
     /// Steps left out, and why (see [`Session::warnings`]).
     #[serde(default)]
     pub warnings: Vec<String>,
-}
-
-/// The generator's view of a case: a reference model and the ids it has handed out, advanced
-/// step by step so the next step can pick from what exists.
-#[derive(Clone, Debug)]
-pub struct GenState {
-    ns: String,
-    isolated: bool,
-    world: World,
-    known: Known,
-}
-
-impl GenState {
-    pub fn new(cfg: &CaseConfig, case: u64) -> GenState {
-        let mut world = case_world(cfg.case_seed(case), &cfg.policy);
-        if cfg.events {
-            for f in case_fixtures() {
-                apply_event(&mut world, &f);
-            }
-        }
-        GenState {
-            ns: cfg.namespace(case),
-            isolated: cfg.isolated(),
-            world,
-            known: Known::default(),
-        }
-    }
-
-    pub fn known(&self) -> &Known {
-        &self.known
-    }
-
-    /// Runs `step` on the reference model and learns the ids it hands out.
-    pub fn advance(&mut self, step: &Step) {
-        let concrete = concretize(step, &self.ns, self.isolated, &self.known, &self.world);
-        let reply = reference_call(&mut self.world, &concrete);
-        self.known.learn(&concrete, &reply.body);
-    }
+    /// The goals the reference model reached in the case, with how often ([`crate::audit`]).
+    #[serde(default)]
+    pub goals: std::collections::BTreeMap<String, u64>,
 }
 
 /// Generates the steps of case `case` by running the generator against the reference model.
@@ -152,45 +123,15 @@ pub fn generate(cfg: &CaseConfig, case: u64) -> Vec<Step> {
         cfg.events,
     );
     gen.isolated = cfg.isolated();
-    let mut state = GenState::new(cfg, case);
+    let mut state = Reference::new(cfg, case, false);
     let mut steps = Vec::with_capacity(cfg.max_steps);
     for _ in 0..cfg.max_steps {
         let step = gen.step(state.known());
-        state.advance(&step);
+        // Only always properties can be violated, and none is checked here.
+        let _ = state.advance(&step);
         steps.push(step);
     }
     steps
-}
-
-pub(crate) fn apply_event(world: &mut World, event: &Value) -> Value {
-    match serde_json::from_value::<Event>(event.clone()) {
-        Ok(e) => world.apply(e).unwrap_or_else(|e| e.body(Service::LicenseManager)),
-        Err(e) => Value::String(format!("bad event: {e}")),
-    }
-}
-
-fn caller(who: Who) -> Caller {
-    Caller::new(who.account(), "us-east-1")
-}
-
-/// The reference model's reply to a concrete step.
-fn reference_call(world: &mut World, concrete: &Concrete) -> Response {
-    match concrete {
-        Concrete::Call {
-            who,
-            service,
-            op,
-            body,
-        } => {
-            let r = world.handle(&caller(*who), *service, op, body);
-            Response::from(r)
-        }
-        Concrete::Event(e) => Response {
-            status: 200,
-            error_type: None,
-            body: apply_event(world, e),
-        },
-    }
 }
 
 /// Runs `steps` against `target` with the model as reference; stops at the first difference
@@ -222,9 +163,11 @@ fn execute_with(
             break;
         }
     }
+    let goals = session.reference().auditor().reached();
     Ok(Execution {
         records,
         finding,
         warnings: session.warnings().to_vec(),
+        goals: goals.iter().map(|(g, n)| (g.to_string(), *n)).collect(),
     })
 }

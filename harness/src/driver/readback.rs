@@ -38,7 +38,7 @@ impl Session {
                 "CheckInLicense" | "ExtendLicenseConsumption" => {
                     let token: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
                     let id = token["LicenseConsumptionToken"].as_str().unwrap_or_default();
-                    let lm = self.world.lm();
+                    let lm = self.world().lm();
                     lm.tokens()
                         .iter()
                         .find(|t| t.id == id)
@@ -49,7 +49,7 @@ impl Session {
                 _ => Vec::new(),
             },
             Concrete::Event(e) if e["event"] == "advance_clock" => {
-                self.known.licenses.iter().rev().take(3).cloned().collect()
+                self.known().licenses.iter().rev().take(3).cloned().collect()
             }
             Concrete::Event(_) => Vec::new(),
         };
@@ -62,10 +62,13 @@ impl Session {
             };
             let body = serde_json::json!({ "LicenseArn": arn });
             let bytes = body.to_string().into_bytes();
-            let before = self.follow.is_some().then(|| self.world.clone());
-            let r = self
-                .world
-                .handle(&caller(who), Service::LicenseManager, "GetLicenseUsage", &bytes);
+            let before = self.follow.is_some().then(|| self.world().clone());
+            let r = self.reference.world_mut().handle(
+                &caller(who),
+                Service::LicenseManager,
+                "GetLicenseUsage",
+                &bytes,
+            );
             if r.is_error() {
                 continue;
             }

@@ -15,8 +15,8 @@ use conform_model::{Event, Policy, Service, World};
 use serde_json::Value;
 
 use super::compare::{differences_within, reply_of, schema_violations, WALL_CLOCK_TOLERANCE_SECONDS};
-use super::{apply_event, caller, CaseConfig, Classification, Finding, Record, Reply};
-use crate::gen::{case_fixtures, concretize, Concrete, Known, Step, Who};
+use super::{apply_event, caller, CaseConfig, Classification, Finding, Record, Reference, Reply};
+use crate::gen::{case_fixtures, Concrete, Known, Step, Who};
 use crate::normalize::{shift_time, Normalizer};
 use crate::target::{InfraError, Response, Target};
 
@@ -90,10 +90,7 @@ fn shift_times(v: &Value, delta_ms: i64) -> Value {
 /// One case in progress. Steps run one at a time, so both the seed-driven driver and a
 /// proptest state machine can drive it.
 pub struct Session {
-    pub(super) ns: String,
-    pub(super) isolated: bool,
-    pub(super) world: World,
-    pub(super) known: Known,
+    pub(super) reference: Reference,
     pub(super) model_n: Normalizer,
     pub(super) target_n: Normalizer,
     pub(super) index: usize,
@@ -118,7 +115,7 @@ impl Session {
         case: u64,
         policy: &Policy,
     ) -> Result<Session, InfraError> {
-        let mut world = case_world(cfg.case_seed(case), policy);
+        let world = case_world(cfg.case_seed(case), policy);
         let caps = target.capabilities();
         if caps.reset {
             target.reset()?;
@@ -140,11 +137,12 @@ impl Session {
             (now, Some((world.now_ms(), now)))
         };
         let start = world.now_ms();
+        let mut reference = Reference::on(world, cfg.namespace(case), cfg.isolated(), cfg.audit);
         let mut model_n = Normalizer::new(start);
         let mut target_n = Normalizer::new(target_start);
         if cfg.events {
             for f in case_fixtures() {
-                let expected = apply_event(&mut world, &f);
+                let expected = reference.fixture(&f);
                 let event = serde_json::from_value(model_n.translate(&f, &target_n))
                     .map_err(|e| InfraError::Other(e.to_string()))?;
                 let actual = target.event(&event)?;
@@ -153,10 +151,7 @@ impl Session {
             }
         }
         Ok(Session {
-            ns: cfg.namespace(case),
-            isolated: cfg.isolated(),
-            world,
-            known: Known::default(),
+            reference,
             model_n,
             target_n,
             index: 0,
@@ -170,12 +165,17 @@ impl Session {
 
     /// The reference model's state.
     pub fn world(&self) -> &World {
-        &self.world
+        self.reference.world()
     }
 
     /// The ids the case has so far.
     pub fn known(&self) -> &Known {
-        &self.known
+        self.reference.known()
+    }
+
+    /// The reference side: the model, its ids and the auditor's goals.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
     }
 
     /// What the case left out, and why (time-dependent steps on a wall clock).
@@ -207,12 +207,9 @@ impl Session {
             return Ok(());
         };
         let now = target.now_ms()?.unwrap_or_else(wall_clock_ms);
-        let lag = model_start + (now - target_start) - self.world.now_ms();
+        let lag = model_start + (now - target_start) - self.world().now_ms();
         if lag > 0 {
-            apply_event(
-                &mut self.world,
-                &serde_json::json!({"event": "advance_clock", "seconds": 0, "millis": lag}),
-            );
+            self.reference.follow(lag);
         }
         Ok(())
     }
@@ -254,7 +251,13 @@ impl Session {
             return Ok((self.skipped(step), None));
         }
         self.follow_target(target)?;
-        let concrete = concretize(step, &self.ns, self.isolated, &self.known, &self.world);
+        let concrete = self.reference.concretize(step);
+        let reference_error = |v: crate::audit::Violation| {
+            InfraError::Other(format!(
+                "the reference model broke {v} at step {}: conform itself is wrong",
+                self.index
+            ))
+        };
         let (who, operation, expected_raw, relied, actual_raw) = match &concrete {
             Concrete::Call {
                 who,
@@ -262,10 +265,13 @@ impl Session {
                 op,
                 body,
             } => {
-                let before = self.follow.is_some().then(|| self.world.clone());
-                let r = self.world.handle(&caller(*who), *service, op, body);
-                let relied: Vec<String> = r.policies.iter().map(|p| format!("{p:?}")).collect();
-                let expected = Response::from(r);
+                let before = self.follow.is_some().then(|| self.world().clone());
+                let ran = self
+                    .reference
+                    .run(Some(step), &concrete)
+                    .map_err(reference_error)?;
+                let relied: Vec<String> = ran.policies.iter().map(|p| format!("{p:?}")).collect();
+                let expected = ran.response;
                 let call = (*who, *service, op.as_str(), body.as_slice());
                 if before.is_some_and(|w| self.time_dependent(&w, call, &expected)) {
                     self.stopped = true;
@@ -282,15 +288,20 @@ impl Session {
                 (Some(*who), op.clone(), expected, relied, actual)
             }
             Concrete::Event(e) => {
-                let expected = Response {
-                    status: 200,
-                    error_type: None,
-                    body: apply_event(&mut self.world, e),
-                };
+                let expected = self
+                    .reference
+                    .run(Some(step), &concrete)
+                    .map_err(reference_error)?
+                    .response;
                 let event: Event =
                     serde_json::from_value(self.outgoing(e)).map_err(|e| InfraError::Other(e.to_string()))?;
                 let body = target.event(&event)?;
                 let name = e["event"].as_str().unwrap_or("event").to_string();
+                if event == Event::Reset {
+                    // Both sides start over: ids they hand out from now on pair afresh.
+                    self.model_n = Normalizer::new(self.model_n.start_ms());
+                    self.target_n = Normalizer::new(self.target_n.start_ms());
+                }
                 let actual = Response {
                     status: 200,
                     error_type: None,
@@ -299,7 +310,6 @@ impl Session {
                 (None, name, expected, vec![], actual)
             }
         };
-        self.known.learn(&concrete, &expected_raw.body);
         let expected = reply_of(&expected_raw, &mut self.model_n);
         let actual = reply_of(&actual_raw, &mut self.target_n);
         // Event results are not AWS replies: they only teach the normalizers the ids they carry.

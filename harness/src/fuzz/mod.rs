@@ -13,8 +13,10 @@
 //!   the second, the rest is the body) against a world holding licenses, tokens and a grant.
 //! - [`evs_request`]: the same for EVS, against seeded environments, connectors, VMs and
 //!   entitlement records in several statuses.
-//! - [`sequence`]: a list of [`Op`]s of both services and environment events, with the invariants
-//!   of SPEC 3.10 and 4.4 ([`conform_model::invariants`]) checked after every step.
+//! - [`sequence`]: a list of the one workload's [`crate::gen::Step`]s (both services,
+//!   environment events, replays, resets, raw bodies), with every always property of
+//!   [`crate::audit`] (SPEC 3.10, 4.4, refusals and replays change nothing) checked after every
+//!   step.
 //!
 //! Bodies may name existing resources through placeholders (`<license-1>`, `<token-2>`,
 //! `<grant-1>`, `<env-1>`, `<cnctr-1>`, ...), the same spelling the scenario snapshots redact ids
@@ -28,7 +30,6 @@
 //! conform_harness::fuzz::lm_request(&input).unwrap();
 //! ```
 
-mod ops;
 mod requests;
 mod sequence;
 mod worlds;
@@ -37,8 +38,10 @@ use conform_model::evs::EvsRequest;
 use conform_model::lm::LmRequest;
 use conform_model::Caller;
 
-pub use ops::Op;
-pub use requests::{check_reply, evs_request, lm_request};
+pub use crate::audit::check_reply;
+pub use requests::{evs_request, lm_request};
+
+use crate::gen::substitute;
 pub use sequence::{run_sequence, sequence};
 
 /// The accounts the License Manager checks act as.
@@ -61,7 +64,6 @@ const LM_EXTRA: [&str; 3] = ["CreateLicenseConfiguration", "NoSuchOperation", "c
 const EVS_EXTRA: [&str; 3] = ["CreateEnvironment", "NoSuchOperation", "createEntitlement"];
 
 const FINGERPRINT: &str = "aws:111122223333:Example Corp:issuer-fingerprint";
-const MARKETPLACE_FINGERPRINT: &str = "aws:294406891311:AWS/Marketplace:issuer-fingerprint";
 
 /// The operation a request target's first byte picks.
 pub fn lm_operation(byte: u8) -> &'static str {
@@ -93,25 +95,6 @@ fn evs_caller(byte: u8) -> Caller {
 }
 
 /// Replaces every `<name>` placeholder with its id, on bytes (the body need not be UTF-8).
-fn substitute(body: &[u8], ids: &[(String, String)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    'scan: while i < body.len() {
-        if body[i] == b'<' {
-            for (name, id) in ids {
-                if body[i..].starts_with(name.as_bytes()) {
-                    out.extend_from_slice(id.as_bytes());
-                    i += name.len();
-                    continue 'scan;
-                }
-            }
-        }
-        out.push(body[i]);
-        i += 1;
-    }
-    out
-}
-
 fn split(data: &[u8]) -> (u8, u8, &[u8]) {
     match data {
         [op, caller, body @ ..] => (*op, *caller, body),

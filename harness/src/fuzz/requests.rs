@@ -4,55 +4,13 @@
 use conform_model::evs::EvsRequest;
 use conform_model::invariants::{check_evs, check_lm, evs_digest, lm_digest, Cause};
 use conform_model::lm::LmRequest;
-use conform_model::{Caller, ErrorCode, Reply, Service};
+use conform_model::{Caller, Service};
+
+use crate::audit::check_reply;
 use serde_json::Value;
 
 use super::worlds::{evs_base, lm_base, Base};
 use super::{evs_caller, evs_operation, lm_caller, lm_operation, split, substitute};
-
-/// Whether a JSON value holds a `null` anywhere: replies omit absent members (SPEC 1.1).
-fn has_null(v: &Value) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Array(items) => items.iter().any(has_null),
-        Value::Object(map) => map.values().any(has_null),
-        _ => false,
-    }
-}
-
-/// The shape every reply has (SPEC 1.1): 200 and an object without nulls, or an error status
-/// (4xx, 5xx, or 308 for RedirectException with its Location) and an AWS error body with
-/// `__type` and the message member of the service's protocol.
-pub fn check_reply(service: Service, reply: &Reply) -> Result<(), String> {
-    if !reply.body.is_object() {
-        return Err(format!("the reply body is not an object: {}", reply.body));
-    }
-    if has_null(&reply.body) {
-        return Err(format!("the reply body holds a null: {}", reply.body));
-    }
-    let Some(code) = reply.error else {
-        return match reply.status {
-            200 => Ok(()),
-            s => Err(format!("status {s} without an error: {}", reply.body)),
-        };
-    };
-    let redirect = code == ErrorCode::Redirect && reply.status == 308 && reply.location.is_some();
-    if !(400..=599).contains(&reply.status) && !redirect {
-        return Err(format!(
-            "{} answered with status {}",
-            code.type_name(),
-            reply.status
-        ));
-    }
-    let (want_type, message) = (service.error_type(code), service.message_member());
-    if reply.body["__type"].as_str() != Some(want_type.as_str()) {
-        return Err(format!("error body without __type {want_type}: {}", reply.body));
-    }
-    if !reply.body[message].is_string() {
-        return Err(format!("error body without {message}: {}", reply.body));
-    }
-    Ok(())
-}
 
 /// A body that passes the service model's decoder must build a typed request, and that request's
 /// serialization must decode back to the same request.

@@ -1,101 +1,44 @@
-//! The `sequence` target: a list of [`Op`]s run one by one, with the invariants checked after
-//! every step.
+//! The `sequence` target: a list of the one workload's [`Step`]s (both services, environment
+//! events, replays, resets, raw bodies) run one by one on the reference model, with every always
+//! property of the auditor ([`crate::audit`]) checked after every step.
 
 use arbitrary::{Arbitrary, Unstructured};
-use conform_model::invariants::{check_evs, check_lm, evs_digest, lm_digest, Cause};
-use conform_model::Event;
+use conform_model::{Policy, Service};
 
-use super::ops::{concretize, Action, Op, Sent};
-use super::requests::check_reply;
-use super::worlds::evs_fixtures;
 use super::MAX_STEPS;
+use crate::driver::{CaseConfig, Reference};
+use crate::gen::Step;
 
-/// Operations whose success a byte-identical resend replays instead of running again (SPEC 3.4).
-const IDEMPOTENT: [&str; 6] = [
-    "CreateLicense",
-    "CreateLicenseVersion",
-    "CheckoutLicense",
-    "CheckoutBorrowLicense",
-    "CreateGrant",
-    "CreateGrantVersion",
-];
+/// The case the fuzz target runs its steps in: both services, with the environment fixtures.
+fn config() -> CaseConfig {
+    CaseConfig {
+        seed: 1,
+        max_steps: MAX_STEPS,
+        policy: Policy::default(),
+        services: vec![Service::LicenseManager, Service::Evs],
+        events: true,
+        audit: true,
+    }
+}
 
-/// The `sequence` target on typed steps: runs each through `World::handle` or `World::apply` on
-/// a world with the EVS fixtures, checking after every step the reply shape, that a refused request
-/// or event changes nothing, that an idempotent replay changes nothing, and SPEC 3.10 and 4.4.
-pub fn run_sequence(ops: &[Op]) -> Result<(), String> {
-    let mut world = evs_fixtures();
-    let mut history: Vec<Sent> = Vec::new();
-    // Requests sent since the last Reset: a reset world draws the same ids again, so an equal
-    // reply from before it is a new object, not a replay.
-    let mut since_reset = 0;
-    for (n, op) in ops.iter().take(MAX_STEPS).enumerate() {
-        // Settle first, so that `before` already shows what falls due now.
-        world
-            .apply(Event::advance_seconds(0))
-            .map_err(|e| format!("settling: {e}"))?;
-        let before = world.clone();
-        let Some(action) = concretize(&world, op, &history) else {
-            continue;
-        };
-        let fail = |what: String| format!("step {n} {op:?}: {what}");
-        match action {
-            Action::Event(event) => {
-                if event == Event::Reset {
-                    since_reset = history.len();
-                }
-                let refused = world.apply(event.clone()).is_err();
-                if refused
-                    && (lm_digest(&world) != lm_digest(&before) || evs_digest(&world) != evs_digest(&before))
-                {
-                    return Err(fail("a refused event changed the state".into()));
-                }
-                check_lm(&world, &before).map_err(|e| fail(format!("SPEC 3.10: {e}")))?;
-                check_evs(&world, &before, &Cause::Event(&event))
-                    .map_err(|e| fail(format!("SPEC 4.4: {e}")))?;
-            }
-            Action::Request(mut sent) => {
-                let reply = world.handle(&sent.caller, sent.service, sent.op, &sent.body);
-                check_reply(sent.service, &reply).map_err(|e| fail(format!("{}: {e}", sent.op)))?;
-                let unchanged =
-                    || lm_digest(&world) == lm_digest(&before) && evs_digest(&world) == evs_digest(&before);
-                if reply.is_error() && !unchanged() {
-                    return Err(fail(format!(
-                        "refused {} changed the state: {}",
-                        sent.op, reply.body
-                    )));
-                }
-                let replayed = !reply.is_error()
-                    && IDEMPOTENT.contains(&sent.op)
-                    && history[since_reset..].iter().any(|h| {
-                        h.op == sent.op
-                            && h.caller == sent.caller
-                            && h.body == sent.body
-                            && h.reply.as_ref() == Some(&reply.body)
-                    });
-                if replayed && !unchanged() {
-                    return Err(fail(format!(
-                        "an idempotent replay of {} changed the state",
-                        sent.op
-                    )));
-                }
-                check_lm(&world, &before).map_err(|e| fail(format!("SPEC 3.10: {e}")))?;
-                check_evs(&world, &before, &Cause::request(sent.service, sent.op))
-                    .map_err(|e| fail(format!("SPEC 4.4: {e}")))?;
-                sent.reply = Some(reply.body);
-                history.push(sent);
-            }
-        }
+/// The `sequence` target on typed steps: the first [`MAX_STEPS`] run on a fresh reference with
+/// every always property checked after each; the first violation, described.
+pub fn run_sequence(steps: &[Step]) -> Result<(), String> {
+    let mut reference = Reference::new(&config(), 0, true);
+    for (n, step) in steps.iter().take(MAX_STEPS).enumerate() {
+        reference
+            .advance(step)
+            .map_err(|v| format!("step {n} {step:?}: {v}"))?;
     }
     Ok(())
 }
 
 /// The `sequence` target on raw bytes: decodes them into steps exactly as `fuzz_target!` with a
-/// `Vec<Op>` argument would (`arbitrary_take_rest`), then runs [`run_sequence`]. Bytes that do
+/// `Vec<Step>` argument would (`arbitrary_take_rest`), then runs [`run_sequence`]. Bytes that do
 /// not decode are no input at all, as for libFuzzer.
 pub fn sequence(data: &[u8]) -> Result<(), String> {
-    match Vec::<Op>::arbitrary_take_rest(Unstructured::new(data)) {
-        Ok(ops) => run_sequence(&ops),
+    match Vec::<Step>::arbitrary_take_rest(Unstructured::new(data)) {
+        Ok(steps) => run_sequence(&steps),
         Err(_) => Ok(()),
     }
 }
@@ -103,44 +46,53 @@ pub fn sequence(data: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gen::{Qty, Who};
 
     #[test]
-    fn a_sequence_reaches_a_checkout_and_a_sync() {
-        let ops = [
-            Op::CreateLicense {
+    fn a_sequence_reaches_a_checkout_a_replay_and_a_reset() {
+        let steps = [
+            Step::CreateLicense {
                 sku: 0,
                 beneficiary: 0,
                 max: 2,
                 overage: false,
                 check_in: true,
+                ttl: 1,
                 borrow: true,
+                early: true,
                 end_minutes: None,
                 token: 1,
             },
-            Op::Checkout {
-                caller: 0,
+            Step::Checkout {
+                who: Who::Seller,
                 sku: 0,
                 beneficiary: Some(0),
-                quantity: 0,
+                qty: Qty("1".into()),
                 perpetual: false,
+                marketplace: false,
                 token: 1,
             },
-            Op::Replay { back: 0 },
-            Op::CreateEntitlement {
-                connector: 0,
-                vms: vec![0, 4],
+            Step::Replay { back: 0 },
+            Step::Raw {
+                operation: "GetLicense".into(),
+                who: Who::Seller,
+                body: br#"{"LicenseArn": "<license-1>"}"#.to_vec(),
             },
-            Op::Advance { choice: 7 },
-            Op::DeleteEntitlement {
-                connector: 0,
-                vms: vec![4],
-            },
-            Op::CreateEntitlement {
-                connector: 0,
-                vms: vec![4],
-            },
-            Op::Reset,
+            Step::Advance { seconds: 300 },
+            Step::Reset,
+            Step::Replay { back: 1 },
         ];
-        run_sequence(&ops).expect("a valid sequence keeps every invariant");
+        let mut reference = Reference::new(&config(), 0, true);
+        for step in &steps {
+            reference
+                .advance(step)
+                .expect("a valid sequence keeps every property");
+        }
+        let reached = reference.auditor().reached();
+        assert!(reached.contains_key("a_checkout_granted"), "{reached:?}");
+        assert!(
+            reached.contains_key("an_idempotent_checkout_replay"),
+            "{reached:?}"
+        );
     }
 }

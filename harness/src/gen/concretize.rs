@@ -309,12 +309,54 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             let case = &cases[index as usize % cases.len().max(1)];
             call(Who::Seller, case.service, case.operation, case.body.clone())
         }
+        Step::UpdateConnector {
+            env,
+            connector: k,
+            fqdn,
+        } => {
+            let mut body = json!({"environmentId": env_id(env), "connectorId": connector(env, k)});
+            if fqdn {
+                body["applianceFqdn"] = json!(format!("vcenter-new.{ns}.example.com"));
+            } else {
+                body["secretIdentifier"] = json!(format!("{ns}-secret-2"));
+            }
+            evs("UpdateEnvironmentConnector", body)
+        }
+        Step::Replay { back } => {
+            let sent = known.calls.len().checked_sub(1 + usize::from(back % 8));
+            sent.map_or_else(
+                || Concrete::Event(json!({"event": "advance_clock", "seconds": 0})),
+                |i| known.calls[i].clone(),
+            )
+        }
+        Step::Reset => Concrete::Event(json!({"event": "reset"})),
+        Step::Raw { operation, who, body } => {
+            let mut ids = Vec::new();
+            let named = [
+                ("license", &known.licenses),
+                ("grant", &known.grants),
+                ("cnctr", &known.connectors[0]),
+            ];
+            for (name, items) in named {
+                for (i, id) in items.iter().rev().take(3).enumerate() {
+                    ids.push((format!("<{name}-{}>", i + 1), id.clone()));
+                }
+            }
+            for (i, (_, id)) in known.tokens.iter().rev().take(3).enumerate() {
+                ids.push((format!("<token-{}>", i + 1), id.clone()));
+            }
+            for (i, env) in ENVIRONMENTS.iter().enumerate() {
+                ids.push((format!("<env-{}>", i + 1), env.to_string()));
+            }
+            Concrete::Call {
+                who,
+                service: service_of(&operation),
+                op: operation,
+                body: substitute(&body, &ids),
+            }
+        }
         Step::Invalid { operation, body } => {
-            // An operation no model names goes to License Manager, as any unknown target would.
-            let service = all_operations()
-                .into_iter()
-                .find(|(_, name)| *name == operation)
-                .map_or(Service::LicenseManager, |(service, _)| service);
+            let service = service_of(&operation);
             let body: Vec<u8> = match body {
                 InvalidBody::Unterminated => b"{\"unterminated".to_vec(),
                 InvalidBody::Array => b"[]".to_vec(),
@@ -335,6 +377,35 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             }
         }
     }
+}
+
+/// The service whose model names `operation`; an operation no model names goes to License
+/// Manager, as any unknown target would.
+fn service_of(operation: &str) -> Service {
+    all_operations()
+        .into_iter()
+        .find(|(_, name)| *name == operation)
+        .map_or(Service::LicenseManager, |(service, _)| service)
+}
+
+/// Replaces each placeholder (`<license-1>`, ...) in `body` by its id.
+pub(crate) fn substitute(body: &[u8], ids: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    'scan: while i < body.len() {
+        if body[i] == b'<' {
+            for (name, id) in ids {
+                if body[i..].starts_with(name.as_bytes()) {
+                    out.extend_from_slice(id.as_bytes());
+                    i += name.len();
+                    continue 'scan;
+                }
+            }
+        }
+        out.push(body[i]);
+        i += 1;
+    }
+    out
 }
 
 #[allow(clippy::too_many_arguments)]

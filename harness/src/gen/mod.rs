@@ -1,7 +1,12 @@
-//! State-aware generation of operation sequences. A case is a list of abstract [`Step`]s whose
-//! references (the k-th license, the k-th token) are resolved against the reference model's
-//! state when the step runs, so a shrunk sequence still makes sense: removing the step that made
-//! license 2 makes later references to it pick another license, not a dangling id.
+//! The one workload: abstract [`Step`]s of both services and environment events, their
+//! concretization into requests, and their seeded generation. Every way of exercising a target
+//! or the model speaks this vocabulary: the campaign, the proptest-state-machine adapter, the
+//! property tests and the fuzz `sequence` target (which decodes steps with `arbitrary`).
+//!
+//! A case is a list of steps whose references (the k-th license, the k-th token) are resolved
+//! against the reference model's state when the step runs, so a shrunk sequence still makes
+//! sense: removing the step that made license 2 makes later references to it pick another
+//! license, not a dangling id.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -12,26 +17,32 @@ pub use crate::accounts::Who;
 
 /// A quantity as sent: mostly well-formed, sometimes not (SPEC 3.4 quantity grammar).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 pub struct Qty(pub String);
 
 /// One abstract step of a case.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     CreateLicense {
         sku: u8,
         beneficiary: u8,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::count))]
         max: i64,
         overage: bool,
         check_in: bool,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::ttl))]
         ttl: i32,
         borrow: bool,
         early: bool,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::minutes))]
         end_minutes: Option<i64>,
         token: u8,
     },
     CreateLicenseVersion {
         license: u32,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::count))]
         max: i64,
         deactivate: bool,
         reset: bool,
@@ -113,10 +124,12 @@ pub enum Step {
         max: Option<u8>,
     },
     Advance {
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::seconds))]
         seconds: i64,
     },
     Marketplace {
         sku: u8,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::count))]
         max: i64,
     },
     AddVm {
@@ -140,12 +153,34 @@ pub enum Step {
     },
     Invalid {
         /// Any operation of either service's model, by name.
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::operation))]
         operation: String,
         body: InvalidBody,
     },
     /// A constraint-derived invalid request from specs/ (`specs::cases`), by index.
     Constraint {
         index: u32,
+    },
+    /// Changes a connector's appliance FQDN or its secret (SPEC 4.1).
+    UpdateConnector {
+        env: u8,
+        connector: u32,
+        fqdn: bool,
+    },
+    /// Sends the `back`-th most recent request again, byte for byte (idempotent replays,
+    /// SPEC 3.4); with none sent yet, a zero clock advance.
+    Replay {
+        back: u8,
+    },
+    /// Resets the world to its seeded start (SPEC 2).
+    Reset,
+    /// Any bytes as the body of an operation, by name; the placeholders `<license-1>`,
+    /// `<token-1>`, `<grant-1>`, `<env-1>`, `<cnctr-1>` (and -2, -3) name the case's resources.
+    Raw {
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::operation))]
+        operation: String,
+        who: Who,
+        body: Vec<u8>,
     },
 }
 
@@ -155,6 +190,7 @@ macro_rules! choice {
     ($(#[$doc:meta])* $name:ident { $($variant:ident),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
 
@@ -203,7 +239,8 @@ pub enum Concrete {
     Event(Value),
 }
 
-/// Ids the reference model has handed out in this case, in order of appearance.
+/// Ids the reference model has handed out in this case, in order of appearance, and the
+/// requests sent (since the last reset).
 #[derive(Clone, Debug, Default)]
 pub struct Known {
     pub licenses: Vec<String>,
@@ -211,15 +248,25 @@ pub struct Known {
     pub grants: Vec<String>,
     /// Connectors per environment index.
     pub connectors: [Vec<String>; 2],
+    /// Every request sent, oldest first, for [`Step::Replay`].
+    pub calls: Vec<Concrete>,
 }
 
 impl Known {
     /// Learns the ids a reply of the reference model carries.
     pub fn learn(&mut self, concrete: &Concrete, reply: &Value) {
         let op = match concrete {
-            Concrete::Call { op, .. } => op.as_str(),
+            Concrete::Call { op, .. } => {
+                self.calls.push(concrete.clone());
+                op.as_str()
+            }
             Concrete::Event(e) => e["event"].as_str().unwrap_or_default(),
         };
+        if op == "reset" {
+            // A reset world hands out the same ids again: nothing known survives it.
+            *self = Known::default();
+            return;
+        }
         let text = |p: &str| reply.pointer(p).and_then(Value::as_str).map(str::to_string);
         match op {
             "CreateLicense" | "seed_marketplace_license" => self.licenses.extend(text("/LicenseArn")),
@@ -281,10 +328,14 @@ pub fn all_operations() -> Vec<(Service, &'static str)> {
     lm.chain(evs).collect()
 }
 
+#[cfg(feature = "fuzzing")]
+mod arb;
 mod concretize;
 mod generator;
 
 pub use concretize::concretize;
+#[cfg(feature = "fuzzing")]
+pub(crate) use concretize::substitute;
 pub use generator::{Generator, Weights};
 
 /// The events that set up a case: its two environments (owned by the seller) with VMs.

@@ -2,4 +2,3 @@
 
 pub mod evs;
 pub mod lm;
-pub mod policies;

@@ -1,0 +1,207 @@
+//! The reference side of a case: the model, the ids it handed out and the auditor. Every
+//! workload runs its steps on the model through here (the generator, the [`super::Session`]
+//! beside a target, the property tests, the fuzz `sequence` target), so concretization,
+//! execution and the audit have one home.
+
+use conform_model::{Caller, Event, PolicyRule, Service, World};
+use serde_json::Value;
+
+use super::{case_world, CaseConfig};
+use crate::audit::{Auditor, Observation, Outcome, Sent, Violation};
+use crate::gen::{case_fixtures, concretize, Concrete, Known, Step, Who};
+use crate::target::Response;
+
+/// What the model did with one step.
+#[derive(Clone, Debug)]
+pub struct Ran {
+    pub response: Response,
+    /// The `[P]` rules the model's reply relied on (requests only).
+    pub policies: Vec<PolicyRule>,
+    /// The reply's `x-amzn-RequestId` (requests only).
+    pub request_id: String,
+}
+
+/// The model beside a case, with what it has handed out and the auditor watching it.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    ns: String,
+    isolated: bool,
+    world: World,
+    known: Known,
+    history: Vec<Sent>,
+    auditor: Auditor,
+}
+
+pub(crate) fn caller(who: Who) -> Caller {
+    Caller::new(who.account(), "us-east-1")
+}
+
+impl Reference {
+    /// Case `case` of `cfg`: its seeded world at the case's phase of the sync grid, with the
+    /// case's fixtures where the target takes events. `always`: check the always properties.
+    pub fn new(cfg: &CaseConfig, case: u64, always: bool) -> Reference {
+        let world = case_world(cfg.case_seed(case), &cfg.policy);
+        let mut r = Reference::on(world, cfg.namespace(case), cfg.isolated(), always);
+        if cfg.events {
+            for f in case_fixtures() {
+                r.fixture(&f);
+            }
+        }
+        r
+    }
+
+    /// A reference on `world` as it is, for the case namespace `ns`.
+    pub fn on(world: World, ns: String, isolated: bool, always: bool) -> Reference {
+        Reference {
+            ns,
+            isolated,
+            world,
+            known: Known::default(),
+            history: Vec::new(),
+            auditor: Auditor::new(always),
+        }
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn known(&self) -> &Known {
+        &self.known
+    }
+
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// Seeds a fixture event (not audited, not a step); its result as the model answers it.
+    pub fn fixture(&mut self, event: &Value) -> Value {
+        let result = apply_event(&mut self.world, event);
+        self.known.learn(&Concrete::Event(event.clone()), &result);
+        result
+    }
+
+    /// The model for requests that are not steps of the case (read-backs): not audited.
+    pub(crate) fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
+    /// Moves the model's clock without a step (following a target's wall clock).
+    pub(crate) fn follow(&mut self, millis: i64) {
+        let _ = self.world.apply(Event::AdvanceClock { seconds: 0, millis });
+    }
+
+    /// The request or event `step` stands for now.
+    pub fn concretize(&self, step: &Step) -> Concrete {
+        concretize(step, &self.ns, self.isolated, &self.known, &self.world)
+    }
+
+    /// Concretizes and runs `step`.
+    pub fn advance(&mut self, step: &Step) -> Result<(Concrete, Ran), Violation> {
+        let concrete = self.concretize(step);
+        let ran = self.run(Some(step), &concrete)?;
+        Ok((concrete, ran))
+    }
+
+    /// Runs a concrete step on the model, audits it and learns the ids it hands out.
+    pub fn run(&mut self, step: Option<&Step>, concrete: &Concrete) -> Result<Ran, Violation> {
+        let always = self.auditor.checks_always();
+        if always {
+            // Settle first, so that `before` already shows what falls due now.
+            let _ = self.world.apply(Event::advance_seconds(0));
+        }
+        let before = always.then(|| self.world.clone());
+        let ran = match concrete {
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body,
+            } => {
+                let who = caller(*who);
+                let reply = self.world.handle(&who, *service, op, body);
+                let replay = !reply.is_error()
+                    && self.history.iter().any(|h| {
+                        h.account == who.account && h.op == *op && h.body == *body && h.reply == reply.body
+                    });
+                let obs = Observation {
+                    step,
+                    before: before.as_ref(),
+                    after: &self.world,
+                    outcome: Outcome::Call {
+                        caller: &who,
+                        service: *service,
+                        op,
+                        body,
+                        reply: &reply,
+                    },
+                    replay,
+                    history: &self.history,
+                };
+                self.auditor.observe(&obs)?;
+                self.history.push(Sent {
+                    account: who.account.clone(),
+                    service: *service,
+                    op: op.clone(),
+                    body: body.clone(),
+                    status: reply.status,
+                    reply: reply.body.clone(),
+                });
+                Ran {
+                    policies: reply.policies.clone(),
+                    request_id: reply.request_id.clone(),
+                    response: Response::from(reply),
+                }
+            }
+            Concrete::Event(e) => {
+                let (event, result) = match serde_json::from_value::<Event>(e.clone()) {
+                    Ok(event) => {
+                        let result = self.world.apply(event.clone());
+                        (Some(event), result)
+                    }
+                    Err(err) => (None, Ok(Value::String(format!("bad event: {err}")))),
+                };
+                if let Some(event) = &event {
+                    let obs = Observation {
+                        step,
+                        before: before.as_ref(),
+                        after: &self.world,
+                        outcome: Outcome::Event {
+                            event,
+                            result: &result,
+                        },
+                        replay: false,
+                        history: &self.history,
+                    };
+                    self.auditor.observe(&obs)?;
+                    if *event == Event::Reset {
+                        // A reset world draws the same ids again: an equal reply from before it
+                        // is a new object, not a replay.
+                        self.history.clear();
+                        self.auditor.forget_state();
+                    }
+                }
+                let body = result.unwrap_or_else(|e| e.body(Service::LicenseManager));
+                Ran {
+                    response: Response {
+                        status: 200,
+                        error_type: None,
+                        body,
+                    },
+                    policies: Vec::new(),
+                    request_id: String::new(),
+                }
+            }
+        };
+        self.known.learn(concrete, &ran.response.body);
+        Ok(ran)
+    }
+}
+
+/// Applies an event given as JSON; its result, or the error body of a refusal.
+pub(crate) fn apply_event(world: &mut World, event: &Value) -> Value {
+    match serde_json::from_value::<Event>(event.clone()) {
+        Ok(e) => world.apply(e).unwrap_or_else(|e| e.body(Service::LicenseManager)),
+        Err(e) => Value::String(format!("bad event: {e}")),
+    }
+}
