@@ -232,7 +232,7 @@ impl Generator {
                     token,
                 }
             }
-            86..=95 => {
+            86..=93 => {
                 let who = self.who();
                 Step::GrantAction {
                     who,
@@ -240,6 +240,9 @@ impl Generator {
                     action: GrantActionKind::from_draw(self.rng.gen()),
                 }
             }
+            94..=95 => Step::Replay {
+                back: self.rng.gen_range(0..4),
+            },
             _ => {
                 let who = self.who();
                 Step::ListReceived {
@@ -262,7 +265,12 @@ impl Generator {
                 token: self.rng.gen(),
             },
             15..=19 => Step::DeleteConnector { env, connector },
-            20..=59 => Step::CreateEntitlement { env, connector, vms },
+            20..=23 => Step::UpdateConnector {
+                env,
+                connector,
+                fqdn: self.rng.gen_ratio(1, 2),
+            },
+            24..=59 => Step::CreateEntitlement { env, connector, vms },
             60..=79 => Step::DeleteEntitlement { env, connector, vms },
             _ => Step::ListEntitlements {
                 env,
