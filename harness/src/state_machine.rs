@@ -34,8 +34,8 @@ use conform_model::{Policy, Service};
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 
-use crate::driver::{CaseConfig, Reference, Session};
-use crate::gen::{Generator, Step, Weights};
+use crate::driver::{case_generator, CaseConfig, Reference, Session};
+use crate::gen::Step;
 use crate::target::Target;
 
 /// Starts the system under test for one proptest case.
@@ -68,12 +68,10 @@ impl<F: TargetFactory> ReferenceStateMachine for Generation<F> {
     }
 
     fn transitions(state: &Reference) -> BoxedStrategy<Step> {
-        let known = state.known().clone();
+        let state = state.clone();
         let cfg = F::config();
         any::<u64>()
-            .prop_map(move |seed| {
-                Generator::new(seed, Weights::default(), cfg.services.clone(), cfg.events).step(&known)
-            })
+            .prop_map(move |seed| case_generator(&cfg, 0, seed).step(state.known(), state.world()))
             .boxed()
     }
 

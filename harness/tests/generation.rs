@@ -22,3 +22,39 @@ fn seed_1_generates_the_pinned_cases() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_json_snapshot!("generated_seed_1", cases));
 }
+
+/// Generation that reaches deep state (issue: generation that reaches deep state): a default
+/// campaign's generated requests mostly succeed, a share is invalid on purpose, every operation
+/// in scope succeeds at least once, and the goals reached are pinned for a fixed seed, so a
+/// generator change shows up in review as a snapshot diff.
+#[test]
+fn seed_5_reaches_the_pinned_success_share_coverage_and_goals() {
+    use conform_harness::campaign::{Campaign, Config};
+    use conform_harness::report::Silent;
+    use conform_harness::target::ModelTarget;
+
+    let mut config = Config::default();
+    config.seed = 5;
+    config.cases = 100;
+    config.scenarios = false;
+    let mut model = ModelTarget::new(5, Policy::default());
+    let summary = Campaign::new(config).run(&mut model, &mut Silent).expect("runs");
+    let c = summary.calls;
+    assert!(c.percent(c.succeeded) >= 55.0, "{c:?}");
+    assert!(c.percent(c.invalid_on_purpose) >= 3.0, "{c:?}");
+    let never: Vec<_> = conform_model::lm::LmRequest::OPERATIONS
+        .iter()
+        .chain(conform_model::evs::EvsRequest::OPERATIONS)
+        .filter(|op| !summary.coverage.get(**op).is_some_and(|o| o.contains_key("ok")))
+        .collect();
+    assert!(never.is_empty(), "never succeeded: {never:?}");
+    let pinned = serde_json::json!({
+        "requests": {"sent": c.sent, "succeeded": c.succeeded, "invalid_on_purpose": c.invalid_on_purpose},
+        "succeeded_per_operation": summary.coverage.iter().map(|(op, o)| (op.clone(), o.get("ok").copied().unwrap_or(0))).collect::<std::collections::BTreeMap<_, _>>(),
+        "goals": conform_harness::campaign::goals(&summary).into_iter().map(|(g, reached)| (g, reached.then(|| summary.goals[g]))).collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_json_snapshot!("generated_seed_5_reach", pinned));
+}

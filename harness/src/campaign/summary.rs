@@ -82,6 +82,26 @@ pub struct ClassCounts {
     pub schema_violation: usize,
 }
 
+/// The requests of the generated cases, by outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCounts {
+    pub sent: usize,
+    pub succeeded: usize,
+    /// Steps drawn to be invalid (a broken body or a constraint-derived case).
+    pub invalid_on_purpose: usize,
+}
+
+impl CallCounts {
+    /// Percent of `n` in the requests sent.
+    pub fn percent(&self, n: usize) -> f64 {
+        if self.sent == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / self.sent as f64
+        }
+    }
+}
+
 /// Everything a run saw.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
@@ -98,6 +118,8 @@ pub struct Summary {
     pub statuses: BTreeSet<String>,
     /// Goal → how often the reference model reached it in the generated cases.
     pub goals: BTreeMap<String, u64>,
+    /// Requests of the generated cases: sent, answered with success, invalid on purpose.
+    pub calls: CallCounts,
     /// Whether a policy divergence fails the run (`--strict-policy`).
     pub strict_policy: bool,
     /// Why the run stopped before its last case, if it did (the wall-time budget).
@@ -154,6 +176,10 @@ impl Summary {
         for r in e.records.iter().filter(|r| r.who.is_some()) {
             let outcome = r.actual.error.clone().unwrap_or_else(|| "ok".into());
             self.count(&r.operation, &outcome, &r.actual.body);
+            self.calls.sent += 1;
+            self.calls.succeeded += usize::from(r.actual.error.is_none());
+            self.calls.invalid_on_purpose +=
+                usize::from(matches!(r.step, Step::Invalid { .. } | Step::Constraint { .. }));
         }
         self.steps += e.records.len();
         for (goal, n) in &e.goals {

@@ -114,19 +114,21 @@ pub struct Execution {
     pub goals: std::collections::BTreeMap<String, u64>,
 }
 
+/// The generator of case `case`, drawing from `seed`.
+pub fn case_generator(cfg: &CaseConfig, case: u64, seed: u64) -> Generator {
+    let mut gen = Generator::new(seed, Weights::default(), cfg.services.clone(), cfg.events);
+    gen.isolated = cfg.isolated();
+    gen.ns = cfg.namespace(case);
+    gen
+}
+
 /// Generates the steps of case `case` by running the generator against the reference model.
 pub fn generate(cfg: &CaseConfig, case: u64) -> Vec<Step> {
-    let mut gen = Generator::new(
-        cfg.case_seed(case),
-        Weights::default(),
-        cfg.services.clone(),
-        cfg.events,
-    );
-    gen.isolated = cfg.isolated();
+    let mut gen = case_generator(cfg, case, cfg.case_seed(case));
     let mut state = Reference::new(cfg, case, false);
     let mut steps = Vec::with_capacity(cfg.max_steps);
     for _ in 0..cfg.max_steps {
-        let step = gen.step(state.known());
+        let step = gen.step(state.known(), state.world());
         // Only always properties can be violated, and none is checked here.
         let _ = state.advance(&step);
         steps.push(step);

@@ -309,6 +309,14 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             let case = &cases[index as usize % cases.len().max(1)];
             call(Who::Seller, case.service, case.operation, case.body.clone())
         }
+        Step::EvsRead { env, op } => match op {
+            EvsReadOp::GetEnvironment => evs("GetEnvironment", json!({"environmentId": env_id(env)})),
+            EvsReadOp::ListEnvironmentConnectors => evs(
+                "ListEnvironmentConnectors",
+                json!({"environmentId": env_id(env), "maxResults": 1 + u32::from(env % 3)}),
+            ),
+            EvsReadOp::ListEnvironments => evs("ListEnvironments", json!({"state": ["CREATED", "CREATING"]})),
+        },
         Step::UpdateConnector {
             env,
             connector: k,

@@ -6,9 +6,14 @@ use rand::{Rng, SeedableRng};
 // a dependency upgrade could silently change every campaign's cases.
 use rand_chacha::ChaCha8Rng;
 
-use conform_model::Service;
+use conform_model::{Caller, Service, World};
 
 use super::*;
+
+/// How many times a step meant to be valid is redrawn (same kind) until the model accepts it.
+const TRIES: usize = 8;
+/// How many kinds a step meant to be valid tries before it is sent as first drawn.
+const KINDS: usize = 3;
 
 /// Relative weights of the step kinds.
 #[derive(Clone, Debug)]
@@ -39,6 +44,12 @@ pub struct Generator {
     /// The target has no control plane (cases share its state): no invalid step may be a list
     /// that reads other cases' resources.
     pub isolated: bool,
+    /// The case's namespace, as the steps are concretized in it.
+    pub ns: String,
+    /// Percent of API steps drawn without asking the model whether they succeed (the rest are
+    /// redrawn, within their kind, until the model accepts one); besides these, the invalid
+    /// step kind is always invalid on purpose.
+    pub unfiltered_percent: u32,
 }
 
 impl Generator {
@@ -49,7 +60,56 @@ impl Generator {
             services,
             events,
             isolated: false,
+            ns: String::new(),
+            unfiltered_percent: 15,
         }
+    }
+
+    /// Whether the model, in its current state, accepts the request `step` stands for.
+    fn succeeds(&self, step: &Step, known: &Known, world: &World) -> bool {
+        match concretize(step, &self.ns, self.isolated, known, world) {
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body,
+            } => {
+                let caller = Caller::new(who.account(), "us-east-1");
+                !world.clone().handle(&caller, service, &op, &body).is_error()
+            }
+            Concrete::Event(_) => true,
+        }
+    }
+
+    /// Draws with `draw` (a kind from 0..100, then a step of that kind) until the model accepts
+    /// the step: [`TRIES`] draws of one kind, then of another kind, up to [`KINDS`] kinds (a kind
+    /// whose precondition the state does not meet, such as a check-in with no live token, gives
+    /// way to one whose does). Unless the step is one of the unfiltered share; the first draw if
+    /// none is accepted.
+    fn filtered(
+        &mut self,
+        known: &Known,
+        world: &World,
+        mut draw: impl FnMut(&mut Self, u32, &Known) -> Step,
+    ) -> Step {
+        let kind = self.rng.gen_range(0..100);
+        let first = draw(self, kind, known);
+        if self.rng.gen_ratio(self.unfiltered_percent.min(100), 100) {
+            return first;
+        }
+        let mut step = first.clone();
+        for attempt in 0..KINDS * TRIES {
+            if self.succeeds(&step, known, world) {
+                return step;
+            }
+            let kind = if attempt % TRIES == TRIES - 1 {
+                self.rng.gen_range(0..100)
+            } else {
+                kind
+            };
+            step = draw(self, kind, known);
+        }
+        first
     }
 
     fn qty(&mut self) -> Qty {
@@ -69,8 +129,8 @@ impl Generator {
         }
     }
 
-    /// The next step, given what is known so far.
-    pub fn step(&mut self, known: &Known) -> Step {
+    /// The next step, given what is known so far and the reference model's state.
+    pub fn step(&mut self, known: &Known, world: &World) -> Step {
         let lm = if self.services.contains(&Service::LicenseManager) {
             self.weights.license_manager
         } else {
@@ -85,11 +145,11 @@ impl Generator {
         let total = lm + evs + events + self.weights.invalid;
         let mut roll = self.rng.gen_range(0..total.max(1));
         if roll < lm {
-            return self.lm_step(known);
+            return self.filtered(known, world, Self::lm_step);
         }
         roll -= lm;
         if roll < evs {
-            return self.evs_step(known);
+            return self.filtered(known, world, Self::evs_step);
         }
         roll -= evs;
         if roll < events {
@@ -127,6 +187,17 @@ impl Generator {
         None
     }
 
+    /// A token reference and who sends it: mostly the account that checked it out (a token
+    /// belongs to it, SPEC 3.6), sometimes anyone.
+    fn token(&mut self, known: &Known) -> (Who, u32) {
+        let token = self.index(known.tokens.len());
+        let owner = known.tokens.get(token as usize).map(|(w, _)| *w);
+        match owner {
+            Some(w) if self.rng.gen_ratio(4, 5) => (w, token),
+            _ => (self.who(), token),
+        }
+    }
+
     fn index(&mut self, len: usize) -> u32 {
         // Mostly recent items, which is where the interesting state is.
         let len = len.max(1) as u32;
@@ -137,18 +208,19 @@ impl Generator {
         }
     }
 
-    fn lm_step(&mut self, known: &Known) -> Step {
+    fn lm_step(&mut self, kind: u32, known: &Known) -> Step {
         let r = &mut self.rng;
         let sku = r.gen_range(0..2);
         let token = r.gen_range(0..10);
-        match r.gen_range(0..100) {
+        match kind {
             0..=11 => Step::CreateLicense {
                 sku,
                 beneficiary: r.gen_range(0..2),
                 max: r.gen_range(0..5),
                 overage: r.gen_ratio(1, 5),
                 check_in: r.gen_ratio(4, 5),
-                ttl: r.gen_range(1..3),
+                // Minutes: some tokens expire within a case, most outlive a few syncs.
+                ttl: [1, 2, 30, 60][r.gen_range(0..4)],
                 borrow: r.gen_ratio(1, 2),
                 early: r.gen_ratio(1, 2),
                 end_minutes: r.gen_ratio(1, 4).then(|| r.gen_range(1..200)),
@@ -190,17 +262,14 @@ impl Generator {
                 }
             }
             48..=58 => {
-                let who = self.who();
-                Step::CheckIn {
-                    who,
-                    token: self.index(known.tokens.len()),
-                }
+                let (who, token) = self.token(known);
+                Step::CheckIn { who, token }
             }
             59..=65 => {
-                let who = self.who();
+                let (who, token) = self.token(known);
                 Step::Extend {
                     who,
-                    token: self.index(known.tokens.len()),
+                    token,
                     dry_run: self.rng.gen_ratio(1, 4),
                 }
             }
@@ -253,13 +322,13 @@ impl Generator {
         }
     }
 
-    fn evs_step(&mut self, known: &Known) -> Step {
+    fn evs_step(&mut self, kind: u32, known: &Known) -> Step {
         let env = if self.rng.gen_ratio(9, 10) { 0 } else { 1 };
         let connector = self.index(known.connectors[usize::from(env)].len());
-        let vms: Vec<u8> = (0..self.rng.gen_range(1..4))
+        let vms: Vec<u8> = (0..[1, 1, 2, 3][self.rng.gen_range(0..4)])
             .map(|_| self.rng.gen_range(0..6))
             .collect();
-        match self.rng.gen_range(0..100) {
+        match kind {
             0..=14 => Step::CreateConnector {
                 env,
                 token: self.rng.gen(),
@@ -272,11 +341,19 @@ impl Generator {
             },
             24..=59 => Step::CreateEntitlement { env, connector, vms },
             60..=79 => Step::DeleteEntitlement { env, connector, vms },
-            _ => Step::ListEntitlements {
+            80..=91 => Step::ListEntitlements {
                 env,
                 connector,
                 max: self.rng.gen_ratio(1, 3).then(|| self.rng.gen()),
             },
+            _ => {
+                // A list of environments reads every case's on a shared target.
+                let choices = if self.isolated { 2 } else { 3 };
+                Step::EvsRead {
+                    env,
+                    op: EvsReadOp::ALL[self.rng.gen_range(0..choices)],
+                }
+            }
         }
     }
 

@@ -161,6 +161,11 @@ pub enum Step {
     Constraint {
         index: u32,
     },
+    /// Reads an environment or its connectors, or lists environments (SPEC 4.1).
+    EvsRead {
+        env: u8,
+        op: EvsReadOp,
+    },
     /// Changes a connector's appliance FQDN or its secret (SPEC 4.1).
     UpdateConnector {
         env: u8,
@@ -216,6 +221,10 @@ choice!(
 choice!(
     /// Which received or distributed list.
     ReceivedOp { ListReceivedLicenses, ListReceivedGrants, ListDistributedGrants }
+);
+choice!(
+    /// Which EVS environment read.
+    EvsReadOp { GetEnvironment, ListEnvironmentConnectors, ListEnvironments }
 );
 choice!(
     /// A connector health to set.

@@ -156,6 +156,13 @@ impl Reporter for Console {
 }
 
 fn print_summary(s: &Summary) {
+    let c = &s.calls;
+    println!(
+        "\nrequests of generated cases: {} sent, {:.1}% succeeded, {:.1}% invalid on purpose",
+        c.sent,
+        c.percent(c.succeeded),
+        c.percent(c.invalid_on_purpose)
+    );
     println!("\ncoverage (operation: outcome x count)");
     for (op, outcomes) in &s.coverage {
         let cells: Vec<String> = outcomes.iter().map(|(o, n)| format!("{o} x{n}")).collect();

@@ -40,9 +40,14 @@ pub fn json_report(s: &Summary) -> Value {
             "repeats": f.repeats,
         })).collect::<Vec<_>>(),
         "findings_by_class": {"distinct": distinct, "cases": cases},
+        "requests": {
+            "sent": s.calls.sent,
+            "succeeded": s.calls.succeeded,
+            "invalid_on_purpose": s.calls.invalid_on_purpose,
+        },
         "coverage": s.coverage,
         "statuses": s.statuses,
-        "goals": goals(s).into_iter().map(|(g, r)| json!({"goal": g, "reached": r})).collect::<Vec<_>>(),
+        "goals": goals(s).into_iter().map(|(g, r)| json!({"goal": g, "reached": r, "times": s.goals.get(g).copied().unwrap_or(0)})).collect::<Vec<_>>(),
         "policy_divergences": cases.policy_divergence,
     })
 }
