@@ -331,11 +331,14 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             evs("UpdateEnvironmentConnector", body)
         }
         Step::Replay { back } => {
-            let sent = known.calls.len().checked_sub(1 + usize::from(back % 8));
-            sent.map_or_else(
-                || Concrete::Event(json!({"event": "advance_clock", "seconds": 0})),
-                |i| known.calls[i].clone(),
-            )
+            match known.calls.len().checked_sub(1 + usize::from(back % 8)) {
+                Some(i) => known.calls[i].clone(),
+                // Nothing sent yet: a read that any target takes, control plane or not.
+                None => {
+                    let list = Step::ListLicenses { sku: None, max: None };
+                    concretize(&list, ns, isolated, known, world)
+                }
+            }
         }
         Step::Reset => Concrete::Event(json!({"event": "reset"})),
         Step::Raw { operation, who, body } => {

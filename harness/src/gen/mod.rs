@@ -173,7 +173,7 @@ pub enum Step {
         fqdn: bool,
     },
     /// Sends the `back`-th most recent request again, byte for byte (idempotent replays,
-    /// SPEC 3.4); with none sent yet, a zero clock advance.
+    /// SPEC 3.4); with none sent yet, the case's ListLicenses.
     Replay {
         back: u8,
     },
