@@ -346,7 +346,7 @@ impl Campaign {
             driver::shrink(target, cfg, case, steps, &finding)
                 .map_err(infra(format!("shrinking case {case}")))?
         } else {
-            (steps[..finding.step].to_vec(), finding)
+            (steps[..finding.step.min(steps.len())].to_vec(), finding)
         };
         minimal_finding.classification = driver::classify(target, cfg, case, &minimal, &minimal_finding)
             .map_err(infra(format!("classifying case {case}")))?;

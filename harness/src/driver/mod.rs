@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use conform_model::{Policy, Service};
 
-use crate::gen::{Generator, Step, Weights, Who};
+use crate::gen::{read_back_steps, Generator, Step, Weights, Who};
 use crate::target::{InfraError, Target};
 
 /// What a run generates and where.
@@ -163,6 +163,18 @@ fn execute_with(
         if found.is_some() || session.stopped() {
             finding = found;
             break;
+        }
+    }
+    if finding.is_none() && !session.stopped() {
+        // The case ends by reading back what it touched on both sides (a finding there is
+        // one like any other: its step number counts on past the case's own steps).
+        for step in read_back_steps(session.known(), &cfg.services) {
+            let (record, found) = session.step(target, &step)?;
+            records.push(record);
+            if found.is_some() || session.stopped() {
+                finding = found;
+                break;
+            }
         }
     }
     let goals = session.reference().auditor().reached();

@@ -30,7 +30,7 @@ impl Default for Weights {
             license_manager: 52,
             evs: 24,
             events: 19,
-            invalid: 5,
+            invalid: 18,
         }
     }
 }

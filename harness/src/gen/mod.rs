@@ -347,6 +347,51 @@ pub use concretize::concretize;
 pub(crate) use concretize::substitute;
 pub use generator::{Generator, Weights};
 
+/// The reads that end a case (SPEC 3.10 and 4.4 observed on the target): every license the case
+/// made (GetLicense, ListLicenseVersions, GetLicenseUsage), every grant (GetGrant), the buyer's
+/// received licenses, and every connector's entitlement records and the environment's connectors.
+pub fn read_back_steps(known: &Known, services: &[Service]) -> Vec<Step> {
+    let mut out = Vec::new();
+    if services.contains(&Service::LicenseManager) {
+        for k in 0..known.licenses.len() as u32 {
+            for op in ReadOp::ALL {
+                out.push(Step::Read {
+                    who: Who::Seller,
+                    license: k,
+                    op: *op,
+                });
+            }
+        }
+        for k in 0..known.grants.len() as u32 {
+            out.push(Step::GrantAction {
+                who: Who::Seller,
+                grant: k,
+                action: GrantActionKind::Get,
+            });
+        }
+        out.push(Step::ListReceived {
+            who: Who::Buyer,
+            op: ReceivedOp::ListReceivedLicenses,
+        });
+    }
+    if services.contains(&Service::Evs) {
+        for env in 0..2u8 {
+            for k in 0..known.connectors[usize::from(env)].len() as u32 {
+                out.push(Step::ListEntitlements {
+                    env,
+                    connector: k,
+                    max: None,
+                });
+            }
+        }
+        out.push(Step::EvsRead {
+            env: 0,
+            op: EvsReadOp::ListEnvironmentConnectors,
+        });
+    }
+    out
+}
+
 /// The events that set up a case: its two environments (owned by the seller) with VMs.
 pub fn case_fixtures() -> Vec<Value> {
     let owner = Who::Seller.account();
