@@ -167,8 +167,13 @@ fn execute_with(
     }
     if finding.is_none() && !session.stopped() {
         // The case ends by reading back what it touched on both sides (a finding there is
-        // one like any other: its step number counts on past the case's own steps).
-        for step in read_back_steps(session.known(), &cfg.services) {
+        // one like any other: its step number counts on past the case's own steps); on a wall
+        // clock, only what cannot change within the tolerance.
+        let reads = read_back_steps(session.known(), &cfg.services);
+        for step in reads {
+            if !session.settled(&step) {
+                continue;
+            }
             let (record, found) = session.step(target, &step)?;
             records.push(record);
             if found.is_some() || session.stopped() {

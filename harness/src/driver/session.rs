@@ -240,6 +240,26 @@ impl Session {
         !differences_within(&a, &b, Some(tolerance)).is_empty()
     }
 
+    /// Whether `step` answers the same wherever the target's wall clock falls within the
+    /// tolerance (always, on a clock we control): the read-back sends only such steps.
+    pub(super) fn settled(&self, step: &Step) -> bool {
+        if self.tolerance_seconds.is_none() {
+            return true;
+        }
+        match self.reference.concretize(step) {
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body,
+            } => {
+                let now = Response::from(self.world().clone().handle(&caller(who), service, &op, &body));
+                !self.time_dependent(self.world(), (who, service, &op, &body), &now)
+            }
+            Concrete::Event(_) => true,
+        }
+    }
+
     /// Runs one step on both sides and compares; the finding when they differ.
     pub fn step(
         &mut self,
