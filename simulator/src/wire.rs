@@ -18,6 +18,8 @@ use crate::{Simulator, MAX_BODY_BYTES};
 const TARGET: &str = "x-amz-target";
 const REQUEST_ID: &str = "x-amzn-requestid";
 const ERROR_TYPE: &str = "x-amzn-errortype";
+/// The model's explanation of a refusal, short (issue #18); never part of the AWS reply body.
+pub(crate) const EXPLANATION: &str = "x-conform-explanation";
 
 /// Who the request is for: an operation of a JSON service, STS on the query protocol, or a
 /// target no service answers (the header as sent, empty when absent).
@@ -219,6 +221,14 @@ pub(crate) fn render(reply: &Reply) -> Response {
         .and_then(|l| HeaderValue::from_str(l).ok())
     {
         headers.insert(header::LOCATION, location);
+    }
+    // `summary` is printable ASCII by construction, so the header value always parses.
+    if let Some(explanation) = reply
+        .explanation
+        .as_ref()
+        .and_then(|e| HeaderValue::from_str(&e.summary()).ok())
+    {
+        headers.insert(EXPLANATION, explanation);
     }
     response
 }
