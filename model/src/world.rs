@@ -109,6 +109,13 @@ impl World {
         }
     }
 
+    /// A fresh world whose clock starts at `start_ms` instead of `clock::DEFAULT_START_MS`.
+    pub fn starting_at(seed: u64, policy: Policy, start_ms: Millis) -> Self {
+        let mut world = World::new(seed, policy);
+        world.clock = Clock::at(start_ms);
+        world
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
