@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -35,13 +35,39 @@ pub(crate) struct Note {
     pub(crate) caller: Option<Caller>,
     /// The `X-Amz-Target` as sent (empty when absent).
     pub(crate) target: String,
-    pub(crate) request: Value,
+    pub(crate) request: Kept,
     pub(crate) explanation: Option<Explanation>,
 }
 
 impl Note {
     pub(crate) fn body(&mut self, body: &[u8]) {
-        self.request = kept(body);
+        self.request = Kept::of(Bytes::copy_from_slice(body));
+    }
+}
+
+/// A body as recorded: its bytes (a reference count for replies), or its size past the limit.
+/// It is parsed only when the journal is read, so recording costs no JSON work.
+#[derive(Clone, Debug, Default)]
+pub struct Kept(Option<Bytes>, usize);
+
+impl Kept {
+    fn of(bytes: Bytes) -> Kept {
+        let len = bytes.len();
+        Kept((len <= MAX_KEPT_BODY_BYTES).then_some(bytes), len)
+    }
+
+    /// The body as shown: its JSON when it is JSON, else its text; its size past the limit.
+    pub fn value(&self) -> Value {
+        match &self.0 {
+            Some(bytes) => kept(bytes),
+            None => json!({ "omitted_bytes": self.1 }),
+        }
+    }
+}
+
+impl Serialize for Kept {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value().serialize(s)
     }
 }
 
@@ -63,8 +89,8 @@ pub struct Entry {
     pub outcome: String,
     pub status: u16,
     pub latency_us: u64,
-    pub request: Value,
-    pub reply: Value,
+    pub request: Kept,
+    pub reply: Kept,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
 }
@@ -98,11 +124,8 @@ impl Journal {
     }
 }
 
-/// A body as kept: its JSON when it is JSON, else its text; its size alone past the limit.
+/// A kept body shown: its JSON when it is JSON, else its text (`null` when empty).
 fn kept(bytes: &[u8]) -> Value {
-    if bytes.len() > MAX_KEPT_BODY_BYTES {
-        return json!({ "omitted_bytes": bytes.len() });
-    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Value::Null;
     }
@@ -149,7 +172,7 @@ pub(crate) async fn record(
         status: parts.status.as_u16(),
         latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         request: note.request,
-        reply: kept(&bytes),
+        reply: Kept::of(bytes.clone()),
         explanation: note.explanation,
     };
     log(&entry);
@@ -256,8 +279,8 @@ mod tests {
             outcome: "ok".into(),
             status: 200,
             latency_us: 0,
-            request: Value::Null,
-            reply: Value::Null,
+            request: Kept::default(),
+            reply: Kept::default(),
             explanation: None,
         }
     }
@@ -274,10 +297,16 @@ mod tests {
 
     #[test]
     fn a_body_past_the_limit_is_kept_as_its_size() {
-        let big = vec![b' '; MAX_KEPT_BODY_BYTES + 1];
-        assert_eq!(kept(&big), json!({ "omitted_bytes": MAX_KEPT_BODY_BYTES + 1 }));
-        assert_eq!(kept(br#"{"a":1}"#), json!({"a": 1}));
-        assert_eq!(kept(b"a=b"), json!("a=b"));
+        let big = Bytes::from(vec![b' '; MAX_KEPT_BODY_BYTES + 1]);
+        assert_eq!(
+            Kept::of(big).value(),
+            json!({ "omitted_bytes": MAX_KEPT_BODY_BYTES + 1 })
+        );
+        assert_eq!(
+            Kept::of(Bytes::from_static(br#"{"a":1}"#)).value(),
+            json!({"a": 1})
+        );
+        assert_eq!(Kept::of(Bytes::from_static(b"a=b")).value(), json!("a=b"));
     }
 }
 
