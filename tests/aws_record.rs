@@ -38,6 +38,7 @@ fn simulator(policy: Policy) -> Background {
         frozen_clock: true,
         require_auth: true,
         faults: Vec::new(),
+        ..Config::default()
     };
     Background::start(&config).expect("simulator starts")
 }

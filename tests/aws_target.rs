@@ -39,6 +39,7 @@ fn simulator() -> Background {
         frozen_clock: false,
         require_auth: true,
         faults: Vec::new(),
+        ..Config::default()
     };
     Background::start(&config).expect("simulator starts")
 }

@@ -11,6 +11,7 @@
 //! - `foreign_target`: no false finding against a faithful target with other id formats, wording
 //!   and clock; every fault still found through it.
 //! - `harness_faults`: every named fault found, classified and shrunk; none on the faithful one.
+//! - `sim_daily`: `conform serve` for product tests: `--start-time`, bind errors, JSON logs.
 //! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
 //! - `sim_sdk`: the AWS SDK for Rust against the simulator.
 //! - `sim_wire`: the simulator's wire behaviour over real HTTP.
@@ -25,6 +26,7 @@ mod fuzz_framing;
 mod harness_faults;
 mod http_keepalive;
 mod replay;
+mod sim_daily;
 mod sim_python;
 mod sim_sdk;
 mod sim_wire;

@@ -70,6 +70,7 @@ impl Builder {
             frozen_clock: true,
             require_auth: true,
             faults: self.faults,
+            ..defaults
         };
         let server =
             Background::start(&config).map_err(|e| InfraError::Other(format!("embedded simulator: {e}")))?;

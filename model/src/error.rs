@@ -3,6 +3,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::explain::{Explanation, Rule};
 use crate::policy::{ErrorTypeForm, HttpStatus, Policy, RefusalError};
 use crate::service::Service;
 
@@ -133,6 +134,8 @@ pub struct AwsError {
     pub code: ErrorCode,
     pub message: String,
     pub detail: Box<ErrorDetail>,
+    /// Why the model refused (issue #18): kept beside the reply, never rendered into it.
+    pub explanation: Option<Box<Explanation>>,
 }
 
 impl AwsError {
@@ -141,7 +144,26 @@ impl AwsError {
             code,
             message: message.into(),
             detail: Box::default(),
+            explanation: None,
         }
+    }
+
+    /// The error with the rule that refused it and a detail for people.
+    pub fn because(mut self, rule: Rule, detail: impl Into<String>) -> Self {
+        self.explanation = Some(Box::new(Explanation::new(rule, detail)));
+        self
+    }
+
+    /// The error with an explanation built by the refusing site.
+    pub fn explained(mut self, explanation: Explanation) -> Self {
+        self.explanation = Some(Box::new(explanation));
+        self
+    }
+
+    /// `because`, with the error's own message as the detail.
+    pub fn because_message(self, rule: Rule) -> Self {
+        let detail = self.message.clone();
+        self.because(rule, detail)
     }
 
     pub fn ipve(message: impl Into<String>) -> Self {

@@ -91,8 +91,7 @@ pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> 
             let now = world.now_ms();
             #[cfg(feature = "faults")]
             let faults = world.faults.clone();
-            *world = World::new(world.seed, world.policy.clone());
-            world.clock.advance_to(now);
+            *world = World::starting_at(world.seed, world.policy.clone(), now);
             #[cfg(feature = "faults")]
             {
                 world.faults = faults;

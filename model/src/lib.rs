@@ -96,6 +96,7 @@ mod dump;
 pub mod error;
 pub mod events;
 pub mod evs;
+pub mod explain;
 #[cfg(feature = "faults")]
 pub mod faults;
 mod idempotency;

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::clock::{Clock, Millis};
 use crate::error::AwsError;
 use crate::events::Event;
+use crate::explain::{Explanation, Rule};
 use crate::idempotency::Idempotency;
 use crate::ids::IdStreams;
 use crate::lm::{LicenseManager, LmRequest};
@@ -59,6 +60,8 @@ pub struct Reply {
     pub location: Option<String>,
     /// The `[P]` rules of SPEC.md this reply relied on.
     pub policies: Vec<PolicyRule>,
+    /// Why an error reply refused (issue #18); `None` on success. Not part of the wire reply.
+    pub explanation: Option<Explanation>,
 }
 
 impl Reply {
@@ -104,6 +107,13 @@ impl World {
             #[cfg(feature = "faults")]
             faults: Default::default(),
         }
+    }
+
+    /// A fresh world whose clock starts at `start_ms` instead of `clock::DEFAULT_START_MS`.
+    pub fn starting_at(seed: u64, policy: Policy, start_ms: Millis) -> Self {
+        let mut world = World::new(seed, policy);
+        world.clock = Clock::at(start_ms);
+        world
     }
 
     pub fn policy(&self) -> &Policy {
@@ -156,16 +166,20 @@ impl World {
         self.relied.clear();
         let model = service.model();
         let Some(op) = model.operation(operation) else {
-            let fault = service.unknown_operation(format!("Unknown operation '{operation}'"));
+            let fault = service
+                .unknown_operation(format!("Unknown operation '{operation}'"))
+                .because_message(Rule::UnknownOperation);
             return self.error_reply(service, fault);
         };
         if !implements(service, operation) {
-            let fault = service.unknown_operation("not implemented by conform");
+            let fault = service
+                .unknown_operation("not implemented by conform")
+                .because_message(Rule::UnknownOperation);
             return self.error_reply(service, fault);
         }
         let value = match model.decode(op, body) {
             Ok(v) => v,
-            Err(e) => return self.error_reply(service, e),
+            Err(e) => return self.error_reply(service, e.because_message(Rule::Shape)),
         };
         self.settle();
         let result = match service {
@@ -187,14 +201,19 @@ impl World {
                     request_id,
                     location: None,
                     policies: std::mem::take(&mut self.relied),
+                    explanation: None,
                 }
             }
             Err(e) => self.error_reply(service, e),
         }
     }
 
-    fn error_reply(&mut self, service: Service, error: AwsError) -> Reply {
+    fn error_reply(&mut self, service: Service, mut error: AwsError) -> Reply {
         self.rely_error_form(service);
+        let explanation = match error.explanation.take() {
+            Some(e) => *e,
+            None => Explanation::new(Rule::Other, error.message.clone()),
+        };
         Reply {
             service,
             status: error.status_under(service, &self.policy),
@@ -203,6 +222,7 @@ impl World {
             request_id: self.ids.request_id(),
             location: error.detail.location.clone(),
             policies: std::mem::take(&mut self.relied),
+            explanation: Some(explanation),
         }
     }
 

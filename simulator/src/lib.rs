@@ -24,6 +24,7 @@ mod control;
 pub mod faults;
 pub mod fixtures;
 pub mod fuzzing;
+pub mod journal;
 pub mod sigv4;
 mod wire;
 
@@ -66,6 +67,12 @@ pub struct Config {
     pub require_auth: bool,
     /// Named faults to switch on (only in a build with the `faults` feature).
     pub faults: Vec<String>,
+    /// Where the model clock starts (ms since the epoch); `None`: the model's default start
+    /// (`conform_model::clock::DEFAULT_START_MS`) when frozen, wall time otherwise. With a start
+    /// and no frozen clock, the clock moves on from the start as wall time passes.
+    pub start_ms: Option<i64>,
+    /// Requests the journal keeps (`GET /_conform/requests`); 0 keeps none.
+    pub journal_capacity: usize,
 }
 
 impl Default for Config {
@@ -77,6 +84,8 @@ impl Default for Config {
             frozen_clock: false,
             require_auth: false,
             faults: Vec::new(),
+            start_ms: None,
+            journal_capacity: journal::DEFAULT_CAPACITY,
         }
     }
 }
@@ -87,6 +96,8 @@ pub enum Error {
     Io(std::io::Error),
     /// A fixtures document or one of its events was refused.
     Fixtures(String),
+    /// The listen address could not be bound.
+    Bind(SocketAddr, std::io::Error),
 }
 
 impl std::fmt::Display for Error {
@@ -94,6 +105,7 @@ impl std::fmt::Display for Error {
         match self {
             Error::Io(e) => write!(f, "{e}"),
             Error::Fixtures(m) => write!(f, "{m}"),
+            Error::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
         }
     }
 }
@@ -144,6 +156,8 @@ pub struct Simulator {
     wire_faults: faults::WireFaults,
     /// The caller of unsigned requests and unknown keys; the policy never changes while serving.
     pub(crate) default_caller: Caller,
+    /// Every AWS request and its reply, bounded (`GET /_conform/requests`).
+    pub(crate) journal: Mutex<journal::Journal>,
 }
 
 impl Simulator {
@@ -155,8 +169,11 @@ impl Simulator {
 
     /// As `new`, answering AWS requests through `dispatch` (fault-injection tests).
     pub fn with_dispatch(config: &Config, dispatch: Dispatch) -> Result<Arc<Simulator>, Error> {
-        let mut world = World::new(config.seed, config.policy.clone());
-        if !config.frozen_clock {
+        let mut world = match config.start_ms {
+            Some(start) => World::starting_at(config.seed, config.policy.clone(), start),
+            None => World::new(config.seed, config.policy.clone()),
+        };
+        if !config.frozen_clock && config.start_ms.is_none() {
             let wall_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as i64)
@@ -187,6 +204,7 @@ impl Simulator {
             #[cfg(feature = "faults")]
             wire_faults,
             default_caller,
+            journal: Mutex::new(journal::Journal::new(config.journal_capacity)),
         };
         sim.load_fixtures(config.fixtures.clone())
             .map_err(Error::Fixtures)?;
@@ -300,6 +318,7 @@ pub fn router(sim: Arc<Simulator>) -> Router {
         .route("/_conform/events", post(control::events))
         .route("/_conform/state", get(control::state))
         .route("/_conform/jwks", get(control::jwks))
+        .route("/_conform/requests", get(journal::list).delete(journal::clear))
         .fallback(wire::no_route)
         .layer(middleware::from_fn(close_if_body_unread))
         .with_state(sim)
@@ -405,7 +424,9 @@ pub fn run_blocking(config: Config, listen: SocketAddr, ready: impl FnOnce(Socke
     runtime.block_on(async move {
         let sim = Simulator::new(&config)?;
         let shutdown = shutdown_signal()?;
-        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| Error::Bind(listen, e))?;
         ready(listener.local_addr()?);
         serve(listener, sim, shutdown).await
     })

@@ -3,21 +3,25 @@
 //! `Reply`; STS `GetCallerIdentity` beside it.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use conform_model::explain::Explanation;
 use conform_model::{AwsError, Caller, ErrorCode, Reply, Service};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use crate::journal::{self, Note};
 use crate::sigv4::{self, AuthFault, SignedRequest};
 use crate::{Simulator, MAX_BODY_BYTES};
 
 const TARGET: &str = "x-amz-target";
-const REQUEST_ID: &str = "x-amzn-requestid";
-const ERROR_TYPE: &str = "x-amzn-errortype";
+pub(crate) const REQUEST_ID: &str = "x-amzn-requestid";
+pub(crate) const ERROR_TYPE: &str = "x-amzn-errortype";
+/// The model's explanation of a refusal, short (issue #18); never part of the AWS reply body.
+pub(crate) const EXPLANATION: &str = "x-conform-explanation";
 
 /// Who the request is for: an operation of a JSON service, STS on the query protocol, or a
 /// target no service answers (the header as sent, empty when absent).
@@ -28,13 +32,23 @@ enum Api {
     Unknown(String),
 }
 
+/// `POST /`: answers the request, then logs and journals it (`journal`).
 pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Response {
+    let started = Instant::now();
+    let mut note = Note::default();
+    let response = answer(&sim, req, &mut note).await;
+    journal::record(&sim, note, response, started).await
+}
+
+async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response {
+    let sim = sim.clone();
     let (parts, body) = req.into_parts();
     let target = parts
         .headers
         .get(TARGET)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    note.target = target.clone().unwrap_or_default();
     let route = target.as_deref().map(|t| {
         Service::from_target(t)
             .map(|(service, op)| (service, op.to_string()))
@@ -61,12 +75,27 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
         }
     };
 
+    note.body(&body);
     let api = match route {
         Some(Ok((service, op))) => Api::Json(service, op),
         Some(Err(target)) => Api::Unknown(target),
         None if sts_action(&body).is_some() => Api::Sts,
         None => Api::Unknown(String::new()),
     };
+
+    // A service conform does not serve (IAM, KMS, ...) gets its own protocol's
+    // unknown-operation fault before any signature check: a 403 would send a user hunting for
+    // a credentials problem that is not there (issue #18).
+    match &api {
+        Api::Unknown(target) => {
+            let e = service.unknown_operation(format!("Unknown target '{target}'"));
+            return error_response(&sim, service, status_of(e.code, service), &e);
+        }
+        Api::Sts if sts_action(&body).as_deref() != Some("GetCallerIdentity") => {
+            return sts(&sim, &sim.default_caller, &body);
+        }
+        _ => {}
+    }
 
     let signed = SignedRequest {
         method: &parts.method,
@@ -92,6 +121,7 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
         }
     };
 
+    note.caller = Some(caller.clone());
     match api {
         Api::Sts => sts(&sim, &caller, &body),
         Api::Unknown(target) => {
@@ -106,7 +136,13 @@ pub(crate) async fn aws(State(sim): State<Arc<Simulator>>, req: Request) -> Resp
                 }))
             };
             match reply {
-                Ok(reply) => render(&reply),
+                Ok(mut reply) => {
+                    note.explanation = reply.explanation.take();
+                    redirect_to_self(&mut reply, &parts.headers);
+                    let mut response = render(&reply);
+                    explain(&mut response, note.explanation.as_ref());
+                    response
+                }
                 Err(_) => {
                     let code = match service {
                         Service::LicenseManager => ErrorCode::ServerInternal,
@@ -220,7 +256,36 @@ pub(crate) fn render(reply: &Reply) -> Response {
     {
         headers.insert(header::LOCATION, location);
     }
+    explain(&mut response, reply.explanation.as_ref());
     response
+}
+
+/// Points a RedirectException back at this simulator (issue #18): `http://<Host>/?region=<home
+/// region>` in the header and the body's `Location`, instead of AWS's regional endpoint, so a
+/// client that follows it stays offline. The region is informative: requests take theirs from
+/// the signature. Without a Host header the model's Location stays.
+fn redirect_to_self(reply: &mut Reply, headers: &HeaderMap) {
+    let home = reply.location.as_deref().and_then(|l| {
+        l.strip_prefix("https://license-manager.")?
+            .strip_suffix(".amazonaws.com/")
+    });
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let (Some(home), Some(host)) = (home, host) else {
+        return;
+    };
+    let location = format!("http://{host}/?region={home}");
+    if let Some(body) = reply.body.as_object_mut() {
+        body.insert("Location".into(), serde_json::Value::String(location.clone()));
+    }
+    reply.location = Some(location);
+}
+
+/// Adds `x-conform-explanation`: the model's explanation, short.
+fn explain(response: &mut Response, explanation: Option<&Explanation>) {
+    // `summary` is printable ASCII by construction, so the header value always parses.
+    if let Some(value) = explanation.and_then(|e| HeaderValue::from_str(&e.summary()).ok()) {
+        response.headers_mut().insert(EXPLANATION, value);
+    }
 }
 
 /// An error the simulator answers itself, shaped as the model shapes its own.

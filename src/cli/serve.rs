@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use conform_model::Policy;
+use conform_model::{timefmt, Policy};
 use conform_simulator::{Config, Fixtures, DEFAULT_LISTEN};
 
 #[derive(clap::Args, Debug)]
@@ -35,6 +35,38 @@ pub struct ServeArgs {
     /// List the faults this build can inject, and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Where the model clock starts (RFC 3339, e.g. 2026-12-01T00:00:00Z). Default: 2026-01-01T00:00:00Z
+    /// with --frozen-clock, else wall time. Without --frozen-clock it moves on from there.
+    #[arg(long)]
+    pub start_time: Option<String>,
+    /// Per-request log lines on stderr (filtered by RUST_LOG, default `info`): text or json.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Requests kept for GET /_conform/requests (the oldest dropped first); 0 keeps none.
+    #[arg(long, default_value_t = conform_simulator::journal::DEFAULT_CAPACITY)]
+    pub journal_size: usize,
+}
+
+/// How `conform serve` writes its logs.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Installs the log subscriber: stderr, `RUST_LOG` (default `info`), text or JSON lines.
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false);
+    // A subscriber already installed (a test harness) keeps its place.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -63,6 +95,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => Fixtures::default(),
     };
+    let start_ms = match &args.start_time {
+        Some(text) => Some(conform_model::timefmt::parse_input_date(text).ok_or_else(|| {
+            anyhow::anyhow!("--start-time '{text}' is not an RFC 3339 instant such as 2026-12-01T00:00:00Z")
+        })?),
+        None => None,
+    };
+    let clock = match (start_ms, args.frozen_clock) {
+        (Some(ms), true) => format!("clock frozen at {}", timefmt::iso_millis(ms)),
+        (None, true) => format!(
+            "clock frozen at {}; --start-time to change",
+            timefmt::iso_millis(conform_model::clock::DEFAULT_START_MS)
+        ),
+        (Some(ms), false) => format!(
+            "clock starts at {} and follows wall time",
+            timefmt::iso_millis(ms)
+        ),
+        (None, false) => "clock follows wall time".to_string(),
+    };
+    init_logs(args.log_format);
     let config = Config {
         seed: args.seed,
         policy,
@@ -70,9 +121,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         frozen_clock: args.frozen_clock,
         require_auth: args.require_auth,
         faults: args.faults.clone(),
+        start_ms,
+        journal_capacity: args.journal_size,
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {
-        println!("conform listening on http://{addr}");
+        println!("conform listening on http://{addr} ({clock})");
         // Scripts and tests wait for this line; do not leave it in a buffer.
         let _ = std::io::stdout().flush();
     })?;

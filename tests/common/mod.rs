@@ -66,6 +66,11 @@ impl Binary {
         let mut child = Command::new(env!("CARGO_BIN_EXE_conform"))
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
+            // Per-request log lines only when a test run asks for them.
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -78,6 +83,7 @@ impl Binary {
         let url = line
             .trim()
             .strip_prefix("conform listening on ")
+            .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_string();
         Binary { child, url }

@@ -11,6 +11,7 @@ use super::{
     EntitlementRecord,
 };
 use crate::error::{AwsError, EvsReason, FieldViolation};
+use crate::explain::Rule;
 use crate::pagination;
 use crate::policy::{EvsDuplicateVmIds, EvsErrorDetail, PolicyRule};
 use crate::world::{Caller, World};
@@ -49,7 +50,7 @@ fn reject_duplicates(world: &mut World, vm_ids: &mut Vec<String>) -> Result<(), 
         name: "vmIds".to_string(),
         message,
     }];
-    Err(error)
+    Err(error.because_message(Rule::DuplicateVmIds))
 }
 
 /// Existence, then state (SPEC 4.2): the environment, then the connector, then their states.
@@ -65,16 +66,16 @@ fn check_target(
     let (kind, state) = (connector.kind, connector.state);
     if environment_state != EnvironmentState::Created {
         let message = format!("The environment {environment_id} is {environment_state}; it must be CREATED.");
-        return Err(state_refusal(world, message));
+        return Err(state_refusal(world, message).because_message(Rule::EnvironmentState));
     }
     if kind != ConnectorType::Vcenter {
         let message =
             format!("The connector {connector_id} is of type {kind}; entitlements need a VCENTER connector.");
-        return Err(state_refusal(world, message));
+        return Err(state_refusal(world, message).because_message(Rule::ConnectorType));
     }
     if need == Need::Active && state != ConnectorState::Active {
         let message = format!("The connector {connector_id} is {state}; it must be ACTIVE.");
-        return Err(state_refusal(world, message));
+        return Err(state_refusal(world, message).because_message(Rule::ConnectorState));
     }
     Ok(())
 }
@@ -165,7 +166,7 @@ fn refuse_live_records(
     let names: Vec<&str> = field_list.iter().map(|f| f.message.as_str()).collect();
     let mut error = state_refusal(world, names.join(" "));
     error.detail.field_list = field_list;
-    Err(error)
+    Err(error.because_message(Rule::VmEntitled))
 }
 
 pub(crate) fn delete_entitlement(
@@ -188,7 +189,11 @@ pub(crate) fn delete_entitlement(
         .iter()
         .find(|vm_id| connector.record(req.entitlement_type, vm_id).is_none())
     {
-        return Err(AwsError::evs_not_found("entitlement", missing));
+        let e = AwsError::evs_not_found("entitlement", missing);
+        return Err(e.because(
+            Rule::NoRecord,
+            format!("the VM {missing} has no entitlement record"),
+        ));
     }
     let now = world.now_ms();
     let form = world.policy.evs_timestamps;

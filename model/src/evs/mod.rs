@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::clock::Millis;
 use crate::error::{AwsError, EvsReason};
+use crate::explain::Rule;
 use crate::lm::Operation;
 use crate::pagination;
 use crate::policy::PolicyRule;
@@ -208,7 +209,15 @@ pub(crate) fn live_environment<'a>(
         .get(&partition_key(caller))
         .and_then(|p| p.environments.get(environment_id))
         .filter(|e| e.state != EnvironmentState::Deleted)
-        .ok_or_else(|| AwsError::evs_not_found("environment", environment_id))
+        .ok_or_else(|| {
+            AwsError::evs_not_found("environment", environment_id).because(
+                Rule::EnvironmentNotFound,
+                format!(
+                    "no environment {environment_id} in account {} region {} (or it is DELETED)",
+                    caller.account, caller.region
+                ),
+            )
+        })
 }
 
 /// The connector an operation names: unknown, of another environment, or DELETED →
@@ -225,7 +234,12 @@ pub(crate) fn live_connector<'a>(
         .get(&partition_key(caller))
         .and_then(|p| p.connectors.get(connector_id))
         .filter(|c| c.environment_id == environment_id && c.state != ConnectorState::Deleted)
-        .ok_or_else(|| AwsError::evs_not_found("connector", connector_id))
+        .ok_or_else(|| {
+            AwsError::evs_not_found("connector", connector_id).because(
+                Rule::ConnectorNotFound,
+                format!("no connector {connector_id} in environment {environment_id} (or it is DELETED)"),
+            )
+        })
 }
 
 /// The connector an operation already found through `live_connector`, for writing.
@@ -270,14 +284,15 @@ pub(crate) fn after_token(
     let now = world.now_ms();
     match pagination::decode(world.seed, query, token) {
         Some(t) if now.saturating_sub(t.issued_ms) < PAGE_TOKEN_TTL_MS => Ok(Some(t.last_seq)),
-        Some(_) => Err(AwsError::evs_validation(
-            EvsReason::Other,
-            "InvalidToken: the nextToken has expired",
-        )),
+        Some(_) => Err(
+            AwsError::evs_validation(EvsReason::Other, "InvalidToken: the nextToken has expired")
+                .because_message(Rule::PageToken),
+        ),
         None => Err(AwsError::evs_validation(
             EvsReason::Other,
             "InvalidToken: the nextToken is not valid for this request",
-        )),
+        )
+        .because_message(Rule::PageToken)),
     }
 }
 

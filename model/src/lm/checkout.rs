@@ -4,13 +4,16 @@
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
+use super::candidate::{candidate, usable};
 use super::grant;
 use super::license::{idempotent, idempotent_with};
 use super::signing;
 use super::types::*;
+use super::why;
 use super::{LicenseId, Token, TokenId, TokenKind, TokenState};
 use crate::clock::Millis;
 use crate::error::{AwsError, ErrorCode};
+use crate::explain::Rule;
 use crate::policy::{
     CheckoutOrder, ExtendFrom, PerpetualExpiration, PolicyRule, RefusalError, SignedTokenOnCheckout,
 };
@@ -34,10 +37,11 @@ fn quantity_grammar(items: &[EntitlementData]) -> Result<Vec<Wanted<'_>>, AwsErr
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         if !seen.insert((item.name.as_str(), item.unit)) {
-            return Err(AwsError::ipve(format!(
+            let message = format!(
                 "Entitlement '{}' with unit {} is requested twice",
                 item.name, item.unit
-            )));
+            );
+            return Err(AwsError::ipve(message).because_message(Rule::DuplicateItem));
         }
         let quantity = if item.unit.is_counted() {
             parse_quantity(item)?
@@ -58,59 +62,9 @@ fn parse_quantity(item: &EntitlementData) -> Result<i128, AwsError> {
         _ => Err(AwsError::ipve(format!(
             "Entitlement '{}' needs a Value that is a positive whole number, not '{value}'",
             item.name
-        ))),
+        ))
+        .because_message(Rule::QuantityGrammar)),
     }
-}
-
-/// Whether a license can grant units now: effectively AVAILABLE and within Validity.
-fn grantable(world: &World, id: LicenseId, now: Millis) -> bool {
-    let r = &world.lm.licenses[id];
-    let v = r.latest();
-    let status = if fault!(world, DeletedLicenseChecksOut) && r.is_deleting() {
-        v.status
-    } else {
-        r.effective_status(v, now)
-    };
-    status == LicenseStatus::Available && v.begin_ms <= now && v.end_ms.is_none_or(|end| now < end)
-}
-
-/// SPEC 3.3: the one license a CheckoutLicense draws on.
-fn candidate(
-    world: &mut World,
-    caller: &Caller,
-    req: &CheckoutLicenseRequest,
-) -> Result<LicenseId, AwsError> {
-    world.rely(PolicyRule::Beneficiary);
-    world.rely(PolicyRule::FingerprintFollowsIssuerName);
-    let now = world.now_ms();
-    let key = (req.key_fingerprint.as_str(), req.product_sku.as_str());
-    let matches_key = |world: &World, id: LicenseId| {
-        let r = &world.lm.licenses[id];
-        r.product_sku == req.product_sku && r.latest().key_fingerprint == req.key_fingerprint
-    };
-    let chosen = match &req.beneficiary {
-        Some(beneficiary) => world
-            .lm
-            .by_product
-            .get(super::keys::product_key(&key))
-            .and_then(|ids| {
-                ids.iter()
-                    .copied()
-                    .filter(|&id| {
-                        let r = &world.lm.licenses[id];
-                        r.issuer_account == caller.account
-                            && r.beneficiary == *beneficiary
-                            && matches_key(world, id)
-                            && grantable(world, id, now)
-                    })
-                    .max()
-            }),
-        None => grant::received_allowing(world, &caller.account, AllowedOperation::CheckoutLicense)
-            .into_iter()
-            .filter(|&id| matches_key(world, id) && grantable(world, id, now))
-            .max(),
-    };
-    chosen.ok_or_else(AwsError::no_entitlements)
 }
 
 /// SPEC 3.4 steps 6-7: match items to the license's entitlements and check capacity, all or
@@ -137,7 +91,8 @@ fn match_and_reserve(
             let in_use = record.in_use(&e.name, e.unit);
             let total = in_use + w.quantity;
             if total > i128::from(i64::MAX) {
-                return Err(AwsError::ipve(format!("Usage of '{}' would overflow", e.name)));
+                let message = format!("Usage of '{}' would overflow", e.name);
+                return Err(AwsError::ipve(message).because_message(Rule::UsageOverflow));
             }
             let max = i128::from(e.max_count.unwrap_or(0));
             let max = if fault!(world, CapacityOffByOne) {
@@ -147,7 +102,11 @@ fn match_and_reserve(
             };
             let overage = e.overage == Some(true) && !fault!(world, OverageIgnored);
             if total > max && !overage {
-                return Err(refuse());
+                let (name, unit, quantity) = (&e.name, e.unit, w.quantity);
+                return Err(refuse().because(
+                    Rule::Capacity,
+                    format!("'{name}' ({unit}): in use {in_use} + requested {quantity} > MaxCount {max}, no Overage"),
+                ));
             }
             held.push((e.name.clone(), e.unit, w.quantity));
             allowed.push(EntitlementData {
@@ -164,7 +123,8 @@ fn match_and_reserve(
         }
     }
     if allowed.is_empty() {
-        return Err(refuse());
+        let (rule, detail) = why::unmatched(world, id, wanted.iter().map(|w| w.item));
+        return Err(refuse().because(rule, detail));
     }
     Ok((allowed, held))
 }
@@ -249,13 +209,18 @@ pub(crate) fn checkout_license(
                 .provisional_configuration
                 .clone()
             else {
-                return Err(AwsError::refusal(refusal, "No Entitlements Allowed"));
+                let e = AwsError::refusal(refusal, "No Entitlements Allowed").because(
+                    Rule::NoProvisionalConfiguration,
+                    "it has no ProvisionalConfiguration",
+                );
+                return Err(why::on_chosen(world, caller, req, id, e));
             };
             let wanted = match early {
                 Some(wanted) => wanted,
                 None => quantity_grammar(&req.entitlements)?,
             };
-            let (allowed, held) = match_and_reserve(world, id, &wanted, refusal)?;
+            let (allowed, held) = match_and_reserve(world, id, &wanted, refusal)
+                .map_err(|e| why::on_chosen(world, caller, req, id, e))?;
             let expires_ms =
                 now.saturating_add(i64::from(provisional.max_time_to_live_in_minutes) * MINUTE_MS);
             let kind = match req.checkout_type {
@@ -318,7 +283,8 @@ pub(crate) fn checkout_borrow_license(
                 "Digital signature method '{}' is not supported",
                 req.digital_signature_method
             ),
-        ));
+        )
+        .because_message(Rule::SignatureMethod));
     }
     let canonical = CheckoutBorrowLicenseRequest {
         client_token: String::new(),
@@ -345,13 +311,16 @@ pub(crate) fn checkout_borrow_license(
                 .borrow_configuration
                 .clone()
             else {
-                return Err(AwsError::no_entitlements());
+                let why = why::license(world, caller, id, Rule::NoBorrowConfiguration);
+                return Err(AwsError::no_entitlements().explained(why));
             };
-            if !grantable(world, id, now) {
-                return Err(AwsError::refusal(refusal, "No Entitlements Allowed"));
+            if let Err(rule) = usable(world, id, now) {
+                let why = why::license(world, caller, id, rule);
+                return Err(AwsError::refusal(refusal, "No Entitlements Allowed").explained(why));
             }
             if req.entitlements.is_empty() {
-                return Err(AwsError::no_entitlements());
+                let e = AwsError::no_entitlements();
+                return Err(e.because(Rule::NothingRequested, "no entitlements were requested"));
             }
             let entitlements = &record.latest().entitlements;
             if let Some(missing) = req
@@ -365,7 +334,8 @@ pub(crate) fn checkout_borrow_license(
                         "Entitlement '{}' with unit {} is not in the license",
                         missing.name, missing.unit
                     ),
-                ));
+                )
+                .because_message(Rule::BorrowEntitlementMissing));
             }
             let wanted = quantity_grammar(&req.entitlements)?;
             let (allowed, held) = match_and_reserve(world, id, &wanted, refusal)?;
@@ -414,6 +384,10 @@ fn borrowable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId
     let unknown = AwsError::refusal(
         world.policy.borrow_unknown_error,
         format!("License {arn} not found"),
+    )
+    .because(
+        Rule::LicenseNotVisible,
+        format!("License {arn} is unknown or neither issued to nor granted to the caller"),
     );
     let id = world
         .lm
@@ -427,7 +401,10 @@ fn borrowable(world: &mut World, caller: &Caller, arn: &str) -> Result<LicenseId
     if issued || allowed {
         Ok(id)
     } else {
-        Err(AwsError::no_entitlements())
+        let op = AllowedOperation::CheckoutBorrowLicense;
+        let rule = grant::grants_of(world, &caller.account, id).find_map(|g| g.refusal(op).err());
+        let why = why::license(world, caller, id, rule.unwrap_or(Rule::NoGrant));
+        Err(AwsError::no_entitlements().explained(why))
     }
 }
 
@@ -456,9 +433,10 @@ fn own_token(
         .token_by_id
         .get(token)
         .copied()
-        .ok_or_else(|| AwsError::refusal(unknown, message()))?;
+        .ok_or_else(|| AwsError::refusal(unknown, message()).because_message(Rule::TokenUnknown))?;
     if world.lm.tokens[t].account != caller.account {
-        return Err(AwsError::refusal(world.policy.token_foreign_error, message()));
+        let e = AwsError::refusal(world.policy.token_foreign_error, message());
+        return Err(e.because(Rule::TokenForeign, "the token belongs to another account"));
     }
     Ok(t)
 }
@@ -480,22 +458,19 @@ pub(crate) fn check_in_license(
     )?;
     let token = &world.lm.tokens[t];
     if token.kind == TokenKind::Perpetual && !fault!(world, PerpetualCheckInAccepted) {
-        return Err(AwsError::refusal(
-            refused,
-            "A PERPETUAL checkout cannot be checked in",
-        ));
+        let e = AwsError::refusal(refused, "A PERPETUAL checkout cannot be checked in");
+        return Err(e.because_message(Rule::PerpetualCheckIn));
     }
     if token.state != TokenState::Live {
         return Err(AwsError::refusal(
             world.policy.check_in_ended_error,
             format!("License consumption token {} is no longer live", token.id),
-        ));
+        )
+        .because_message(Rule::TokenEnded));
     }
     if !grant_still_allows(world, caller, t, AllowedOperation::CheckInLicense) {
-        return Err(AwsError::refusal(
-            refused,
-            "The grant no longer allows CheckInLicense",
-        ));
+        let e = AwsError::refusal(refused, "The grant no longer allows CheckInLicense");
+        return Err(e.because_message(Rule::GrantRecheck));
     }
     let token = &world.lm.tokens[t];
     let record = &world.lm.licenses[token.license];
@@ -507,7 +482,11 @@ pub(crate) fn check_in_license(
             .any(|e| e.name == *name && e.unit == *unit && e.allow_check_in != Some(true))
     });
     if blocked {
-        return Err(AwsError::refusal(refused, "The license does not allow check-in"));
+        let e = AwsError::refusal(refused, "The license does not allow check-in");
+        return Err(e.because(
+            Rule::CheckInNotAllowed,
+            "a counted entitlement has AllowCheckIn false",
+        ));
     }
     let early_allowed = latest
         .consumption_configuration
@@ -515,10 +494,8 @@ pub(crate) fn check_in_license(
         .as_ref()
         .is_some_and(|b| b.allow_early_check_in);
     if token.kind == TokenKind::Borrow && now < token.expires_ms && !early_allowed {
-        return Err(AwsError::refusal(
-            refused,
-            "The license does not allow early check-in of a borrow",
-        ));
+        let e = AwsError::refusal(refused, "The license does not allow early check-in of a borrow");
+        return Err(e.because_message(Rule::EarlyCheckIn));
     }
     world.lm.release(t);
     world.lm.tokens[t].state = TokenState::CheckedIn;
@@ -543,21 +520,19 @@ pub(crate) fn extend_license_consumption(
     world.rely_license(world.lm.tokens[t].license);
     let token = &world.lm.tokens[t];
     if token.state != TokenState::Live {
-        return Err(AwsError::not_found(format!(
-            "License consumption token {} is no longer live",
-            token.id
-        )));
+        let message = format!("License consumption token {} is no longer live", token.id);
+        return Err(AwsError::not_found(message).because_message(Rule::TokenEnded));
     }
     if token.kind != TokenKind::Provisional {
-        return Err(AwsError::refusal(
+        let e = AwsError::refusal(
             world.policy.extend_refused_error,
             "Only PROVISIONAL checkouts can be extended",
-        ));
+        );
+        return Err(e.because_message(Rule::NotProvisional));
     }
     if !grant_still_allows(world, caller, t, AllowedOperation::ExtendConsumptionLicense) {
-        return Err(AwsError::ipve(
-            "The grant no longer allows ExtendConsumptionLicense",
-        ));
+        let e = AwsError::ipve("The grant no longer allows ExtendConsumptionLicense");
+        return Err(e.because_message(Rule::GrantRecheck));
     }
     let token = &world.lm.tokens[t];
     let record = &world.lm.licenses[token.license];
@@ -568,9 +543,8 @@ pub(crate) fn extend_license_consumption(
         .clone();
     let available = record.effective_status(record.latest(), now) == LicenseStatus::Available;
     let Some(provisional) = provisional.filter(|_| available) else {
-        return Err(AwsError::ipve(
-            "The license is not AVAILABLE with a ProvisionalConfiguration",
-        ));
+        let e = AwsError::ipve("The license is not AVAILABLE with a ProvisionalConfiguration");
+        return Err(e.because_message(Rule::ExtendUnavailable));
     };
     let id = token.id.clone();
     if req.dry_run == Some(true) {

@@ -7,6 +7,7 @@ use super::license::idempotent;
 use super::types::*;
 use super::LicenseId;
 use crate::error::{AwsError, ErrorCode};
+use crate::explain::Rule;
 use crate::policy::{AcceptTo, AllowedOperationsOrder, GrantOnDeletingLicense, PolicyRule};
 use crate::world::{Caller, World};
 
@@ -56,10 +57,21 @@ impl GrantRecord {
 
     /// ACTIVE, a buyer grant, and listing `operation` (SPEC 3.3; delegate grants never check out).
     pub fn allows(&self, operation: AllowedOperation) -> bool {
+        self.refusal(operation).is_ok()
+    }
+
+    /// The first of `allows`'s conditions the grant fails, as the rule an explanation names.
+    pub fn refusal(&self, operation: AllowedOperation) -> Result<(), Rule> {
         let v = self.current();
-        v.status == GrantStatus::Active
-            && self.grant_type == GrantType::BuyerGrant
-            && v.allowed_operations.contains(&operation)
+        if v.status != GrantStatus::Active {
+            Err(Rule::GrantNotActive)
+        } else if self.grant_type != GrantType::BuyerGrant {
+            Err(Rule::GrantDelegate)
+        } else if !v.allowed_operations.contains(&operation) {
+            Err(Rule::GrantLacksOperation)
+        } else {
+            Ok(())
+        }
     }
 
     /// Not DELETED or REJECTED: the grantee can read the license (SPEC 3.2 `access`).
@@ -173,39 +185,49 @@ fn create_grant_checked(
             .lm
             .license_by_arn(&req.license_arn)
             .filter(|&id| world.lm.licenses[id].issuer_account == caller.account)
-            .ok_or_else(|| AwsError::ipve(format!("License {} not found", req.license_arn)))?;
+            .ok_or_else(|| {
+                AwsError::ipve(format!("License {} not found", req.license_arn))
+                    .because_message(Rule::GrantLicenseUnknown)
+            })?;
         world.rely(PolicyRule::GrantOnDeletingLicense);
         let refuse_deleting = world.policy.grant_on_deleting_license == GrantOnDeletingLicense::Refuse;
         let record = &world.lm.licenses[license];
         if record.is_deleting() && refuse_deleting {
-            return Err(AwsError::ipve("The license is being deleted"));
+            return Err(AwsError::ipve("The license is being deleted").because_message(Rule::LicenseDeleting));
         }
         let [principal] = req.principals.as_slice() else {
-            return Err(AwsError::ipve("Principals must name exactly one account"));
+            return Err(AwsError::ipve("Principals must name exactly one account")
+                .because_message(Rule::GrantPrincipal));
         };
-        let grantee = principal_account(principal)
-            .ok_or_else(|| AwsError::ipve(format!("Principal '{principal}' is not an account root ARN")))?;
+        let grantee = principal_account(principal).ok_or_else(|| {
+            AwsError::ipve(format!("Principal '{principal}' is not an account root ARN"))
+                .because_message(Rule::GrantPrincipal)
+        })?;
         if grantee == caller.account {
-            return Err(AwsError::ipve("A license cannot be granted to its issuer"));
+            return Err(AwsError::ipve("A license cannot be granted to its issuer")
+                .because_message(Rule::GrantPrincipal));
         }
         if req.home_region != record.home_region {
             return Err(AwsError::ipve(format!(
                 "HomeRegion must be the license's, {}",
                 record.home_region
-            )));
+            ))
+            .because_message(Rule::GrantHomeRegion));
         }
         let grant_type = req.grant_type.unwrap_or(GrantType::BuyerGrant);
         if grant_type == GrantType::DelegateGrant
             && req.allowed_operations != [AllowedOperation::ListReceivedLicenses]
         {
-            return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses"));
+            return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses")
+                .because_message(Rule::DelegateOperations));
         }
         let count = world.lm.grants_by_license.get(&license).map_or(0, Vec::len);
         if count >= MAX_GRANTS_PER_LICENSE {
             return Err(AwsError::new(
                 ErrorCode::ResourceLimitExceeded,
                 "A license has at most 2000 grants",
-            ));
+            )
+            .because_message(Rule::GrantLimit));
         }
         world.rely(PolicyRule::AllowedOperationsOrder);
         let ops = dedup(&req.allowed_operations, world.policy.allowed_operations_order);
@@ -246,7 +268,11 @@ fn refusal_policy<R>(world: &mut World, result: Result<R, AwsError>) -> Result<R
     let kind = world.policy.grant_refusal_error;
     result.map_err(|e| {
         if e.code == ErrorCode::InvalidParameterValue {
-            AwsError::refusal(kind, e.message)
+            let explanation = e.explanation;
+            AwsError {
+                explanation,
+                ..AwsError::refusal(kind, e.message)
+            }
         } else {
             e
         }
@@ -288,7 +314,7 @@ enum Role {
 
 /// Finds a grant the caller is party to; anyone else gets IPVE, so existence does not leak.
 fn party_grant(world: &mut World, caller: &Caller, arn: &str) -> Result<(usize, Role), AwsError> {
-    let unknown = || AwsError::ipve(format!("Grant {arn} not found"));
+    let unknown = || AwsError::ipve(format!("Grant {arn} not found")).because_message(Rule::GrantUnknown);
     let id = world.lm.grant_by_arn.get(arn).copied().ok_or_else(unknown)?;
     world.rely_license(world.lm.grants[id].license);
     world.rely(PolicyRule::AllowedOperationsOrder);
@@ -323,7 +349,10 @@ fn get_grant_checked(
     let index = match &req.version {
         Some(v) => (1..=g.versions.len())
             .find(|n| n.to_string() == *v)
-            .ok_or_else(|| AwsError::ipve(format!("Version {v} of grant {} not found", g.arn)))?,
+            .ok_or_else(|| {
+                AwsError::ipve(format!("Version {v} of grant {} not found", g.arn))
+                    .because_message(Rule::GrantVersion)
+            })?,
         None => g.versions.len(),
     };
     Ok(GetGrantResponse {
@@ -379,13 +408,16 @@ fn reject_grant_checked(
 fn pending_for_grantee(world: &mut World, caller: &Caller, arn: &str) -> Result<usize, AwsError> {
     let (id, role) = party_grant(world, caller, arn)?;
     if role != Role::Grantee {
-        return Err(AwsError::ipve("Only the grantee can accept or reject a grant"));
+        return Err(
+            AwsError::ipve("Only the grantee can accept or reject a grant").because_message(Rule::GrantRole)
+        );
     }
     let status = world.lm.grants[id].status();
     if status != GrantStatus::PendingAccept {
-        return Err(AwsError::ipve(format!(
-            "The grant is {status}, not PENDING_ACCEPT"
-        )));
+        return Err(
+            AwsError::ipve(format!("The grant is {status}, not PENDING_ACCEPT"))
+                .because_message(Rule::GrantState),
+        );
     }
     Ok(id)
 }
@@ -408,34 +440,41 @@ fn create_grant_version_checked(
             return Err(AwsError::ipve(format!(
                 "SourceVersion does not match the grant's version {}",
                 g.version()
-            )));
+            ))
+            .because_message(Rule::GrantVersion));
         }
         let status = g.status();
         match role {
             Role::Grantee => {
                 if req.grant_name.is_some() || req.allowed_operations.is_some() || req.options.is_some() {
-                    return Err(AwsError::ipve(
-                        "A grantee can change only Status and StatusReason",
-                    ));
+                    return Err(
+                        AwsError::ipve("A grantee can change only Status and StatusReason")
+                            .because_message(Rule::GrantRole),
+                    );
                 }
                 let Some(to) = req.status else {
-                    return Err(AwsError::ipve("Status is required to change a received grant"));
+                    return Err(AwsError::ipve("Status is required to change a received grant")
+                        .because_message(Rule::GrantRequest));
                 };
                 if !matches!(to, GrantStatus::Active | GrantStatus::Disabled)
                     || !matches!(status, GrantStatus::Active | GrantStatus::Disabled)
                 {
-                    return Err(AwsError::ipve(format!("A grant cannot go from {status} to {to}")));
+                    return Err(AwsError::ipve(format!("A grant cannot go from {status} to {to}"))
+                        .because_message(Rule::GrantState));
                 }
             }
             Role::Issuer => {
                 if req.status.is_some() {
-                    return Err(AwsError::ipve("The issuer cannot change a grant's Status"));
+                    return Err(AwsError::ipve("The issuer cannot change a grant's Status")
+                        .because_message(Rule::GrantRole));
                 }
                 if req.grant_name.is_none() && req.allowed_operations.is_none() && req.options.is_none() {
-                    return Err(AwsError::ipve("Nothing to change"));
+                    return Err(AwsError::ipve("Nothing to change").because_message(Rule::GrantRequest));
                 }
                 if matches!(status, GrantStatus::Deleted | GrantStatus::Rejected) {
-                    return Err(AwsError::ipve(format!("The grant is {status}")));
+                    return Err(
+                        AwsError::ipve(format!("The grant is {status}")).because_message(Rule::GrantState)
+                    );
                 }
                 let delegate = g.grant_type == GrantType::DelegateGrant;
                 if delegate
@@ -444,7 +483,8 @@ fn create_grant_version_checked(
                         .as_ref()
                         .is_some_and(|o| *o != [AllowedOperation::ListReceivedLicenses])
                 {
-                    return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses"));
+                    return Err(AwsError::ipve("A DelegateGrant allows only ListReceivedLicenses")
+                        .because_message(Rule::DelegateOperations));
                 }
             }
         }
@@ -477,16 +517,17 @@ fn delete_grant_checked(
     let (id, role) = party_grant(world, caller, &req.grant_arn)?;
     let g = &world.lm.grants[id];
     if role != Role::Issuer {
-        return Err(AwsError::ipve("Only the issuer can delete a grant"));
+        return Err(AwsError::ipve("Only the issuer can delete a grant").because_message(Rule::GrantRole));
     }
     if g.status() == GrantStatus::Deleted {
-        return Err(AwsError::ipve("The grant is already DELETED"));
+        return Err(AwsError::ipve("The grant is already DELETED").because_message(Rule::GrantState));
     }
     if req.version != g.version() {
         return Err(AwsError::ipve(format!(
             "Version does not match the grant's version {}",
             g.version()
-        )));
+        ))
+        .because_message(Rule::GrantVersion));
     }
     Ok(new_version(world, id, |v| {
         v.status = GrantStatus::Deleted;

@@ -179,10 +179,11 @@ where
             world.rely(PolicyRule::ModelledErrorsOnly);
             let model = Service::LicenseManager.model();
             let message = format!("ClientToken '{token}' was already used with different parameters");
-            return Err(match model.operation(op) {
+            let error = match model.operation(op) {
                 Some(def) if world.policy.modelled_errors_only => def.invalid_parameter(message),
                 _ => AwsError::ipve(message),
-            });
+            };
+            return Err(error.because_message(crate::explain::Rule::IdempotencyMismatch));
         }
         super::super::idempotency::Lookup::Miss => {}
     }

@@ -3,6 +3,7 @@
 //! Each resource family has its file; this module holds the state they share and the one
 //! dispatch from a typed request to its family.
 
+mod candidate;
 mod checkout;
 mod grant;
 mod keys;
@@ -13,6 +14,7 @@ mod received;
 mod signing;
 pub mod types;
 mod usage;
+mod why;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
