@@ -1,5 +1,6 @@
 //! The cost of checking one reply against its schema: a CheckoutLicense reply (signed token,
-//! two entitlements) validated by `Specs::validate`, unmodelled-member walk included.
+//! two entitlements) validated by `Specs::validate`, unmodelled-member walk included, and by
+//! `Specs::violations`, the check the harness makes of every reply.
 
 use conform_harness::specs::{Direction, Specs};
 use conform_model::{Caller, Policy, Service, World};
@@ -55,6 +56,24 @@ fn validate_checkout_reply(c: &mut Criterion) {
     c.bench_function("specs/validate CheckoutLicense reply", |b| {
         b.iter(|| {
             specs.validate(
+                black_box(Service::LicenseManager),
+                "CheckoutLicense",
+                Direction::Response,
+                black_box(&body),
+            )
+        })
+    });
+    assert!(specs
+        .violations(
+            Service::LicenseManager,
+            "CheckoutLicense",
+            Direction::Response,
+            &body
+        )
+        .is_empty());
+    c.bench_function("specs/violations CheckoutLicense reply", |b| {
+        b.iter(|| {
+            specs.violations(
                 black_box(Service::LicenseManager),
                 "CheckoutLicense",
                 Direction::Response,

@@ -13,6 +13,9 @@ use serde_json::{Map, Value};
 use crate::error::{AwsError, ErrorCode, EvsReason, FieldViolation};
 use crate::pattern::anchored_regex;
 
+mod path;
+use path::Path;
+
 /// Which AWS service a request speaks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Service {
@@ -246,10 +249,10 @@ impl ServiceModel {
             return Ok(Value::Object(Map::new()));
         };
         let value = self
-            .normalize(input, value, "")
+            .normalize(input, value, &Path::Root)
             .map_err(|m| self.service.parse_fault(m))?;
         let mut violations = Vec::new();
-        self.check(input, Some(&value), "", &mut violations);
+        self.check(input, Some(&value), &Path::Root, &mut violations);
         if violations.is_empty() {
             Ok(value)
         } else {
@@ -271,12 +274,13 @@ impl ServiceModel {
     }
 
     /// Type-checks `value` against `shape_name`, dropping nulls and unknown members.
-    fn normalize(&self, shape_name: &str, value: Value, path: &str) -> Result<Value, String> {
+    fn normalize(&self, shape_name: &str, value: Value, path: &Path) -> Result<Value, String> {
         let shape = self.shape(shape_name);
         let wrong = |expected: &str| {
+            let path = path.render();
             Err(format!(
                 "Expected {expected} at '{}'",
-                if path.is_empty() { "<body>" } else { path }
+                if path.is_empty() { "<body>" } else { &path }
             ))
         };
         match (&shape.kind, value) {
@@ -289,7 +293,7 @@ impl ServiceModel {
                     let Some((_, target)) = members.iter().find(|(m, _)| *m == name) else {
                         continue;
                     };
-                    let child = self.normalize(target, v, &join(path, &lower_camel(&name)))?;
+                    let child = self.normalize(target, v, &Path::Member(path, &name))?;
                     out.insert(name, child);
                 }
                 Ok(Value::Object(out))
@@ -298,9 +302,9 @@ impl ServiceModel {
             (ShapeKind::List { member }, Value::Array(items)) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.into_iter().enumerate() {
-                    let item_path = format!("{path}.{}", i + 1);
+                    let item_path = Path::Item(path, i);
                     if item.is_null() {
-                        return Err(format!("Unexpected null at '{item_path}'"));
+                        return Err(format!("Unexpected null at '{}'", item_path.render()));
                     }
                     out.push(self.normalize(member, item, &item_path)?);
                 }
@@ -313,7 +317,7 @@ impl ServiceModel {
                     if v.is_null() {
                         continue;
                     }
-                    let child = self.normalize(target, v, &format!("{path}.{k}"))?;
+                    let child = self.normalize(target, v, &Path::Key(path, &k))?;
                     out.insert(k, child);
                 }
                 Ok(Value::Object(out))
@@ -338,21 +342,24 @@ impl ServiceModel {
     }
 
     /// Collects every constraint violation under `shape_name`.
-    fn check(&self, shape_name: &str, value: Option<&Value>, path: &str, out: &mut Vec<FieldViolation>) {
+    fn check(&self, shape_name: &str, value: Option<&Value>, path: &Path, out: &mut Vec<FieldViolation>) {
         let shape = self.shape(shape_name);
         let Some(value) = value else { return };
         match (&shape.kind, value) {
             (ShapeKind::Structure { members, required }, Value::Object(map)) => {
                 for (name, target) in members {
-                    let child_path = join(path, &lower_camel(name));
+                    let child_path = Path::Member(path, name);
                     match map.get(name) {
                         Some(v) => self.check(target, Some(v), &child_path, out),
-                        None if required.contains(name) => out.push(FieldViolation {
-                            message: format!(
-                                "Value null at '{child_path}' failed to satisfy constraint: Member must not be null"
-                            ),
-                            name: child_path,
-                        }),
+                        None if required.contains(name) => {
+                            let child_path = child_path.render();
+                            out.push(FieldViolation {
+                                message: format!(
+                                    "Value null at '{child_path}' failed to satisfy constraint: Member must not be null"
+                                ),
+                                name: child_path,
+                            })
+                        }
                         None => {}
                     }
                 }
@@ -360,13 +367,13 @@ impl ServiceModel {
             (ShapeKind::List { member }, Value::Array(items)) => {
                 self.check_length(shape, value, items.len(), path, out);
                 for (i, item) in items.iter().enumerate() {
-                    self.check(member, Some(item), &format!("{path}.{}", i + 1), out);
+                    self.check(member, Some(item), &Path::Item(path, i), out);
                 }
             }
             (ShapeKind::Map { value: target, .. }, Value::Object(map)) => {
                 self.check_length(shape, value, map.len(), path, out);
                 for (k, v) in map {
-                    self.check(target, Some(v), &format!("{path}.{k}"), out);
+                    self.check(target, Some(v), &Path::Key(path, k), out);
                 }
             }
             (ShapeKind::String | ShapeKind::Blob, Value::String(s)) => {
@@ -420,7 +427,7 @@ impl ServiceModel {
         shape: &Shape,
         value: &Value,
         len: usize,
-        path: &str,
+        path: &Path,
         out: &mut Vec<FieldViolation>,
     ) {
         let len = len as f64;
@@ -445,14 +452,15 @@ impl ServiceModel {
     }
 }
 
-fn violation(path: &str, value: &Value, constraint: &str) -> FieldViolation {
+fn violation(path: &Path, value: &Value, constraint: &str) -> FieldViolation {
+    let path = path.render();
     let shown = match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
     FieldViolation {
-        name: path.to_string(),
         message: format!("Value '{shown}' at '{path}' failed to satisfy constraint: {constraint}"),
+        name: path,
     }
 }
 
@@ -465,14 +473,6 @@ fn parse_body(body: &[u8]) -> Result<Value, String> {
         Ok(v @ Value::Object(_)) => Ok(v),
         Ok(_) => Err("Request body must be a JSON object".to_string()),
         Err(e) => Err(format!("Request body is not valid JSON: {e}")),
-    }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() {
-        name.to_string()
-    } else {
-        format!("{path}.{name}")
     }
 }
 

@@ -57,9 +57,8 @@ pub(super) fn schema_violations(service: Service, op: &str, r: &Response) -> Vec
     let Some(direction) = crate::specs::Direction::of_reply(r.error_type.as_deref()) else {
         return Vec::new();
     };
-    let report = crate::specs::Specs::load().validate(service, op, direction, &r.body);
-    report
-        .violations
+    crate::specs::Specs::load()
+        .violations(service, op, direction, &r.body)
         .iter()
         .map(|v| format!("schema {}: {}", v.path, v.message))
         .collect()

@@ -62,16 +62,6 @@ impl Report {
     pub fn is_valid(&self) -> bool {
         self.violations.is_empty()
     }
-
-    fn violation(path: &str, message: String) -> Report {
-        Report {
-            violations: vec![Violation {
-                path: path.to_string(),
-                message,
-            }],
-            warnings: Vec::new(),
-        }
-    }
 }
 
 struct Compiled {
@@ -79,15 +69,21 @@ struct Compiled {
     schema: Value,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Operation(Service, String, bool),
-    Error(Service, String),
+/// Which schemas of a service a name is looked up among.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Slot {
+    Request,
+    Response,
+    Error,
 }
+
+/// A schema's place: its service and slot, then its operation's or error's name (two levels, so
+/// a lookup by `&str` allocates nothing).
+type Key = ((Service, Slot), String);
 
 /// Every committed schema, compiled.
 pub struct Specs {
-    compiled: HashMap<Key, Compiled>,
+    compiled: HashMap<(Service, Slot), HashMap<String, Compiled>>,
 }
 
 impl Specs {
@@ -103,9 +99,10 @@ impl Specs {
 
     /// Compiles `(path under specs/schemas/, text)` pairs.
     pub fn compile(files: &[(&str, &str)]) -> Result<Specs, String> {
-        let mut compiled = HashMap::new();
+        let mut compiled: HashMap<(Service, Slot), HashMap<String, Compiled>> = HashMap::new();
         for (path, text) in files {
-            let key = key_of(path).ok_or_else(|| format!("{path}: not a schema path conform knows"))?;
+            let (slot, name) =
+                key_of(path).ok_or_else(|| format!("{path}: not a schema path conform knows"))?;
             let schema: Value = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
             let validator = jsonschema::draft202012::options()
                 // The patterns are already rewritten for the `regex` crate (ASCII classes,
@@ -113,14 +110,17 @@ impl Specs {
                 .with_pattern_options(PatternOptions::regex())
                 .build(&schema)
                 .map_err(|e| format!("{path}: {e}"))?;
-            compiled.insert(key, Compiled { validator, schema });
+            compiled
+                .entry(slot)
+                .or_default()
+                .insert(name, Compiled { validator, schema });
         }
         Ok(Specs { compiled })
     }
 
     /// How many schemas are loaded.
     pub fn len(&self) -> usize {
-        self.compiled.len()
+        self.compiled.values().map(HashMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,28 +130,53 @@ impl Specs {
     /// Validates one body of `operation`. An error the operation's model does not list is a
     /// violation too (SPEC 1.1 `modelled_errors_only`).
     pub fn validate(&self, service: Service, operation: &str, direction: Direction, body: &Value) -> Report {
-        let key = match &direction {
-            Direction::Request | Direction::Response => {
-                Key::Operation(service, operation.to_string(), direction == Direction::Request)
-            }
-            Direction::Error(name) => Key::Error(service, name.clone()),
+        let mut warnings = Vec::new();
+        let violations = self.checked(service, operation, &direction, body, Some(&mut warnings));
+        Report { violations, warnings }
+    }
+
+    /// The violations [`Specs::validate`] reports, without looking for unmodelled members (the
+    /// warnings): what the comparison of every step needs.
+    pub fn violations(
+        &self,
+        service: Service,
+        operation: &str,
+        direction: Direction,
+        body: &Value,
+    ) -> Vec<Violation> {
+        self.checked(service, operation, &direction, body, None)
+    }
+
+    fn checked(
+        &self,
+        service: Service,
+        operation: &str,
+        direction: &Direction,
+        body: &Value,
+        warnings: Option<&mut Vec<Warning>>,
+    ) -> Vec<Violation> {
+        let (slot, name) = match direction {
+            Direction::Request => (Slot::Request, operation),
+            Direction::Response => (Slot::Response, operation),
+            Direction::Error(name) => (Slot::Error, name.as_str()),
         };
-        let mut report = match self.compiled.get(&key) {
-            Some(compiled) => check(compiled, body),
-            None => Report::violation(
-                "",
-                format!("no schema for {} {operation} {direction:?}", service.name()),
-            ),
+        let found = self.compiled.get(&(service, slot)).and_then(|m| m.get(name));
+        let mut violations = match found {
+            Some(compiled) => check(compiled, body, warnings),
+            None => vec![Violation {
+                path: String::new(),
+                message: format!("no schema for {} {operation} {direction:?}", service.name()),
+            }],
         };
-        if let Direction::Error(name) = &direction {
+        if let Direction::Error(name) = direction {
             if !lists_error(service, operation, name) {
-                report.violations.push(Violation {
+                violations.push(Violation {
                     path: String::new(),
                     message: format!("{operation} does not list {name} in the {} model", service.name()),
                 });
             }
         }
-        report
+        violations
     }
 }
 
@@ -162,18 +187,23 @@ fn lists_error(service: Service, operation: &str, name: &str) -> bool {
         .is_some_and(|op| op.errors.iter().any(|e| e == name))
 }
 
-fn check(compiled: &Compiled, body: &Value) -> Report {
-    let violations = compiled
+/// The body's violations (the error list is built only for a body that breaks its schema) and,
+/// where `warnings` is given, its unmodelled members.
+fn check(compiled: &Compiled, body: &Value, warnings: Option<&mut Vec<Warning>>) -> Vec<Violation> {
+    if let Some(out) = warnings {
+        unmodelled(&compiled.schema, &compiled.schema, body, "", out);
+    }
+    if compiled.validator.is_valid(body) {
+        return Vec::new();
+    }
+    compiled
         .validator
         .iter_errors(body)
         .map(|e| Violation {
             path: e.instance_path().to_string(),
             message: e.to_string(),
         })
-        .collect();
-    let mut warnings = Vec::new();
-    unmodelled(&compiled.schema, &compiled.schema, body, "", &mut warnings);
-    Report { violations, warnings }
+        .collect()
 }
 
 /// `license-manager/CheckoutLicense.request.json`, `evs/errors/ValidationException.json`.
@@ -181,15 +211,15 @@ fn key_of(path: &str) -> Option<Key> {
     let (service, rest) = path.split_once('/')?;
     let service = Service::ALL.into_iter().find(|s| s.name() == service)?;
     if let Some(name) = rest.strip_prefix("errors/").and_then(|r| r.strip_suffix(".json")) {
-        return Some(Key::Error(service, name.to_string()));
+        return Some(((service, Slot::Error), name.to_string()));
     }
     let (operation, direction) = rest.strip_suffix(".json")?.split_once('.')?;
-    let request = match direction {
-        "request" => true,
-        "response" => false,
+    let slot = match direction {
+        "request" => Slot::Request,
+        "response" => Slot::Response,
         _ => return None,
     };
-    Some(Key::Operation(service, operation.to_string(), request))
+    Some(((service, slot), operation.to_string()))
 }
 
 /// Members the schema does not define, found by walking the body beside its schema. Schemas
