@@ -27,7 +27,7 @@ fn signing_key() -> &'static pss::PssKey {
     KEY.get_or_init(|| {
         // The key is part of the build; a broken file is a build defect, not input.
         let key = RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).expect("shipped signing key parses");
-        pss::PssKey::new(&key).expect("shipped signing key has two 1024-bit primes")
+        pss::PssKey::new(&key).expect("shipped signing key has two primes")
     })
 }
 

@@ -15,33 +15,26 @@ use sha2::{Digest, Sha384};
 /// SHA-384's output length, which is also the salt length PS384 uses.
 const HASH_BYTES: usize = 48;
 
-/// 64-bit limbs of each of the key's two 1024-bit primes: a fixed size lets the compiler unroll
-/// the multiplication, which is where signing spends its time.
-const LIMBS: usize = 16;
-
-type Limbs = [u64; LIMBS];
-
-/// An odd modulus of [`LIMBS`] limbs (least significant first) with its Montgomery constants.
+/// An odd modulus in 64-bit limbs (least significant first) with its Montgomery constants.
 struct Modulus {
-    n: Limbs,
+    n: Vec<u64>,
     /// `-n⁻¹ mod 2⁶⁴`.
     n0_inv: u64,
-    /// `R² mod n`, with `R = 2^(64·LIMBS)`: multiplies a number into Montgomery form.
-    r2: Limbs,
+    /// `R² mod n`, with `R = 2^(64·limbs)`: multiplies a number into Montgomery form.
+    r2: Vec<u64>,
 }
 
-/// The low [`LIMBS`] limbs of `x`.
-fn limbs(x: &BigUint) -> Limbs {
+fn limbs(x: &BigUint, count: usize) -> Vec<u64> {
     let bytes = x.to_bytes_le();
-    let mut out = [0u64; LIMBS];
-    for (i, limb) in out.iter_mut().enumerate() {
-        let mut word = [0u8; 8];
-        for (k, b) in bytes.iter().skip(i * 8).take(8).enumerate() {
-            word[k] = *b;
-        }
-        *limb = u64::from_le_bytes(word);
-    }
-    out
+    (0..count)
+        .map(|i| {
+            let mut limb = [0u8; 8];
+            for (k, b) in bytes.iter().skip(i * 8).take(8).enumerate() {
+                limb[k] = *b;
+            }
+            u64::from_le_bytes(limb)
+        })
+        .collect()
 }
 
 fn from_limbs(limbs: &[u64]) -> BigUint {
@@ -71,32 +64,27 @@ fn subtract(a: &mut [u64], b: &[u64]) {
 }
 
 impl Modulus {
-    /// `None` unless `n` is odd and fills exactly [`LIMBS`] limbs.
-    fn new(n: &BigUint) -> Option<Modulus> {
-        let bytes = n.to_bytes_le();
-        if bytes.len().div_ceil(8) != LIMBS || bytes.first().is_none_or(|b| b & 1 == 0) {
-            return None;
-        }
-        let n_limbs = limbs(n);
+    fn new(n: &BigUint) -> Modulus {
+        let count = n.to_bytes_le().len().div_ceil(8);
+        let n_limbs = limbs(n, count);
         // Newton's iteration doubles the correct low bits of an inverse of the odd n[0]:
         // 1 → 2 → ... → 64 bits in six steps.
         let mut inv: u64 = 1;
         for _ in 0..6 {
             inv = inv.wrapping_mul(2u64.wrapping_sub(n_limbs[0].wrapping_mul(inv)));
         }
-        let r2 = (BigUint::from(1u8) << (128 * LIMBS)) % n;
-        Some(Modulus {
-            r2: limbs(&r2),
+        let r2 = (BigUint::from(1u8) << (128 * count)) % n;
+        Modulus {
+            r2: limbs(&r2, count),
             n: n_limbs,
             n0_inv: inv.wrapping_neg(),
-        })
+        }
     }
 
-    /// `a·b·R⁻¹ mod n` (CIOS), for `a, b < n`.
-    fn mul(&self, a: &Limbs, b: &Limbs) -> Limbs {
-        const L: usize = LIMBS;
-        let l = L;
-        let mut t = [0u64; L + 2];
+    /// `a·b·R⁻¹ mod n` (CIOS), for `a, b < n`; `t` is scratch of `limbs + 2`.
+    fn mul(&self, a: &[u64], b: &[u64], t: &mut [u64], out: &mut [u64]) {
+        let l = self.n.len();
+        t.fill(0);
         for &bi in b {
             let mut carry = 0u64;
             for j in 0..l {
@@ -119,41 +107,46 @@ impl Modulus {
             t[l - 1] = x as u64;
             t[l] = t[l + 1] + (x >> 64) as u64;
         }
-        let mut out = [0u64; L];
         out.copy_from_slice(&t[..l]);
-        if t[l] != 0 || at_least(&out, &self.n) {
-            subtract(&mut out, &self.n);
+        if t[l] != 0 || at_least(out, &self.n) {
+            subtract(out, &self.n);
         }
-        out
     }
 
     /// `base^exp mod n`, four exponent bits at a time.
     fn pow(&self, base: &BigUint, exp: &BigUint) -> BigUint {
-        let reduced = limbs(&(base % from_limbs(&self.n)));
-        let mut one = [0u64; LIMBS];
-        one[0] = 1;
+        let l = self.n.len();
+        let mut t = vec![0u64; l + 2];
+        let reduced = limbs(&(base % from_limbs(&self.n)), l);
         // table[i] = base^i in Montgomery form.
-        let mut table = [[0u64; LIMBS]; 16];
-        table[0] = self.mul(&one, &self.r2);
-        table[1] = self.mul(&reduced, &self.r2);
+        let mut table = vec![vec![0u64; l]; 16];
+        let mut one = vec![0u64; l];
+        one[0] = 1;
+        self.mul(&one, &self.r2, &mut t, &mut table[0]);
+        self.mul(&reduced, &self.r2, &mut t, &mut table[1]);
         for i in 2..16 {
-            table[i] = self.mul(&table[i - 1], &table[1]);
+            let (done, rest) = table.split_at_mut(i);
+            self.mul(&done[i - 1], &done[1], &mut t, &mut rest[0]);
         }
-        let mut acc = table[0];
+        let mut acc = table[0].clone();
+        let mut tmp = vec![0u64; l];
         let bytes = exp.to_bytes_be();
         let nibbles = bytes.iter().flat_map(|b| [b >> 4, b & 0x0f]);
         for (k, nibble) in nibbles.enumerate() {
             if k > 0 {
                 for _ in 0..4 {
-                    acc = self.mul(&acc, &acc);
+                    self.mul(&acc, &acc, &mut t, &mut tmp);
+                    std::mem::swap(&mut acc, &mut tmp);
                 }
             }
             if nibble != 0 {
-                acc = self.mul(&acc, &table[usize::from(nibble)]);
+                self.mul(&acc, &table[usize::from(nibble)], &mut t, &mut tmp);
+                std::mem::swap(&mut acc, &mut tmp);
             }
         }
         // Out of Montgomery form: multiply by 1.
-        from_limbs(&self.mul(&acc, &one))
+        self.mul(&acc, &one, &mut t, &mut tmp);
+        from_limbs(&tmp)
     }
 }
 
@@ -173,17 +166,17 @@ pub(super) struct PssKey {
 }
 
 impl PssKey {
-    /// `None` for a key that is not two 1024-bit primes (the shipped key is).
+    /// `None` for a key that is not two primes (the shipped key is).
     pub(super) fn new(key: &RsaPrivateKey) -> Option<PssKey> {
         let [p, q] = key.primes() else { return None };
         let one = BigUint::from(1u8);
         let two = BigUint::from(2u8);
-        let p_mod = Modulus::new(p)?;
+        let p_mod = Modulus::new(p);
         // Fermat: q^(p-2) is q's inverse mod the prime p.
         let q_inv = p_mod.pow(q, &(p - &two));
         let n = p * q;
         Some(PssKey {
-            q: Modulus::new(q)?,
+            q: Modulus::new(q),
             p: p_mod,
             dp: key.d() % (p - &one),
             dq: key.d() % (q - &one),
