@@ -8,8 +8,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand_chacha::ChaCha8Rng;
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::pss::{Signature, VerifyingKey};
-use rsa::signature::Verifier;
+use rsa::pss::{Signature, SigningKey, VerifyingKey};
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Map, Value};
 use sha2::Sha384;
@@ -20,14 +20,12 @@ const PRIVATE_PEM: &str = include_str!("../../keys/signing-key.pem");
 const PUBLIC_PEM: &str = include_str!("../../keys/signing-key.pub.pem");
 const HEADER: &str = r#"{"alg":"PS384","typ":"JWT"}"#;
 
-mod pss;
-
-fn signing_key() -> &'static pss::PssKey {
-    static KEY: OnceLock<pss::PssKey> = OnceLock::new();
+fn signing_key() -> &'static SigningKey<Sha384> {
+    static KEY: OnceLock<SigningKey<Sha384>> = OnceLock::new();
     KEY.get_or_init(|| {
         // The key is part of the build; a broken file is a build defect, not input.
         let key = RsaPrivateKey::from_pkcs8_pem(PRIVATE_PEM).expect("shipped signing key parses");
-        pss::PssKey::new(&key).expect("shipped signing key has two primes")
+        SigningKey::<Sha384>::new(key)
     })
 }
 
@@ -89,8 +87,8 @@ pub(crate) fn sign(salts: &mut ChaCha8Rng, claims: &Claims) -> String {
         URL_SAFE_NO_PAD.encode(HEADER),
         URL_SAFE_NO_PAD.encode(claims_json(claims))
     );
-    let signature = signing_key().sign(salts, input.as_bytes());
-    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+    let signature: Signature = signing_key().sign_with_rng(salts, input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
 }
 
 /// Verifies a SignedToken against the shipped public key and returns its decoded header and
