@@ -25,7 +25,8 @@ fn seed_1_generates_the_pinned_cases() {
 
 /// Generation that reaches deep state (issue: generation that reaches deep state): a default
 /// campaign's generated requests mostly succeed, a share is invalid on purpose, every operation
-/// in scope succeeds at least once, and the goals reached are pinned for a fixed seed, so a
+/// in scope succeeds at least once, and the goals reached and the depth of the cases (longest
+/// version chain, most live tokens, most grants) are pinned for a fixed seed, so a
 /// generator change shows up in review as a snapshot diff.
 #[test]
 fn seed_5_reaches_the_pinned_success_share_coverage_and_goals() {
@@ -50,6 +51,7 @@ fn seed_5_reaches_the_pinned_success_share_coverage_and_goals() {
     assert!(never.is_empty(), "never succeeded: {never:?}");
     let pinned = serde_json::json!({
         "requests": {"sent": c.sent, "succeeded": c.succeeded, "invalid_on_purpose": c.invalid_on_purpose},
+        "depth": summary.depth,
         "succeeded_per_operation": summary.coverage.iter().map(|(op, o)| (op.clone(), o.get("ok").copied().unwrap_or(0))).collect::<std::collections::BTreeMap<_, _>>(),
         "goals": conform_harness::campaign::goals(&summary).into_iter().map(|(g, reached)| (g, reached.then(|| summary.goals[g]))).collect::<std::collections::BTreeMap<_, _>>(),
     });

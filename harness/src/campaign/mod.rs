@@ -32,7 +32,9 @@ use crate::scenarios;
 use crate::target::{InfraError, Target};
 use crate::trace::Trace;
 
-pub use summary::{goals, CallCounts, CaseReport, ClassCounts, FindingReport, ScenarioReport, Summary};
+pub use summary::{
+    goals, CallCounts, CaseReport, ClassCounts, DepthCounts, FindingReport, ScenarioReport, Summary,
+};
 
 /// What a campaign runs, with its limits. Start from `Config::default()` and set fields.
 #[derive(Clone, Debug)]

@@ -102,6 +102,35 @@ impl CallCounts {
     }
 }
 
+/// How many cases reached each depth, per measure of [`crate::driver::Depth`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DepthCounts {
+    pub license_versions: BTreeMap<usize, usize>,
+    pub live_tokens: BTreeMap<usize, usize>,
+    pub grants: BTreeMap<usize, usize>,
+}
+
+impl DepthCounts {
+    fn add(&mut self, d: &crate::driver::Depth) {
+        *self.license_versions.entry(d.license_versions).or_default() += 1;
+        *self.live_tokens.entry(d.live_tokens).or_default() += 1;
+        *self.grants.entry(d.grants).or_default() += 1;
+    }
+
+    /// Each measure as `name: value x cases, ...`.
+    pub fn lines(&self) -> Vec<String> {
+        let show = |name: &str, m: &BTreeMap<usize, usize>| {
+            let cells: Vec<String> = m.iter().map(|(v, n)| format!("{v} x{n}")).collect();
+            format!("{name:<36} {}", cells.join(", "))
+        };
+        vec![
+            show("longest license version chain", &self.license_versions),
+            show("most live tokens on one license", &self.live_tokens),
+            show("most grants", &self.grants),
+        ]
+    }
+}
+
 /// Everything a run saw.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
@@ -120,6 +149,8 @@ pub struct Summary {
     pub goals: BTreeMap<String, u64>,
     /// Requests of the generated cases: sent, answered with success, invalid on purpose.
     pub calls: CallCounts,
+    /// How deep the generated cases went: per measure, value → number of cases.
+    pub depth: DepthCounts,
     /// Whether a policy divergence fails the run (`--strict-policy`).
     pub strict_policy: bool,
     /// Why the run stopped before its last case, if it did (the wall-time budget).
@@ -185,6 +216,7 @@ impl Summary {
         for (goal, n) in &e.goals {
             *self.goals.entry(goal.clone()).or_default() += n;
         }
+        self.depth.add(&e.depth);
     }
 
     /// Whether a finding of this class fails the run.

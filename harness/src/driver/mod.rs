@@ -12,7 +12,7 @@ mod shrink;
 pub use classify::classify;
 pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
 pub(crate) use reference::{apply_event, caller};
-pub use reference::{Ran, Reference};
+pub use reference::{Depth, Ran, Reference};
 pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
 pub use shrink::shrink;
 
@@ -112,6 +112,9 @@ pub struct Execution {
     /// The goals the reference model reached in the case, with how often ([`crate::audit`]).
     #[serde(default)]
     pub goals: std::collections::BTreeMap<String, u64>,
+    /// How deep the case went on the reference model.
+    #[serde(default)]
+    pub depth: Depth,
 }
 
 /// The generator of case `case`, drawing from `seed`.
@@ -188,5 +191,6 @@ fn execute_with(
         finding,
         warnings: session.warnings().to_vec(),
         goals: goals.iter().map(|(g, n)| (g.to_string(), *n)).collect(),
+        depth: session.reference().depth(),
     })
 }

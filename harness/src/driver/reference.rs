@@ -21,9 +21,39 @@ pub struct Ran {
     pub request_id: String,
 }
 
+/// How deep a case went: the most the model held at any step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Depth {
+    /// The longest version chain of one license.
+    pub license_versions: usize,
+    /// The most live tokens on one license.
+    pub live_tokens: usize,
+    /// The most grants.
+    pub grants: usize,
+}
+
+impl Depth {
+    fn update(&mut self, world: &World) {
+        let lm = world.lm();
+        let versions = lm.licenses().iter().map(|l| l.versions.len()).max().unwrap_or(0);
+        let mut live = std::collections::BTreeMap::<_, usize>::new();
+        for t in lm
+            .tokens()
+            .iter()
+            .filter(|t| t.state == conform_model::lm::TokenState::Live)
+        {
+            *live.entry(t.license).or_default() += 1;
+        }
+        self.license_versions = self.license_versions.max(versions);
+        self.live_tokens = self.live_tokens.max(live.into_values().max().unwrap_or(0));
+        self.grants = self.grants.max(lm.grants().len());
+    }
+}
+
 /// The model beside a case, with what it has handed out and the auditor watching it.
 #[derive(Clone, Debug)]
 pub struct Reference {
+    depth: Depth,
     ns: String,
     isolated: bool,
     world: World,
@@ -53,6 +83,7 @@ impl Reference {
     /// A reference on `world` as it is, for the case namespace `ns`.
     pub fn on(world: World, ns: String, isolated: bool, always: bool) -> Reference {
         Reference {
+            depth: Depth::default(),
             ns,
             isolated,
             world,
@@ -72,6 +103,11 @@ impl Reference {
 
     pub fn auditor(&self) -> &Auditor {
         &self.auditor
+    }
+
+    /// How deep the case has gone so far.
+    pub fn depth(&self) -> Depth {
+        self.depth
     }
 
     /// Seeds a fixture event (not audited, not a step); its result as the model answers it.
@@ -194,6 +230,7 @@ impl Reference {
             }
         };
         self.known.learn(concrete, &ran.response.body);
+        self.depth.update(&self.world);
         Ok(ran)
     }
 }

@@ -163,6 +163,10 @@ fn print_summary(s: &Summary) {
         c.percent(c.succeeded),
         c.percent(c.invalid_on_purpose)
     );
+    println!("\ncase depth (value x cases)");
+    for line in s.depth.lines() {
+        println!("  {line}");
+    }
     println!("\ncoverage (operation: outcome x count)");
     for (op, outcomes) in &s.coverage {
         let cells: Vec<String> = outcomes.iter().map(|(o, n)| format!("{o} x{n}")).collect();

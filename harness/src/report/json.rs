@@ -45,6 +45,7 @@ pub fn json_report(s: &Summary) -> Value {
             "succeeded": s.calls.succeeded,
             "invalid_on_purpose": s.calls.invalid_on_purpose,
         },
+        "depth": s.depth,
         "coverage": s.coverage,
         "statuses": s.statuses,
         "goals": goals(s).into_iter().map(|(g, r)| json!({"goal": g, "reached": r, "times": s.goals.get(g).copied().unwrap_or(0)})).collect::<Vec<_>>(),
