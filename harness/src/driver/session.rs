@@ -246,17 +246,18 @@ impl Session {
         if self.tolerance_seconds.is_none() {
             return true;
         }
-        match self.reference.concretize(step) {
-            Concrete::Call {
-                who,
-                service,
-                op,
-                body,
-            } => {
-                let now = Response::from(self.world().clone().handle(&caller(who), service, &op, &body));
-                !self.time_dependent(self.world(), (who, service, &op, &body), &now)
-            }
-            Concrete::Event(_) => true,
+        let concrete = self.reference.concretize(step);
+        match (&concrete, concrete.reply_on(self.world())) {
+            (
+                Concrete::Call {
+                    who,
+                    service,
+                    op,
+                    body,
+                },
+                Some(now),
+            ) => !self.time_dependent(self.world(), (*who, *service, op, body), &Response::from(now)),
+            _ => true,
         }
     }
 

@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 // a dependency upgrade could silently change every campaign's cases.
 use rand_chacha::ChaCha8Rng;
 
-use conform_model::{Caller, Service, World};
+use conform_model::{Service, World};
 
 use super::*;
 
@@ -67,36 +67,30 @@ impl Generator {
 
     /// Whether the model, in its current state, accepts the request `step` stands for.
     fn succeeds(&self, step: &Step, known: &Known, world: &World) -> bool {
-        match concretize(step, &self.ns, self.isolated, known, world) {
-            Concrete::Call {
-                who,
-                service,
-                op,
-                body,
-            } => {
-                let caller = Caller::new(who.account(), "us-east-1");
-                let answer = |mut w: World| w.handle(&caller, service, &op, &body);
-                let now = answer(world.clone());
-                if now.is_error() || !self.isolated {
-                    return !now.is_error();
-                }
-                // On a target whose clock only runs, a step is valid only if it also succeeds
-                // once the clock has moved by the comparison tolerance, and a read answers the
-                // same (else the case would stop there as time-dependent).
-                let mut later = world.clone();
-                let seconds = crate::driver::WALL_CLOCK_TOLERANCE_SECONDS;
-                if later
-                    .apply(conform_model::Event::advance_seconds(seconds))
-                    .is_err()
-                {
-                    return false;
-                }
-                let then = answer(later);
-                let read = op.starts_with("Get") || op.starts_with("List");
-                !then.is_error() && (!read || then.body == now.body)
-            }
-            Concrete::Event(_) => true,
+        let concrete = concretize(step, &self.ns, self.isolated, known, world);
+        let Some(now) = concrete.reply_on(world) else {
+            return true;
+        };
+        if now.is_error() || !self.isolated {
+            return !now.is_error();
         }
+        // On a target whose clock only runs, a step is valid only if it also succeeds once the
+        // clock has moved by the comparison tolerance, and a read answers the same (else the
+        // case would stop there as time-dependent).
+        let mut later = world.clone();
+        let seconds = crate::driver::WALL_CLOCK_TOLERANCE_SECONDS;
+        if later
+            .apply(conform_model::Event::advance_seconds(seconds))
+            .is_err()
+        {
+            return false;
+        }
+        let Some(then) = concrete.reply_on(&later) else {
+            return true;
+        };
+        let read =
+            matches!(&concrete, Concrete::Call { op, .. } if op.starts_with("Get") || op.starts_with("List"));
+        !then.is_error() && (!read || then.body == now.body)
     }
 
     /// Draws with `draw` (a kind from 0..100, then a step of that kind) until the model accepts

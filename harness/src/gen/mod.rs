@@ -248,6 +248,25 @@ pub enum Concrete {
     Event(Value),
 }
 
+impl Concrete {
+    /// The model's reply to this request on a copy of `world` (`None` for an event): what a
+    /// step would get, without taking it.
+    pub fn reply_on(&self, world: &conform_model::World) -> Option<conform_model::Reply> {
+        match self {
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body,
+            } => {
+                let caller = conform_model::Caller::new(who.account(), "us-east-1");
+                Some(world.clone().handle(&caller, *service, op, body))
+            }
+            Concrete::Event(_) => None,
+        }
+    }
+}
+
 /// Ids the reference model has handed out in this case, in order of appearance, and the
 /// requests sent (since the last reset).
 #[derive(Clone, Debug, Default)]
