@@ -137,7 +137,6 @@ pub struct Sent {
     pub service: Service,
     pub op: String,
     pub body: Vec<u8>,
-    pub status: u16,
     pub reply: Value,
 }
 

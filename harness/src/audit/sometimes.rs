@@ -9,6 +9,7 @@ use conform_model::World;
 use serde_json::Value;
 
 use super::{Check, Facts, Observation, Outcome, Property};
+use crate::driver::Depth;
 
 macro_rules! goals {
     ($($name:ident, $spec:literal, $check:expr;)+) => {
@@ -30,14 +31,14 @@ goals! {
     a_seat_drawn_down_to_exactly_zero, "SPEC 3.4, 3.7", |o, _| exhausted_license(o.after).is_some();
     a_checkout_refused_at_zero_seats, "SPEC 3.4", |o, _| refused(o, "CheckoutLicense", "NoEntitlementsAllowedException")
         && member(o, "ProductSKU").is_some_and(|sku| exhausted_license(o.after).is_some_and(|l| l == sku));
-    three_live_tokens_on_one_license, "SPEC 3.10", |o, _| most_live_tokens(o.after) >= 3;
+    three_live_tokens_on_one_license, "SPEC 3.10", |o, _| Depth::of(o.after).live_tokens >= 3;
     a_token_expired, "SPEC 3.6", |o, _| o.after.lm().tokens().iter().any(|t| t.state == TokenState::Expired);
     a_borrow_checked_in_early, "SPEC 3.5, 3.6", |o, _| ok(o, "CheckInLicense") && token_kind(o) == Some(TokenKind::Borrow);
     a_borrow_check_in_refused_early, "SPEC 3.5, 3.6", |o, _| refused_any(o, "CheckInLicense") && token_kind(o) == Some(TokenKind::Borrow);
     a_check_in_refused_as_a_conflict, "SPEC 3.6", |o, _| refused(o, "CheckInLicense", "ConflictException");
     an_idempotent_checkout_replay, "SPEC 3.4", |o, _| o.replay && o.outcome.op() == Some("CheckoutLicense");
     a_client_token_reused_with_other_parameters, "SPEC 3.4", |o, _| token_reused_otherwise(o);
-    a_license_at_version_4, "SPEC 3.2", |o, _| o.after.lm().licenses().iter().any(|l| l.versions.len() >= 4);
+    a_license_at_version_4, "SPEC 3.2", |o, _| Depth::of(o.after).license_versions >= 4;
     a_source_version_conflict, "SPEC 3.2", |o, _| refused(o, "CreateLicenseVersion", "ConflictException") || refused(o, "DeleteLicense", "ConflictException");
     a_license_deactivated, "SPEC 3.2", |o, _| latest_status(o.after, LicenseStatus::Deactivated);
     a_license_expired, "SPEC 3.2", |o, _| latest_status(o.after, LicenseStatus::Expired);
@@ -109,14 +110,6 @@ fn exhausted_license(w: &World) -> Option<String> {
         });
         full.then(|| l.product_sku.clone())
     })
-}
-
-fn most_live_tokens(w: &World) -> usize {
-    let mut per: std::collections::BTreeMap<_, usize> = Default::default();
-    for t in w.lm().tokens().iter().filter(|t| t.state == TokenState::Live) {
-        *per.entry(t.license).or_default() += 1;
-    }
-    per.into_values().max().unwrap_or(0)
 }
 
 /// The kind of the token a check-in or extend named.

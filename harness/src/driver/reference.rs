@@ -33,9 +33,9 @@ pub struct Depth {
 }
 
 impl Depth {
-    fn update(&mut self, world: &World) {
+    /// What `world` holds now.
+    pub fn of(world: &World) -> Depth {
         let lm = world.lm();
-        let versions = lm.licenses().iter().map(|l| l.versions.len()).max().unwrap_or(0);
         let mut live = std::collections::BTreeMap::<_, usize>::new();
         for t in lm
             .tokens()
@@ -44,9 +44,18 @@ impl Depth {
         {
             *live.entry(t.license).or_default() += 1;
         }
-        self.license_versions = self.license_versions.max(versions);
-        self.live_tokens = self.live_tokens.max(live.into_values().max().unwrap_or(0));
-        self.grants = self.grants.max(lm.grants().len());
+        Depth {
+            license_versions: lm.licenses().iter().map(|l| l.versions.len()).max().unwrap_or(0),
+            live_tokens: live.into_values().max().unwrap_or(0),
+            grants: lm.grants().len(),
+        }
+    }
+
+    fn update(&mut self, world: &World) {
+        let now = Depth::of(world);
+        self.license_versions = self.license_versions.max(now.license_versions);
+        self.live_tokens = self.live_tokens.max(now.live_tokens);
+        self.grants = self.grants.max(now.grants);
     }
 }
 
@@ -180,7 +189,6 @@ impl Reference {
                     service: *service,
                     op: op.clone(),
                     body: body.clone(),
-                    status: reply.status,
                     reply: reply.body.clone(),
                 });
                 Ran {
