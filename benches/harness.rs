@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use conform_harness::driver::{self, CaseConfig};
 use conform_harness::embedded::Embedded;
 use conform_harness::target::{ModelTarget, Target};
-use conform_model::{Policy, Service};
+use conform_model::Policy;
 
 const STEPS: usize = 40;
 
@@ -16,11 +16,9 @@ fn config() -> CaseConfig {
     CaseConfig {
         seed: 9,
         max_steps: STEPS,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
         // The comparison alone: the campaign also audits the model (a world clone per step).
         audit: false,
+        ..CaseConfig::default()
     }
 }
 

@@ -7,7 +7,7 @@ use crate::foreign::{faults, wrapper};
 use conform_harness::driver::{self, CaseConfig};
 use conform_harness::embedded::Embedded;
 use conform_harness::{scenario, scenarios};
-use conform_model::{Event, Policy, Service};
+use conform_model::{Event, Policy};
 use wrapper::Foreign;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -38,12 +38,9 @@ fn foreign(faults: &[&str], control: bool, offset_ms: i64) -> (Embedded, Foreign
 
 fn config(events: bool) -> CaseConfig {
     CaseConfig {
-        seed: 1,
         max_steps: 30,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
         events,
-        audit: true,
+        ..CaseConfig::default()
     }
 }
 

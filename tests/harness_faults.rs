@@ -26,6 +26,7 @@ fn config() -> CaseConfig {
         services: vec![Service::LicenseManager, Service::Evs],
         events: true,
         audit: true,
+        mix: Default::default(),
     }
 }
 

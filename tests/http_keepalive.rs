@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use conform_harness::driver::{self, CaseConfig};
 use conform_harness::http::{Credentials, HttpTarget};
-use conform_model::{Event, Policy, Service};
+use conform_model::Event;
 use conform_simulator::{Account, Background, Config, Fixtures, MAX_BODY_BYTES};
 
 const SELLER: (&str, &str, &str) = ("111122223333", "AKIDSELLER", "seller-secret");
@@ -451,10 +451,7 @@ fn the_harness_pools_its_connections() {
     let cfg = CaseConfig {
         seed: 3,
         max_steps: 30,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
-        audit: true,
+        ..CaseConfig::default()
     };
     let mut steps = 0;
     for case in 0..8 {

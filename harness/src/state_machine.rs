@@ -30,7 +30,6 @@
 
 use std::marker::PhantomData;
 
-use conform_model::{Policy, Service};
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest};
 
@@ -48,10 +47,7 @@ pub trait TargetFactory: 'static {
         CaseConfig {
             seed: 3,
             max_steps: 0,
-            policy: Policy::default(),
-            services: vec![Service::LicenseManager, Service::Evs],
-            events: true,
-            audit: true,
+            ..CaseConfig::default()
         }
     }
 }

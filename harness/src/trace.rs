@@ -22,6 +22,9 @@ pub struct Trace {
     pub policy: Policy,
     pub steps: Vec<Step>,
     pub finding: Finding,
+    /// The step weights the case was generated with (informative: a replay runs `steps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mix: Option<String>,
 }
 
 impl Trace {
@@ -33,6 +36,7 @@ impl Trace {
             services: self.services.clone(),
             events: self.events,
             audit: true,
+            mix: Default::default(),
         }
     }
 

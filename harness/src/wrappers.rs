@@ -197,10 +197,7 @@ mod tests {
         CaseConfig {
             seed: 4,
             max_steps: 30,
-            policy: Policy::default(),
-            services: vec![Service::LicenseManager, Service::Evs],
-            events: true,
-            audit: true,
+            ..CaseConfig::default()
         }
     }
 

@@ -87,10 +87,7 @@ fn every_reply_of_generated_cases_validates() {
     let cfg = CaseConfig {
         seed: 5,
         max_steps: 60,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
-        audit: true,
+        ..CaseConfig::default()
     };
     let mut failures = Vec::new();
     for case in 0..40 {

@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the conformance suite (scenarios and generated cases) against a target.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Record the scenario suite's transcripts against a target (with provenance) into a directory.
     Record(record::RecordArgs),
     /// For every [P] rule a recording exercised, name the value the recorded target follows.
@@ -42,7 +42,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(*args),
         Command::Record(args) => record::record(args),
         Command::PolicyReport(args) => policy_report::policy_report(args),
         Command::Replay(args) => replay::replay(args),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use conform_harness::campaign::{Campaign, Config};
+use conform_harness::gen::MixChoice;
 use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, Reporter};
 use conform_model::{Policy, Service};
 
@@ -82,6 +83,20 @@ pub struct RunArgs {
     /// Stop after this many distinct findings.
     #[arg(long)]
     pub max_findings: Option<usize>,
+    /// Step weights of the generated cases: `swarm` (each case draws its own from its seed),
+    /// `swarm,invalid=N` (with N% of requests invalid on purpose), `default` (the default
+    /// weights for every case), or a mix as a finding prints it
+    /// (`create_license=6,checkout=12,...,invalid=20[,focus]`).
+    #[arg(long, default_value = "swarm", value_parser = parse_mix)]
+    pub mix: MixChoice,
+    /// Percent of generated requests invalid on purpose (half malformed, half refused by the
+    /// model in its state); overrides the mix's.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub invalid_percent: Option<u32>,
+}
+
+fn parse_mix(s: &str) -> Result<MixChoice, String> {
+    s.parse()
 }
 
 pub fn load_policy(path: Option<&PathBuf>) -> anyhow::Result<Policy> {
@@ -118,6 +133,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.trace_dir = Some(args.trace_dir.clone());
     config.time_budget = args.time_budget_seconds.map(Duration::from_secs);
     config.max_findings = args.max_findings;
+    config.mix = args.mix.clone();
+    if let Some(percent) = args.invalid_percent {
+        match &mut config.mix {
+            MixChoice::Swarm { invalid_percent } => *invalid_percent = percent,
+            MixChoice::Fixed(mix) => mix.invalid_percent = percent,
+        }
+    }
     config.strict_policy = args.strict_policy;
     // On AWS, scenario differences on [P] rules are observed, not failed.
     config.observe_policy_in_scenarios = aws;

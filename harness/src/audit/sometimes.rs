@@ -51,6 +51,15 @@ goals! {
         let active = g.versions.iter().position(|v| v.status == GrantStatus::Active);
         active.is_some_and(|a| g.versions[a..].iter().any(|v| v.status == GrantStatus::Disabled))
     });
+    a_grant_narrowed_once_active, "SPEC 3.9", |o, _| o.after.lm().grants().iter().any(|g| {
+        let active = g.versions.iter().position(|v| v.status == GrantStatus::Active);
+        active.is_some_and(|a| {
+            let ops = g.versions[a].allowed_operations.len();
+            g.versions[a..].iter().any(|v| v.allowed_operations.len() < ops)
+        })
+    });
+    a_checkout_at_exactly_validity_end, "SPEC 3.2, 3.3", |o, _| o.outcome.op() == Some("CheckoutLicense")
+        && o.after.lm().licenses().iter().any(|l| l.latest().end_ms == Some(o.after.now_ms()));
     a_malformed_request_refused, "SPEC 1.2", |o, _| o.outcome.reply().and_then(|r| r.error_type()).is_some_and(|t| t == "ValidationException" || t == "SerializationException");
     an_entitlement_created, "SPEC 4.3", |_, f| f.reached(EntitlementStatus::Created);
     an_entitlement_at_risk, "SPEC 4.3", |_, f| f.reached(EntitlementStatus::AtRisk);

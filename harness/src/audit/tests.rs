@@ -244,12 +244,8 @@ fn a_reply_with_a_null_or_an_accepted_invalid_request_is_a_violation() {
 
 fn case() -> CaseConfig {
     CaseConfig {
-        seed: 1,
         max_steps: 0,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
-        audit: true,
+        ..CaseConfig::default()
     }
 }
 

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use conform_model::{Policy, Service};
 
 use crate::driver::{self, CaseConfig, Classification, Finding};
-use crate::gen::Step;
+use crate::gen::{MixChoice, Step};
 use crate::report::Reporter;
 use crate::scenario::{self, Scenario};
 use crate::scenarios;
@@ -69,6 +69,9 @@ pub struct Config {
     pub target_label: String,
     /// The `--target` argument that reaches the target again, for the replay line.
     pub replay_target: Option<String>,
+    /// How each generated case gets its step weights (`--mix`): by default its own, drawn from
+    /// its seed.
+    pub mix: MixChoice,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             observe_policy_in_scenarios: false,
             target_label: "target".into(),
             replay_target: None,
+            mix: MixChoice::default(),
         }
     }
 }
@@ -102,6 +106,7 @@ impl Config {
             services: self.services.clone(),
             events,
             audit: true,
+            mix: self.mix.clone(),
         }
     }
 }
@@ -362,6 +367,7 @@ impl Campaign {
             policy: cfg.policy.clone(),
             steps: minimal.clone(),
             finding: minimal_finding.clone(),
+            mix: Some(cfg.mix_of(case).to_string()),
         };
         let path = match &self.config.trace_dir {
             Some(dir) => {
@@ -387,6 +393,7 @@ impl Campaign {
             trace: path,
             repeats: Vec::new(),
             steps: minimal,
+            mix: cfg.mix_of(case).to_string(),
         })
     }
 }

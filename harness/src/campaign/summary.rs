@@ -41,6 +41,8 @@ pub struct FindingReport {
     pub repeats: Vec<u64>,
     /// The shrunk case's steps.
     pub steps: Vec<Step>,
+    /// The step weights the case was generated with (what `--mix` takes to draw it so again).
+    pub mix: String,
 }
 
 impl FindingReport {
@@ -87,8 +89,13 @@ pub struct ClassCounts {
 pub struct CallCounts {
     pub sent: usize,
     pub succeeded: usize,
-    /// Steps drawn to be invalid (a broken body or a constraint-derived case).
+    /// Steps drawn to be invalid (a broken body, a constraint-derived case, or a request the
+    /// model refused when it was drawn).
     pub invalid_on_purpose: usize,
+    /// Of `sent`, the reads that ended the cases (not generated).
+    pub read_back: usize,
+    /// Of `succeeded`, the reads that ended the cases.
+    pub read_back_succeeded: usize,
 }
 
 impl CallCounts {
@@ -98,6 +105,21 @@ impl CallCounts {
             0.0
         } else {
             100.0 * n as f64 / self.sent as f64
+        }
+    }
+
+    /// Generated requests (those sent, less the end-of-case reads) that succeeded.
+    pub fn generated_succeeded(&self) -> usize {
+        self.succeeded.saturating_sub(self.read_back_succeeded)
+    }
+
+    /// Percent of `n` in the generated requests (those sent, less the end-of-case reads).
+    pub fn generated_percent(&self, n: usize) -> f64 {
+        let generated = self.sent.saturating_sub(self.read_back);
+        if generated == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / generated as f64
         }
     }
 }
@@ -204,13 +226,16 @@ impl Summary {
 
     /// Records the replies of an execution in the coverage table.
     pub fn add_execution(&mut self, e: &Execution) {
-        for r in e.records.iter().filter(|r| r.who.is_some()) {
+        let read_back_from = e.records.len().saturating_sub(e.read_backs);
+        for (i, r) in e.records.iter().enumerate().filter(|(_, r)| r.who.is_some()) {
+            let read_back = i >= read_back_from;
+            self.calls.read_back += usize::from(read_back);
+            self.calls.read_back_succeeded += usize::from(read_back && r.actual.error.is_none());
             let outcome = r.actual.error.clone().unwrap_or_else(|| "ok".into());
             self.count(&r.operation, &outcome, &r.actual.body);
             self.calls.sent += 1;
             self.calls.succeeded += usize::from(r.actual.error.is_none());
-            self.calls.invalid_on_purpose +=
-                usize::from(matches!(r.step, Step::Invalid { .. } | Step::Constraint { .. }));
+            self.calls.invalid_on_purpose += usize::from(r.step.invalid_on_purpose());
         }
         self.steps += e.records.len();
         for (goal, n) in &e.goals {

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use conform_model::{Policy, Service};
 
-use crate::gen::{read_back_steps, Generator, Step, Weights, Who};
+use crate::gen::{read_back_steps, Generator, Mix, MixChoice, Step, Who};
 use crate::target::{InfraError, Target};
 
 /// What a run generates and where.
@@ -36,6 +36,23 @@ pub struct CaseConfig {
     /// Whether the reference model is audited against the always properties at every step
     /// ([`crate::audit`]; costs a world clone per step). The goals are counted either way.
     pub audit: bool,
+    /// How each case gets its step weights and invalid share (by default its own, drawn from
+    /// its seed).
+    pub mix: MixChoice,
+}
+
+impl Default for CaseConfig {
+    fn default() -> Self {
+        CaseConfig {
+            seed: 1,
+            max_steps: 40,
+            policy: Policy::default(),
+            services: vec![Service::LicenseManager, Service::Evs],
+            events: true,
+            audit: true,
+            mix: MixChoice::default(),
+        }
+    }
 }
 
 impl CaseConfig {
@@ -53,6 +70,22 @@ impl CaseConfig {
     /// The seed of case `case`.
     pub fn case_seed(&self, case: u64) -> u64 {
         self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(case)
+    }
+
+    /// The step weights of case `case`: drawn from its seed (a stream of its own, so the
+    /// steps' draws do not depend on it), or the fixed mix.
+    pub fn mix_of(&self, case: u64) -> Mix {
+        match &self.mix {
+            MixChoice::Swarm { invalid_percent } => {
+                use rand::SeedableRng;
+                let seed = self.case_seed(case) ^ 0x5357_4152_4d00_0000;
+                Mix::swarm(
+                    &mut rand_chacha::ChaCha8Rng::seed_from_u64(seed),
+                    *invalid_percent,
+                )
+            }
+            MixChoice::Fixed(mix) => mix.clone(),
+        }
     }
 }
 
@@ -115,11 +148,14 @@ pub struct Execution {
     /// How deep the case went on the reference model.
     #[serde(default)]
     pub depth: Depth,
+    /// How many of `records` are the end-of-case read-back (the last ones).
+    #[serde(default)]
+    pub read_backs: usize,
 }
 
 /// The generator of case `case`, drawing from `seed`.
 pub fn case_generator(cfg: &CaseConfig, case: u64, seed: u64) -> Generator {
-    let mut gen = Generator::new(seed, Weights::default(), cfg.services.clone(), cfg.events);
+    let mut gen = Generator::new(seed, cfg.mix_of(case), cfg.services.clone(), cfg.events);
     gen.isolated = cfg.isolated();
     gen.ns = cfg.namespace(case);
     gen
@@ -168,6 +204,7 @@ fn execute_with(
             break;
         }
     }
+    let generated = records.len();
     if finding.is_none() && !session.stopped() {
         // The case ends by reading back what it touched on both sides (a finding there is
         // one like any other: its step number counts on past the case's own steps); on a wall
@@ -186,11 +223,13 @@ fn execute_with(
         }
     }
     let goals = session.reference().auditor().reached();
+    let read_backs = records.len() - generated;
     Ok(Execution {
         records,
         finding,
         warnings: session.warnings().to_vec(),
         goals: goals.iter().map(|(g, n)| (g.to_string(), *n)).collect(),
         depth: session.reference().depth(),
+        read_backs,
     })
 }

@@ -3,7 +3,6 @@
 //! property of the auditor ([`crate::audit`]) checked after every step.
 
 use arbitrary::{Arbitrary, Unstructured};
-use conform_model::{Policy, Service};
 
 use super::MAX_STEPS;
 use crate::driver::{CaseConfig, Reference};
@@ -12,12 +11,8 @@ use crate::gen::Step;
 /// The case the fuzz target runs its steps in: both services, with the environment fixtures.
 fn config() -> CaseConfig {
     CaseConfig {
-        seed: 1,
         max_steps: MAX_STEPS,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
-        audit: true,
+        ..CaseConfig::default()
     }
 }
 

@@ -46,3 +46,7 @@ pub fn operation(u: &mut Unstructured) -> Result<String> {
         .map_or_else(|| EXTRA[i - ops.len()], |(_, op)| *op)
         .to_string())
 }
+
+pub fn offset(u: &mut Unstructured) -> Result<i8> {
+    u.int_in_range(-1..=1)
+}

@@ -212,6 +212,12 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                     lm(who, "DeleteGrant", json!({"GrantArn": arn, "Version": version}))
                 }
                 GrantActionKind::Get => lm(who, "GetGrant", json!({"GrantArn": arn})),
+                // The issuer takes operations away: only checkouts remain.
+                GrantActionKind::Narrow => lm(
+                    who,
+                    "CreateGrantVersion",
+                    json!({"GrantArn": arn, "ClientToken": format!("{ns}-w{grant}-{version}"), "AllowedOperations": ["CheckoutLicense"]}),
+                ),
             }
         }
         Step::ListReceived { who, op } => {
@@ -275,6 +281,27 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             evs("ListVmEntitlements", body)
         }
         Step::Advance { seconds } => Concrete::Event(json!({"event": "advance_clock", "seconds": seconds})),
+        Step::AdvanceTo { to, item, offset_ms } => {
+            let now = world.now_ms();
+            let lm = world.lm();
+            let record = || lm.license_by_arn(&license(item)).map(|id| lm.license(id));
+            let at = match to {
+                Instant::TokenExpiry => {
+                    let id = pick(&known.tokens, item, (Who::Seller, NO_TOKEN.to_string())).1;
+                    lm.tokens().iter().find(|t| t.id == id).map(|t| t.expires_ms)
+                }
+                Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
+                Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
+                Instant::NextSync => {
+                    let interval = world.policy().sync_interval_seconds.max(1) * 1000;
+                    Some((now.div_euclid(interval) + 1) * interval)
+                }
+            };
+            let delta = at.map_or(0, |t| (t + i64::from(offset_ms) - now).max(0));
+            Concrete::Event(
+                json!({"event": "advance_clock", "seconds": delta / 1000, "millis": delta % 1000}),
+            )
+        }
         Step::Marketplace { sku: s, max } => Concrete::Event(json!({
             "event": "seed_marketplace_license", "buyer_account": Who::Buyer.account(), "product_sku": format!("{ns}-mkt-{}", s % 2),
             "entitlements": [{"Name": "Seat", "Unit": "Count", "MaxCount": max, "AllowCheckIn": true}, {"Name": "Flag", "Unit": "None", "Value": "On"}]
@@ -304,11 +331,9 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 json!({"event": "set_connector_health", "connector_id": connector(env, k), "account": Who::Seller.account(), "region": "us-east-1", "health": health}),
             )
         }
-        Step::Constraint { index } => {
-            let cases = invalid_cases();
-            let case = &cases[index as usize % cases.len().max(1)];
-            call(Who::Seller, case.service, case.operation, case.body.clone())
-        }
+        Step::Constraint { index } => constraint_call(invalid_cases(), index),
+        Step::AtLimit { index } => constraint_call(at_limit_cases(), index),
+        Step::Refusal { of } => concretize(&of, ns, isolated, known, world),
         Step::EvsRead { env, op } => match op {
             EvsReadOp::GetEnvironment => evs("GetEnvironment", json!({"environmentId": env_id(env)})),
             EvsReadOp::ListEnvironmentConnectors => evs(
@@ -387,6 +412,24 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 body,
             }
         }
+    }
+}
+
+/// The request of the `index`-th of `cases` (modulo their number), sent by the seller.
+fn constraint_call(cases: &[crate::specs::cases::Case], index: u32) -> Concrete {
+    match cases.get(index as usize % cases.len().max(1)) {
+        Some(case) => Concrete::Call {
+            who: Who::Seller,
+            service: case.service,
+            op: case.operation.to_string(),
+            body: case.body.to_string().into_bytes(),
+        },
+        None => Concrete::Call {
+            who: Who::Seller,
+            service: Service::LicenseManager,
+            op: "ListLicenses".into(),
+            body: b"{}".to_vec(),
+        },
     }
 }
 

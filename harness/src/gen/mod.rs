@@ -127,6 +127,15 @@ pub enum Step {
         #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::seconds))]
         seconds: i64,
     },
+    /// Moves the clock to an instant a rule names, or one millisecond either side of it
+    /// (`offset_ms`); `item` is the token or license whose instant it is. An instant already
+    /// past, or absent, moves the clock by nothing.
+    AdvanceTo {
+        to: Instant,
+        item: u32,
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::offset))]
+        offset_ms: i8,
+    },
     Marketplace {
         sku: u8,
         #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::count))]
@@ -161,6 +170,17 @@ pub enum Step {
     Constraint {
         index: u32,
     },
+    /// A constraint-derived request at the limit of a constraint (a string of the maximum
+    /// length, a count at its bound), valid in shape, by index.
+    AtLimit {
+        index: u32,
+    },
+    /// A well-formed step drawn to be refused by the model in its state when drawn (a stale
+    /// version, a foreign account, an ended token, an instant past a boundary): the share of
+    /// requests invalid on purpose that are not malformed.
+    Refusal {
+        of: Box<Step>,
+    },
     /// Reads an environment or its connectors, or lists environments (SPEC 4.1).
     EvsRead {
         env: u8,
@@ -187,6 +207,17 @@ pub enum Step {
         who: Who,
         body: Vec<u8>,
     },
+}
+
+impl Step {
+    /// Whether the step was drawn to be refused: a malformed request, or a well-formed one the
+    /// model refused when it was drawn.
+    pub fn invalid_on_purpose(&self) -> bool {
+        matches!(
+            self,
+            Step::Invalid { .. } | Step::Constraint { .. } | Step::Refusal { .. }
+        )
+    }
 }
 
 /// Declares a closed choice a step makes, named in traces, with the mapping from a drawn byte
@@ -216,7 +247,7 @@ choice!(
 );
 choice!(
     /// What a grant step does.
-    GrantActionKind { Accept, Reject, Activate, Disable, Delete, Get }
+    GrantActionKind { Accept, Reject, Activate, Disable, Delete, Get, Narrow }
 );
 choice!(
     /// Which received or distributed list.
@@ -225,6 +256,10 @@ choice!(
 choice!(
     /// Which EVS environment read.
     EvsReadOp { GetEnvironment, ListEnvironmentConnectors, ListEnvironments }
+);
+choice!(
+    /// An instant a rule names (SPEC 3.5 TTLs, 3.2 validity and deletion, 4.3 syncs).
+    Instant { TokenExpiry, ValidityEnd, DeletionDue, NextSync }
 );
 choice!(
     /// A connector health to set.
@@ -345,6 +380,18 @@ pub fn invalid_cases() -> &'static [crate::specs::cases::Case] {
     })
 }
 
+/// The constraint-derived cases of specs/ that vary a member and still meet its constraints
+/// (values at a bound), in a fixed order.
+pub fn at_limit_cases() -> &'static [crate::specs::cases::Case] {
+    static CASES: std::sync::OnceLock<Vec<crate::specs::cases::Case>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| {
+        crate::specs::cases::all_cases()
+            .into_iter()
+            .filter(|c| c.valid && !c.member.is_empty())
+            .collect()
+    })
+}
+
 /// Every operation a generated request may name, License Manager first.
 pub fn all_operations() -> Vec<(Service, &'static str)> {
     let lm = conform_model::lm::LmRequest::OPERATIONS
@@ -359,12 +406,15 @@ pub fn all_operations() -> Vec<(Service, &'static str)> {
 #[cfg(feature = "fuzzing")]
 mod arb;
 mod concretize;
+mod draw;
 mod generator;
+mod mix;
 
 pub use concretize::concretize;
 #[cfg(feature = "fuzzing")]
 pub(crate) use concretize::substitute;
-pub use generator::{Generator, Weights};
+pub use generator::Generator;
+pub use mix::{Group, Kind, Mix, MixChoice, INVALID_PERCENT};
 
 /// The reads that end a case (SPEC 3.10 and 4.4 observed on the target): every license the case
 /// made (GetLicense, ListLicenseVersions, GetLicenseUsage), every grant (GetGrant), the buyer's

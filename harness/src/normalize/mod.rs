@@ -285,17 +285,17 @@ pub fn offset(ms: i64) -> String {
 }
 
 /// `s` moved by `delta_ms`, written the same way: with milliseconds or whole seconds, `Z`.
-/// A time written any other way (a malformed one a constraint case sends) is left alone.
+/// A time the services take written another way (with an offset, more digits) is moved and
+/// written with milliseconds; a malformed one (as a constraint case sends) is left alone.
 pub fn shift_time(s: &str, delta_ms: i64) -> Option<String> {
-    let ms = parse_time(s)?;
     let millis = conform_model::timefmt::iso_millis;
     let seconds = |ms: i64| format!("{}Z", conform_model::timefmt::iso_seconds_no_zone(ms));
-    if millis(ms) == s {
-        Some(millis(ms + delta_ms))
-    } else if seconds(ms) == s {
-        Some(seconds(ms + delta_ms))
-    } else {
-        None
+    match parse_time(s) {
+        Some(ms) if millis(ms) == s => Some(millis(ms + delta_ms)),
+        Some(ms) if seconds(ms) == s => Some(seconds(ms + delta_ms)),
+        // Any other spelling the services take (an offset, more digits: SPEC 3.1) names the
+        // same instant in UTC milliseconds.
+        _ => conform_model::timefmt::parse_input_date(s).map(|ms| millis(ms + delta_ms)),
     }
 }
 

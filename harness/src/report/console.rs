@@ -66,8 +66,14 @@ impl Reporter for Console {
     }
 
     fn cases_start(&mut self, config: &CaseConfig, cases: u64) {
+        let mix = match &config.mix {
+            crate::gen::MixChoice::Swarm { invalid_percent } => {
+                format!("each case its own mix, {invalid_percent}% invalid on purpose")
+            }
+            crate::gen::MixChoice::Fixed(mix) => format!("mix {mix}"),
+        };
         println!(
-            "\ngenerated cases ({cases} x up to {} steps, seed {})",
+            "\ngenerated cases ({cases} x up to {} steps, seed {}, {mix})",
             config.max_steps, config.seed
         );
         self.bar = std::io::stdout().is_terminal().then(|| {
@@ -94,6 +100,10 @@ impl Reporter for Console {
             config.replay_target.as_deref(),
         );
         self.say(&text);
+        self.say(&format!(
+            "    case {} of seed {} drew the mix {} (`--mix '{}'` draws every case so)",
+            finding.case, config.seed, finding.mix, finding.mix
+        ));
     }
 
     fn case(&mut self, _case: &CaseReport, summary: &Summary) {
@@ -158,10 +168,12 @@ impl Reporter for Console {
 fn print_summary(s: &Summary) {
     let c = &s.calls;
     println!(
-        "\nrequests of generated cases: {} sent, {:.1}% succeeded, {:.1}% invalid on purpose",
+        "\nrequests of generated cases: {} sent, {:.1}% succeeded; of the {} generated (not the end-of-case read-back), {:.1}% succeeded and {:.1}% were invalid on purpose",
         c.sent,
         c.percent(c.succeeded),
-        c.percent(c.invalid_on_purpose)
+        c.sent - c.read_back,
+        c.generated_percent(c.generated_succeeded()),
+        c.generated_percent(c.invalid_on_purpose)
     );
     println!("\ncase depth (value x cases)");
     for line in s.depth.lines() {
