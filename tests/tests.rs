@@ -11,6 +11,7 @@
 //! - `foreign_target`: no false finding against a faithful target with other id formats, wording
 //!   and clock; every fault still found through it.
 //! - `harness_faults`: every named fault found, classified and shrunk; none on the faithful one.
+//! - `shrink_values`: shrinking lowers a failing case's quantities and maxima, and says so.
 //! - `sim_daily`: `conform serve` for product tests: `--start-time`, bind errors, JSON logs.
 //! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
 //! - `sim_sdk`: the AWS SDK for Rust against the simulator.
@@ -26,6 +27,7 @@ mod fuzz_framing;
 mod harness_faults;
 mod http_keepalive;
 mod replay;
+mod shrink_values;
 mod sim_daily;
 mod sim_python;
 mod sim_sdk;

@@ -93,6 +93,9 @@ pub struct RunArgs {
     /// model in its state); overrides the mix's.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub invalid_percent: Option<u32>,
+    /// Also print what shrinking did to each finding (steps removed, values lowered).
+    #[arg(long, short)]
+    pub verbose: bool,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -146,7 +149,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     config.target_label = chosen.description.clone();
     config.replay_target = args.target.clone();
 
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new())];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new().verbose(args.verbose))];
     if let Some(path) = &args.json {
         reporters.push(Box::new(JsonFile(path.clone())));
     }

@@ -349,11 +349,12 @@ impl Campaign {
         let original_steps = finding.step;
         let shrunk = target.capabilities().reset;
         // Shrinking re-runs the case many times: not on a target that cannot reset (AWS).
-        let (minimal, mut minimal_finding) = if shrunk {
-            driver::shrink(target, cfg, case, steps, &finding)
-                .map_err(infra(format!("shrinking case {case}")))?
+        let (minimal, mut minimal_finding, shrinking) = if shrunk {
+            let (s, f, account) = driver::shrink_with_account(target, cfg, case, steps, &finding)
+                .map_err(infra(format!("shrinking case {case}")))?;
+            (s, f, Some(account))
         } else {
-            (steps[..finding.step.min(steps.len())].to_vec(), finding)
+            (steps[..finding.step.min(steps.len())].to_vec(), finding, None)
         };
         minimal_finding.classification = driver::classify(target, cfg, case, &minimal, &minimal_finding)
             .map_err(infra(format!("classifying case {case}")))?;
@@ -394,6 +395,7 @@ impl Campaign {
             repeats: Vec::new(),
             steps: minimal,
             mix: cfg.mix_of(case).to_string(),
+            shrinking,
         })
     }
 }

@@ -43,6 +43,8 @@ pub struct FindingReport {
     pub steps: Vec<Step>,
     /// The step weights the case was generated with (what `--mix` takes to draw it so again).
     pub mix: String,
+    /// What shrinking did (`None`: not shrunk).
+    pub shrinking: Option<crate::driver::Shrinking>,
 }
 
 impl FindingReport {
@@ -59,9 +61,16 @@ impl FindingReport {
                 self.shrunk_steps
             )
         } else {
+            let values = self.shrinking.as_ref().map_or(0, |s| s.values.len());
             format!(
-                "shrunk from {} to {} steps",
-                self.original_steps, self.shrunk_steps
+                "shrunk from {} to {} steps{}",
+                self.original_steps,
+                self.shrunk_steps,
+                if values > 0 {
+                    format!(", {values} values lowered")
+                } else {
+                    String::new()
+                }
             )
         }
     }

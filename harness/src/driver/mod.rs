@@ -14,7 +14,7 @@ pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK
 pub(crate) use reference::{apply_event, caller};
 pub use reference::{Depth, Ran, Reference};
 pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
-pub use shrink::shrink;
+pub use shrink::{shrink, shrink_with_account, smaller, Shrinking};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,12 +1,54 @@
-//! Shrinking a failing case to a 1-minimal one.
+//! Shrinking a failing case: first steps (to a 1-minimal list: no single step can go and the
+//! case still fail the same way), then values (quantities, maxima, list lengths, clock steps
+//! lowered toward the smallest that still fails), with an account of what was done.
 
 use super::{execute, CaseConfig, Finding};
-use crate::gen::Step;
+use crate::gen::{Qty, Step};
 use crate::target::{InfraError, Target};
 
-/// Shrinks a failing case to a 1-minimal one: no single step can be removed and still fail the
-/// same way (same operation, same classification).
+/// What shrinking did, for people (`conform run --verbose` prints it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Shrinking {
+    /// Steps up to the finding before shrinking, and after.
+    pub steps_before: usize,
+    pub steps_after: usize,
+    /// Each value lowered, as `step N: what` (`step 3: qty 4 -> 1`) or, for two lowered
+    /// together, `steps N and M: ...`.
+    pub values: Vec<String>,
+}
+
+/// Shrinks a failing case: steps, then values. A smaller case is kept only if it fails the same
+/// way (at the same operation).
 pub fn shrink(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: Vec<Step>,
+    finding: &Finding,
+) -> Result<(Vec<Step>, Finding), InfraError> {
+    shrink_with_account(target, cfg, case, steps, finding).map(|(s, f, _)| (s, f))
+}
+
+/// [`shrink`], with what it did.
+pub fn shrink_with_account(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    steps: Vec<Step>,
+    finding: &Finding,
+) -> Result<(Vec<Step>, Finding, Shrinking), InfraError> {
+    let steps_before = finding.step.min(steps.len());
+    let (steps, found) = shrink_steps(target, cfg, case, steps, finding)?;
+    let (steps, found, values) = shrink_values(target, cfg, case, steps, found)?;
+    let account = Shrinking {
+        steps_before,
+        steps_after: steps.len(),
+        values,
+    };
+    Ok((steps, found, account))
+}
+
+fn shrink_steps(
     target: &mut dyn Target,
     cfg: &CaseConfig,
     case: u64,
@@ -47,4 +89,231 @@ pub fn shrink(
         }
     }
     Ok((best, best_finding))
+}
+
+/// How many passes over the steps value shrinking makes at most.
+const VALUE_PASSES: usize = 4;
+
+fn shrink_values(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    case: u64,
+    mut best: Vec<Step>,
+    mut best_finding: Finding,
+) -> Result<(Vec<Step>, Finding, Vec<String>), InfraError> {
+    let mut done = Vec::new();
+    for _ in 0..VALUE_PASSES {
+        let mut lowered = false;
+        for i in 0..best.len() {
+            for (smaller, what) in smaller(&best[i]) {
+                let mut candidate = best.clone();
+                candidate[i] = smaller;
+                match execute(target, cfg, case, &candidate)?.finding {
+                    Some(f) if f.operation == best_finding.operation => {
+                        candidate.truncate(f.step);
+                        done.push(format!("step {}: {what}", i + 1));
+                        best = candidate;
+                        best_finding = f;
+                        lowered = true;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            if i + 1 >= best.len() {
+                break;
+            }
+        }
+        if !lowered {
+            'pairs: for i in 0..best.len() {
+                for j in i + 1..best.len() {
+                    for (candidate, what) in smaller_together(&best, i, j) {
+                        if let Some(f) = execute(target, cfg, case, &candidate)?.finding {
+                            if f.operation == best_finding.operation {
+                                done.push(what);
+                                best = candidate;
+                                best.truncate(f.step);
+                                best_finding = f;
+                                lowered = true;
+                                break 'pairs;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !lowered {
+            break;
+        }
+    }
+    Ok((best, best_finding, done))
+}
+
+/// A number in a step that shrinking may lower.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Qty,
+    Max,
+    EndMinutes,
+    Seconds,
+}
+
+impl Slot {
+    fn name(self) -> &'static str {
+        match self {
+            Slot::Qty => "qty",
+            Slot::Max => "max",
+            Slot::EndMinutes => "end_minutes",
+            Slot::Seconds => "advance seconds",
+        }
+    }
+}
+
+/// The numbers of `step` shrinking may lower, with the least each may go to.
+fn numbers(step: &Step) -> Vec<(Slot, i64, i64)> {
+    match step {
+        // A malformed or non-canonical quantity is kept: its form may be the bug.
+        Step::Checkout { qty, .. } | Step::Borrow { qty, .. } => match qty.0.parse::<i64>() {
+            Ok(n) if qty.0 == n.to_string() && n >= 1 => vec![(Slot::Qty, n, 1)],
+            _ => Vec::new(),
+        },
+        Step::CreateLicense { max, end_minutes, .. } => {
+            let mut out = vec![(Slot::Max, *max, 0)];
+            out.extend(end_minutes.map(|e| (Slot::EndMinutes, e, 1)));
+            out
+        }
+        Step::CreateLicenseVersion { max, .. } | Step::Marketplace { max, .. } => vec![(Slot::Max, *max, 0)],
+        Step::Advance { seconds } => vec![(Slot::Seconds, *seconds, 1)],
+        _ => Vec::new(),
+    }
+}
+
+/// `step` with the number in `slot` set to `v`.
+fn with_number(step: &Step, slot: Slot, v: i64) -> Step {
+    let mut s = step.clone();
+    match (&mut s, slot) {
+        (Step::Checkout { qty, .. } | Step::Borrow { qty, .. }, Slot::Qty) => *qty = Qty(v.to_string()),
+        (
+            Step::CreateLicense { max, .. }
+            | Step::CreateLicenseVersion { max, .. }
+            | Step::Marketplace { max, .. },
+            Slot::Max,
+        ) => *max = v,
+        (Step::CreateLicense { end_minutes, .. }, Slot::EndMinutes) => *end_minutes = Some(v),
+        (Step::Advance { seconds }, Slot::Seconds) => *seconds = v,
+        _ => {}
+    }
+    s
+}
+
+/// Smaller versions of one step's values, smallest first, each with what it lowers.
+pub fn smaller(step: &Step) -> Vec<(Step, String)> {
+    let mut out: Vec<(Step, String)> = numbers(step)
+        .into_iter()
+        .flat_map(|(slot, v, floor)| {
+            lower(v, floor)
+                .into_iter()
+                .map(move |m| (with_number(step, slot, m), format!("{} {v} -> {m}", slot.name())))
+        })
+        .collect();
+    match step {
+        Step::CreateEntitlement { vms, .. } | Step::DeleteEntitlement { vms, .. } if vms.len() > 1 => {
+            for keep in [1, vms.len() - 1] {
+                let mut s = step.clone();
+                if let Step::CreateEntitlement { vms: x, .. } | Step::DeleteEntitlement { vms: x, .. } =
+                    &mut s
+                {
+                    x.truncate(keep);
+                }
+                out.push((s, format!("vms {} -> {keep}", vms.len())));
+            }
+        }
+        Step::AdvanceTo { to, item, offset_ms } if *offset_ms != 0 => out.push((
+            Step::AdvanceTo {
+                to: *to,
+                item: *item,
+                offset_ms: 0,
+            },
+            format!("offset {offset_ms} ms -> 0"),
+        )),
+        _ => {}
+    }
+    out
+}
+
+/// Two numbers of two steps lowered together by the same amount (the most both can go, then
+/// half of it): what keeps a relation such as "the quantity is one past the maximum" while
+/// both get smaller, which lowering one at a time cannot.
+fn smaller_together(steps: &[Step], i: usize, j: usize) -> Vec<(Vec<Step>, String)> {
+    let mut out = Vec::new();
+    for (si, vi, fi) in numbers(&steps[i]) {
+        for (sj, vj, fj) in numbers(&steps[j]) {
+            let most = (vi - fi).min(vj - fj);
+            for d in [most, most / 2] {
+                if d <= 0 {
+                    continue;
+                }
+                let mut c = steps.to_vec();
+                c[i] = with_number(&steps[i], si, vi - d);
+                c[j] = with_number(&steps[j], sj, vj - d);
+                let what = format!(
+                    "steps {} and {}: {} {vi} -> {}, {} {vj} -> {}",
+                    i + 1,
+                    j + 1,
+                    si.name(),
+                    vi - d,
+                    sj.name(),
+                    vj - d
+                );
+                out.push((c, what));
+            }
+        }
+    }
+    out
+}
+
+/// Values below `v` down to `floor`, smallest first: the floor, half, one less.
+fn lower(v: i64, floor: i64) -> Vec<i64> {
+    let mut out: Vec<i64> = [floor, v / 2, v - 1]
+        .into_iter()
+        .filter(|x| *x >= floor && *x < v)
+        .collect();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gen::Who;
+
+    fn checkout(qty: &str) -> Step {
+        Step::Checkout {
+            who: Who::Seller,
+            sku: 0,
+            beneficiary: None,
+            qty: Qty(qty.into()),
+            perpetual: false,
+            marketplace: false,
+            token: 0,
+        }
+    }
+
+    #[test]
+    fn values_shrink_toward_their_floor_and_malformed_ones_stay() {
+        assert_eq!(lower(10, 0), vec![0, 5, 9]);
+        assert_eq!(lower(1, 1), Vec::<i64>::new());
+        assert!(smaller(&checkout("04")).is_empty(), "a spelling is kept");
+        assert_eq!(smaller(&checkout("4")).len(), 3);
+        let borrow = Step::Borrow {
+            who: Who::Buyer,
+            license: 0,
+            qty: Qty("3".into()),
+            token: 0,
+        };
+        let s = smaller(&borrow);
+        assert_eq!(s.len(), 2);
+        assert!(matches!(&s[0].0, Step::Borrow { qty, .. } if qty.0 == "1"));
+        assert_eq!(s[0].1, "qty 3 -> 1");
+    }
 }

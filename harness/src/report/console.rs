@@ -16,11 +16,18 @@ use crate::gen::Step;
 #[derive(Default)]
 pub struct Console {
     bar: Option<indicatif::ProgressBar>,
+    verbose: bool,
 }
 
 impl Console {
     pub fn new() -> Console {
         Console::default()
+    }
+
+    /// Also prints what shrinking did to each finding (steps removed, values lowered).
+    pub fn verbose(mut self, verbose: bool) -> Console {
+        self.verbose = verbose;
+        self
     }
 
     fn say(&self, message: &str) {
@@ -104,6 +111,18 @@ impl Reporter for Console {
             "    case {} of seed {} drew the mix {} (`--mix '{}'` draws every case so)",
             finding.case, config.seed, finding.mix, finding.mix
         ));
+        if let (true, Some(s)) = (self.verbose, &finding.shrinking) {
+            let mut text = format!(
+                "    shrinking: {} of {} steps removed, {} values lowered",
+                s.steps_before - s.steps_after.min(s.steps_before),
+                s.steps_before,
+                s.values.len()
+            );
+            for v in &s.values {
+                text.push_str(&format!("\n      {v}"));
+            }
+            self.say(&text);
+        }
     }
 
     fn case(&mut self, _case: &CaseReport, summary: &Summary) {

@@ -36,6 +36,7 @@ pub fn json_report(s: &Summary) -> Value {
             "original_steps": f.original_steps,
             "shrunk_steps": f.shrunk_steps,
             "mix": f.mix,
+            "shrinking": f.shrinking,
             "shrunk": f.shrunk,
             "trace": f.trace,
             "repeats": f.repeats,

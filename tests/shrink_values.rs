@@ -1,0 +1,64 @@
+//! Shrinking of values (issue: generation that reaches deep state): after steps, a failing
+//! case's quantities and maxima are lowered toward the smallest that still fail, and the
+//! account says what was lowered.
+
+use conform_harness::driver::{self, CaseConfig};
+use conform_harness::embedded::Embedded;
+use conform_harness::gen::{Qty, Step, Who};
+
+fn license(max: i64) -> Step {
+    Step::CreateLicense {
+        sku: 0,
+        beneficiary: 0,
+        max,
+        overage: false,
+        check_in: true,
+        ttl: 60,
+        borrow: false,
+        early: false,
+        end_minutes: None,
+        token: 1,
+    }
+}
+
+fn checkout(qty: &str) -> Step {
+    Step::Checkout {
+        who: Who::Seller,
+        sku: 0,
+        beneficiary: Some(0),
+        qty: Qty(qty.into()),
+        perpetual: false,
+        marketplace: false,
+        token: 2,
+    }
+}
+
+#[test]
+fn a_capacity_bug_shrinks_to_the_smallest_license_and_quantity() {
+    // `capacity-off-by-one` lets a checkout take one unit past MaxCount (SPEC 3.4 refuses it).
+    let server = Embedded::builder()
+        .faults(["capacity-off-by-one"])
+        .start()
+        .expect("simulator starts");
+    let mut target = server.target().expect("target answers");
+    let cfg = CaseConfig::default();
+    let steps = vec![license(4), Step::Advance { seconds: 300 }, checkout("5")];
+    let run = driver::execute(&mut target, &cfg, 0, &steps).expect("runs");
+    let finding = run.finding.expect("the fault is found");
+    assert_eq!(finding.operation, "CheckoutLicense");
+    let (minimal, f, account) =
+        driver::shrink_with_account(&mut target, &cfg, 0, steps, &finding).expect("shrinks");
+    assert_eq!(f.operation, "CheckoutLicense");
+    assert_eq!(minimal, vec![license(0), checkout("1")], "{account:?}");
+    assert_eq!((account.steps_before, account.steps_after), (3, 2));
+    // Lowering one of the two alone loses the failure: they go down together.
+    assert!(
+        account
+            .values
+            .iter()
+            .any(|v| v.contains("max 4 -> 0") && v.contains("qty 5 -> 1")),
+        "{account:?}"
+    );
+    let again = driver::execute(&mut target, &cfg, 0, &minimal).expect("replays");
+    assert!(again.finding.is_some(), "the shrunk case still fails");
+}
