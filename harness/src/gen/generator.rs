@@ -188,8 +188,14 @@ impl Generator {
         if self.rng.gen_range(0..100) < self.mix.invalid_percent {
             return self.invalid(known, world);
         }
-        let (services, taken) = (&self.services, self.events);
-        let allowed = |k: Kind| !matches!(k.group(), Group::Event(_)) && allows(services, taken, k);
+        // A request at a constraint's limit names fixed resources outside the case's namespace
+        // (another case's, on a target whose state cases share).
+        let (services, taken, isolated) = (&self.services, self.events, self.isolated);
+        let allowed = |k: Kind| {
+            !matches!(k.group(), Group::Event(_))
+                && allows(services, taken, k)
+                && !(isolated && k == Kind::AtLimit)
+        };
         match self.mix.draw(&mut self.rng, allowed) {
             Some(kind) => self.valid(known, world, kind),
             None => self.malformed(),
