@@ -106,9 +106,13 @@ pub mod lm;
 pub mod pagination;
 pub mod pattern;
 pub mod policy;
+pub mod restore;
 pub mod service;
 pub mod timefmt;
 mod world;
+
+/// This crate's version: a journal of requests replays only into the model that wrote it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use error::{AwsError, ErrorCode};
 pub use events::Event;

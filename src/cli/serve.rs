@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use conform_model::{timefmt, Policy};
+use conform_simulator::persist::{StateConfig, SyncMode};
 use conform_simulator::{Config, Fixtures, DEFAULT_LISTEN};
 
 #[derive(clap::Args, Debug)]
@@ -45,6 +46,22 @@ pub struct ServeArgs {
     /// Requests kept for GET /_conform/requests (the oldest dropped first); 0 keeps none.
     #[arg(long, default_value_t = conform_simulator::journal::DEFAULT_CAPACITY)]
     pub journal_size: usize,
+    /// Keep the world in DIR: every change is journaled before its reply and replayed at start
+    /// (docs/state-journal.md). Without it nothing touches the disk.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// With --state-dir, when the journal reaches the disk: `always` fsyncs before each reply (survives a machine crash; concurrent
+    /// writes share one fsync), `batch` writes before each reply and fsyncs every 200 ms
+    /// (survives the process being killed).
+    #[arg(long, value_enum, default_value_t = StateSync::Always)]
+    pub state_sync: StateSync,
+}
+
+/// When `--state-dir`'s journal reaches the disk.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateSync {
+    Always,
+    Batch,
 }
 
 /// How `conform serve` writes its logs.
@@ -123,6 +140,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults.clone(),
         start_ms,
         journal_capacity: args.journal_size,
+        state: args.state_dir.clone().map(|dir| StateConfig {
+            dir,
+            sync: match args.state_sync {
+                StateSync::Always => SyncMode::Always,
+                StateSync::Batch => SyncMode::Batch,
+            },
+        }),
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {
         println!("conform listening on http://{addr} ({clock})");
