@@ -18,13 +18,14 @@ mod sync;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 
 use conform_model::restore::Counters;
 use conform_model::{Caller, Service, World};
 
 use crate::fixtures::Account;
-use crate::Error;
+use crate::{apply_all, Error, Failure, Inner, Simulator};
+use conform_model::{Event, Reply};
 pub(crate) use format::{Body, Change, Header, Record, Setup};
 pub(crate) use sync::Durability;
 pub use sync::{SyncMode, BATCH_INTERVAL};
@@ -228,6 +229,77 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             .map_err(|e| io(dir, "cannot sync", e))?;
     }
     Ok(())
+}
+
+impl Simulator {
+    /// A control-plane change, journaled (`--state-dir`) before it takes effect; what its reply
+    /// waits for is returned beside the events' replies.
+    pub(crate) fn change(
+        &self,
+        accounts: Vec<Account>,
+        events: Vec<Event>,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>), String> {
+        if accounts.is_empty() && events.is_empty() {
+            return Ok((Vec::new(), None));
+        }
+        let mut inner = self.lock();
+        let journaled = inner.store.is_some().then(|| events.clone());
+        let (world, replies) = apply_all(&inner.world, events)?;
+        if let Some(events) = journaled {
+            self.journal_control(&mut inner, &accounts, events)?;
+        }
+        inner.world = world;
+        let mut known = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
+        for a in accounts {
+            known.insert(a.access_key_id.clone(), a);
+        }
+        let ticket = inner.store.as_ref().and_then(|s| s.durability.ticket());
+        Ok((replies, ticket))
+    }
+
+    /// Answers one AWS call: the dispatch to the model, journaled (`--state-dir`) unless the
+    /// model refused it, then the rewrites of the wire faults switched on (`faults` feature).
+    /// Returns what the reply must wait for before it goes out.
+    pub(crate) fn answer(
+        &self,
+        inner: &mut Inner,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> (Result<Reply, Failure>, Option<u64>) {
+        let before = match &inner.store {
+            Some(store) => match store.durability.failed() {
+                Some(m) => return (Err(Failure::Journal(m)), None),
+                None => Some((inner.world.now_ms(), inner.world.counters())),
+            },
+            None => None,
+        };
+        let world = &mut inner.world;
+        #[allow(unused_mut)] // rewritten only by wire faults
+        let mut reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (self.dispatch)(world, caller, service, operation, body)
+        }));
+        if let (Some(store), Some((at, counters))) = (inner.store.as_mut(), before) {
+            let status = match &reply {
+                Ok(r) if r.is_error() => None,
+                Ok(r) => Some(r.status),
+                Err(_) => Some(500),
+            };
+            if let Some(status) = status {
+                let record = aws_record(at, counters, caller, service, operation, status, body);
+                if let Err(m) = store.append(&record) {
+                    return (Err(Failure::Journal(m)), None);
+                }
+            }
+        }
+        let ticket = inner.store.as_ref().and_then(|s| s.durability.ticket());
+        #[cfg(feature = "faults")]
+        if let Ok(r) = &mut reply {
+            self.wire_faults.rewrite(operation, r);
+        }
+        (reply.map_err(|_| Failure::Panicked), ticket)
+    }
 }
 
 /// The record of an AWS request the model answered with `status` (not refused).
