@@ -115,7 +115,7 @@ fn bench(c: &mut Criterion) {
         ] {
             let server = InProcess::start(Config {
                 frozen_clock: true,
-                state: state.map(|(dir, sync)| StateConfig { dir, sync }),
+                state: state.map(|(dir, sync)| StateConfig::new(dir, sync)),
                 ..Config::default()
             })
             .await;

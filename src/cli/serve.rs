@@ -36,6 +36,9 @@ pub struct ServeArgs {
     /// List the faults this build can inject, and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Print the JSON Schema of the fixtures format (docs/fixtures.md), and exit.
+    #[arg(long)]
+    pub print_fixtures_schema: bool,
     /// Where the model clock starts (RFC 3339, e.g. 2026-12-01T00:00:00Z). Default: 2026-01-01T00:00:00Z
     /// with --frozen-clock, else wall time. Without --frozen-clock it moves on from there.
     #[arg(long)]
@@ -87,6 +90,10 @@ fn init_logs(format: LogFormat) {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.print_fixtures_schema {
+        print!("{}", conform_simulator::fixtures::schema_text());
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.list_faults {
         let faults = conform_simulator::fault_names();
         if faults.is_empty() {
@@ -140,12 +147,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults.clone(),
         start_ms,
         journal_capacity: args.journal_size,
-        state: args.state_dir.clone().map(|dir| StateConfig {
-            dir,
-            sync: match args.state_sync {
+        state: args.state_dir.clone().map(|dir| {
+            let sync = match args.state_sync {
                 StateSync::Always => SyncMode::Always,
                 StateSync::Batch => SyncMode::Batch,
-            },
+            };
+            StateConfig::new(dir, sync)
         }),
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {

@@ -14,6 +14,8 @@
 mod format;
 mod restore;
 mod sync;
+#[cfg(test)]
+mod tests;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -34,7 +36,7 @@ pub use sync::{SyncMode, BATCH_INTERVAL};
 pub const JOURNAL_FILE: &str = "journal";
 /// The lock file that keeps a second server off the same directory.
 const LOCK_FILE: &str = "lock";
-/// A reset compacts the journal when it has grown past this many bytes.
+/// A reset compacts the journal when it has grown past this many bytes (by default).
 pub const COMPACT_BYTES: u64 = 4 << 20;
 
 /// Where and how the world is kept on disk.
@@ -42,6 +44,19 @@ pub const COMPACT_BYTES: u64 = 4 << 20;
 pub struct StateConfig {
     pub dir: PathBuf,
     pub sync: SyncMode,
+    /// A reset compacts a journal larger than this.
+    pub compact_bytes: u64,
+}
+
+impl StateConfig {
+    /// `dir` with `sync` and the default compaction threshold.
+    pub fn new(dir: PathBuf, sync: SyncMode) -> StateConfig {
+        StateConfig {
+            dir,
+            sync,
+            compact_bytes: COMPACT_BYTES,
+        }
+    }
 }
 
 /// The open journal, kept under the world lock so records go in the order the model saw them.
@@ -53,6 +68,7 @@ pub(crate) struct Store {
     /// wait for is counted in these).
     records: u64,
     bytes: u64,
+    compact_bytes: u64,
     pub(crate) durability: Arc<sync::Durability>,
     /// Held (locked) for the store's life.
     _lock: File,
@@ -145,6 +161,7 @@ impl Store {
             header,
             records,
             bytes,
+            compact_bytes: config.compact_bytes,
             durability,
             _lock: lock,
         };
@@ -180,7 +197,7 @@ impl Store {
     /// known, and `reset` (a record whose events start with `Reset`, already appended), since
     /// nothing before a reset reaches the world after it but the accounts.
     pub(crate) fn compact_at(&mut self, reset: &Record, accounts: Vec<Account>) -> Result<(), String> {
-        if self.bytes < COMPACT_BYTES {
+        if self.bytes < self.compact_bytes {
             return Ok(());
         }
         // A fresh world's counters: they depend on the seed alone.

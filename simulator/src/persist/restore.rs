@@ -30,7 +30,9 @@ impl Simulator {
         );
         let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
         let opened = Store::open(state, setup, &inner.world, wall_ms)?;
-        let restored = match opened.replay {
+        // A journal without records has not even its startup fixtures (the process died right
+        // after making it): those are applied, and journaled, as on a first start.
+        let restored = match opened.replay.filter(|records| !records.is_empty()) {
             Some(records) => {
                 let header = opened.store.header();
                 let mut world = World::starting_at(config.seed, config.policy.clone(), header.start_ms);
