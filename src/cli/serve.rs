@@ -53,10 +53,10 @@ pub struct ServeArgs {
     /// (docs/state-journal.md). Without it nothing touches the disk.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// With --state-dir, when the journal reaches the disk: `always` fsyncs before each reply (survives a machine crash; concurrent
-    /// writes share one fsync), `batch` writes before each reply and fsyncs every 200 ms
-    /// (survives the process being killed).
-    #[arg(long, value_enum, default_value_t = StateSync::Always)]
+    /// With --state-dir, when the journal reaches the disk: `batch` writes before each reply and
+    /// fsyncs every 200 ms (survives the process being killed); `always` fsyncs before each reply
+    /// (survives a machine crash; concurrent writes share one fsync).
+    #[arg(long, value_enum, default_value_t = StateSync::Batch)]
     pub state_sync: StateSync,
 }
 
