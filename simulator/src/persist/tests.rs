@@ -125,3 +125,46 @@ fn a_journal_without_records_gets_its_startup_fixtures() {
     assert_eq!(again.state_text(), expected);
     assert!(again.account("AKIDPERSIST").is_some());
 }
+
+/// The dump without its clock, which moves on with wall time between the two reads.
+fn without_clock(text: &str) -> serde_json::Value {
+    let mut dump: serde_json::Value = serde_json::from_str(text).unwrap();
+    let clock = dump.as_object_mut().unwrap().remove("clock").unwrap();
+    assert!(clock["now_ms"].is_i64());
+    dump
+}
+
+#[test]
+fn a_clock_that_follows_wall_time_replays_each_record_at_its_instant() {
+    for start_ms in [None, Some(1_900_000_000_000)] {
+        let dir = fresh_dir(&format!("wall-{}", start_ms.is_some()));
+        let wall = |start_ms| Config {
+            frozen_clock: false,
+            start_ms,
+            ..config(&dir, u64::MAX, Fixtures::default())
+        };
+        let sim = Simulator::new(&wall(start_ms)).unwrap();
+        assert_eq!(call(&sim, "CreateLicense", license("w")), 200);
+        for i in 0..3 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert_eq!(
+                call(&sim, "CheckoutLicense", checkout("w", &format!("t{i}"))),
+                200
+            );
+        }
+        let before = sim.state_text();
+        let then = sim.lock().world.now_ms();
+        drop(sim);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let again = Simulator::new(&wall(start_ms)).unwrap();
+        assert_eq!(
+            without_clock(&again.state_text()),
+            without_clock(&before),
+            "start {start_ms:?}"
+        );
+        assert!(
+            again.lock().world.now_ms() > then,
+            "the clock moved on with wall time"
+        );
+    }
+}
