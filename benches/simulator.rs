@@ -1,7 +1,9 @@
 //! CheckoutLicense throughput through the simulator over keep-alive HTTP/1.1 at 1, 8 and 64
 //! connections, with a bare axum handler returning a fixed body as the ceiling in the same
-//! run (same client, same runtime). Criterion reports time per request; the p50/p99 latency of
-//! single requests is printed after each group.
+//! run (same client, same runtime), and at 8 connections with the state journal
+//! (`--state-dir`) in both `--state-sync` modes: the bar is at least half the checkouts per
+//! second without it. Criterion reports time per request; the p50/p99 latency of single
+//! requests is printed after each group.
 //!
 //! `cargo bench --bench simulator`
 
@@ -18,11 +20,14 @@ use std::time::{Duration, Instant};
 use axum::routing::post;
 use common::{create_license_body, fingerprint, Conn, InProcess};
 use conform_model::{Policy, World};
+use conform_simulator::persist::{StateConfig, SyncMode};
 use conform_simulator::Config;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::json;
 
 const CONNECTIONS: [usize; 3] = [1, 8, 64];
+/// The journal's figures are taken where the bar is set.
+const STATE_CONNECTIONS: [usize; 1] = [8];
 
 /// What one benchmark sends: a fresh checkout per request, or the fixed ceiling request.
 #[derive(Clone, Copy)]
@@ -94,21 +99,37 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("runtime");
 
-    let (sim_addr, ceiling_addr, _server) = rt.block_on(async {
-        let server = InProcess::start(Config {
-            frozen_clock: true,
-            ..Config::default()
-        })
-        .await;
-        let mut conn = Conn::open(server.addr).await;
-        // Enough seats that no checkout in the run is refused.
-        let created = conn
-            .lm(
-                "CreateLicense",
-                &create_license_body("bench", i64::MAX / 2, "bench"),
-            )
+    let state_dirs: Vec<_> = ["always", "batch"]
+        .iter()
+        .map(|mode| std::env::temp_dir().join(format!("conform-bench-state-{mode}-{}", std::process::id())))
+        .collect();
+    for d in &state_dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    let (sim_addr, always_addr, batch_addr, ceiling_addr, _servers) = rt.block_on(async {
+        let mut servers = Vec::new();
+        for state in [
+            None,
+            Some((state_dirs[0].clone(), SyncMode::Always)),
+            Some((state_dirs[1].clone(), SyncMode::Batch)),
+        ] {
+            let server = InProcess::start(Config {
+                frozen_clock: true,
+                state: state.map(|(dir, sync)| StateConfig::new(dir, sync)),
+                ..Config::default()
+            })
             .await;
-        assert_eq!(created.status, 200);
+            let mut conn = Conn::open(server.addr).await;
+            // Enough seats that no checkout in the run is refused.
+            let created = conn
+                .lm(
+                    "CreateLicense",
+                    &create_license_body("bench", i64::MAX / 2, "bench"),
+                )
+                .await;
+            assert_eq!(created.status, 200);
+            servers.push(server);
+        }
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let ceiling_addr = listener.local_addr().expect("addr");
@@ -124,20 +145,43 @@ fn bench(c: &mut Criterion) {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        (server.addr, ceiling_addr, server)
+        (
+            servers[0].addr,
+            servers[1].addr,
+            servers[2].addr,
+            ceiling_addr,
+            servers,
+        )
     });
 
     let next = Arc::new(AtomicU64::new(0));
-    for (name, addr, load) in [
-        ("checkout", sim_addr, Load::Checkout),
-        ("ceiling_fixed_body", ceiling_addr, Load::Ceiling),
+    for (name, addr, load, connections) in [
+        ("checkout", sim_addr, Load::Checkout, &CONNECTIONS[..]),
+        (
+            "checkout_state_always",
+            always_addr,
+            Load::Checkout,
+            &STATE_CONNECTIONS[..],
+        ),
+        (
+            "checkout_state_batch",
+            batch_addr,
+            Load::Checkout,
+            &STATE_CONNECTIONS[..],
+        ),
+        (
+            "ceiling_fixed_body",
+            ceiling_addr,
+            Load::Ceiling,
+            &CONNECTIONS[..],
+        ),
     ] {
         let mut group = c.benchmark_group(format!("simulator/{name}"));
         group.throughput(Throughput::Elements(1));
         group.sample_size(10);
         group.warm_up_time(Duration::from_millis(500));
         group.measurement_time(Duration::from_secs(2));
-        for conns in CONNECTIONS {
+        for &conns in connections {
             let lat = Arc::new(Mutex::new(Vec::new()));
             group.bench_with_input(BenchmarkId::new("connections", conns), &conns, |b, &conns| {
                 b.iter_custom(|iters| rt.block_on(run(addr, load, conns, iters, next.clone(), lat.clone())));
@@ -152,6 +196,10 @@ fn bench(c: &mut Criterion) {
             );
         }
         group.finish();
+    }
+    drop(_servers);
+    for d in &state_dirs {
+        let _ = std::fs::remove_dir_all(d);
     }
 }
 

@@ -15,6 +15,7 @@
 //! - `sim_daily`: `conform serve` for product tests: `--start-time`, bind errors, JSON logs.
 //! - `sim_python`: AWS CLI v1 and boto3 against the simulator.
 //! - `sim_sdk`: the AWS SDK for Rust against the simulator.
+//! - `sim_state`: `--state-dir`: restarts, SIGKILL under load, torn and foreign journals.
 //! - `sim_wire`: the simulator's wire behaviour over real HTTP.
 
 mod common;
@@ -31,4 +32,5 @@ mod shrink_values;
 mod sim_daily;
 mod sim_python;
 mod sim_sdk;
+mod sim_state;
 mod sim_wire;

@@ -14,6 +14,7 @@ pub use crate::evs::{
 pub use crate::lm::MarketplaceLicense;
 
 /// One environment event.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {

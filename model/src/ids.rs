@@ -67,6 +67,32 @@ impl IdStreams {
     pub fn salts(&mut self) -> &mut ChaCha8Rng {
         &mut self.salts
     }
+
+    /// How far each stream has been drawn (for `World::counters`).
+    pub fn positions(&self) -> StreamPositions {
+        // 2^64 words is centuries of drawing at any rate a world is asked for ids.
+        let at = |rng: &ChaCha8Rng| u64::try_from(rng.get_word_pos()).unwrap_or(u64::MAX);
+        StreamPositions {
+            objects: at(&self.objects),
+            requests: at(&self.requests),
+            salts: at(&self.salts),
+        }
+    }
+
+    /// Moves each stream to a position `positions` returned (of streams of the same seed).
+    pub fn seek(&mut self, to: StreamPositions) {
+        self.objects.set_word_pos(u128::from(to.objects));
+        self.requests.set_word_pos(u128::from(to.requests));
+        self.salts.set_word_pos(u128::from(to.salts));
+    }
+}
+
+/// How many 32-bit words each id stream has handed out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StreamPositions {
+    pub objects: u64,
+    pub requests: u64,
+    pub salts: u64,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -102,5 +128,20 @@ mod tests {
         let rid = a.request_id();
         assert_eq!(rid.len(), 36);
         assert_eq!(&rid[14..15], "4");
+    }
+
+    #[test]
+    fn seeking_to_saved_positions_draws_the_same_ids_again() {
+        let mut a = IdStreams::new(7);
+        let _ = (a.hex32(), a.request_id(), a.alnum(5));
+        let saved = a.positions();
+        let next = (a.hex32(), a.request_id(), a.alnum(3), a.salts().next_u64());
+        let mut b = IdStreams::new(7);
+        assert_ne!(b.positions(), saved);
+        b.seek(saved);
+        assert_eq!(
+            (b.hex32(), b.request_id(), b.alnum(3), b.salts().next_u64()),
+            next
+        );
     }
 }

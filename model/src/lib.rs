@@ -71,6 +71,7 @@ macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum $name {
             $(#[serde(rename = $wire)] $variant),+
         }
@@ -106,9 +107,13 @@ pub mod lm;
 pub mod pagination;
 pub mod pattern;
 pub mod policy;
+pub mod restore;
 pub mod service;
 pub mod timefmt;
 mod world;
+
+/// This crate's version: a journal of requests replays only into the model that wrote it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use error::{AwsError, ErrorCode};
 pub use events::Event;

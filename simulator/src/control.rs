@@ -17,7 +17,7 @@ use rsa::traits::PublicKeyParts;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{Fixtures, Simulator, MAX_BODY_BYTES};
+use crate::{Account, Fixtures, Simulator, MAX_BODY_BYTES};
 
 fn reply(status: StatusCode, body: Value) -> Response {
     let bytes = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
@@ -40,10 +40,23 @@ fn too_large(body: &Bytes) -> Option<Response> {
     })
 }
 
-fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
-    match sim.apply_events(events) {
+/// Applies a control-plane change and answers once it is durable (`--state-dir`).
+async fn answer_change(
+    sim: &Simulator,
+    accounts: Vec<Account>,
+    events: Vec<Event>,
+) -> Result<Vec<Value>, Response> {
+    let (replies, ticket) = sim.change(accounts, events).map_err(refuse)?;
+    sim.durable(ticket)
+        .await
+        .map_err(|m| reply(StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": m })))?;
+    Ok(replies)
+}
+
+async fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
+    match answer_change(sim, Vec::new(), events).await {
         Ok(replies) => reply(StatusCode::OK, json!({ "applied": replies })),
-        Err(m) => refuse(m),
+        Err(r) => r,
     }
 }
 
@@ -51,7 +64,7 @@ fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
 /// read, though unused, so that the connection stays open: a reply given before the body was
 /// read ends its connection (see `router`), and a harness resets before every case.
 pub(crate) async fn reset(State(sim): State<Arc<Simulator>>, _body: Bytes) -> Response {
-    answer_events(&sim, vec![Event::Reset])
+    answer_events(&sim, vec![Event::Reset]).await
 }
 
 #[derive(Deserialize)]
@@ -77,13 +90,13 @@ pub(crate) async fn clock(State(sim): State<Arc<Simulator>>, body: Bytes) -> Res
         }
     });
     match parsed {
-        Ok(c) => answer_events(
-            &sim,
-            vec![Event::AdvanceClock {
+        Ok(c) => {
+            let advance = Event::AdvanceClock {
                 seconds: c.seconds,
                 millis: c.millis,
-            }],
-        ),
+            };
+            answer_events(&sim, vec![advance]).await
+        }
         Err(e) => refuse(format!("clock: {e}")),
     }
 }
@@ -98,12 +111,12 @@ pub(crate) async fn fixtures(State(sim): State<Arc<Simulator>>, body: Bytes) -> 
         Err(m) => return refuse(m),
     };
     let accounts = parsed.accounts.len();
-    match sim.load_fixtures(parsed) {
+    match answer_change(&sim, parsed.accounts, parsed.events).await {
         Ok(replies) => reply(
             StatusCode::OK,
             json!({ "accounts_added": accounts, "applied": replies }),
         ),
-        Err(m) => refuse(m),
+        Err(r) => r,
     }
 }
 
@@ -113,7 +126,7 @@ pub(crate) async fn events(State(sim): State<Arc<Simulator>>, body: Bytes) -> Re
         return r;
     }
     match serde_json::from_slice::<Vec<Event>>(&body) {
-        Ok(events) => answer_events(&sim, events),
+        Ok(events) => answer_events(&sim, events).await,
         Err(e) => refuse(format!("events: {e}")),
     }
 }

@@ -25,6 +25,7 @@ pub mod faults;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod journal;
+pub mod persist;
 pub mod sigv4;
 mod wire;
 
@@ -73,6 +74,8 @@ pub struct Config {
     pub start_ms: Option<i64>,
     /// Requests the journal keeps (`GET /_conform/requests`); 0 keeps none.
     pub journal_capacity: usize,
+    /// Keep the world on disk and restore it at start (`--state-dir`); `None` touches no disk.
+    pub state: Option<persist::StateConfig>,
 }
 
 impl Default for Config {
@@ -86,6 +89,7 @@ impl Default for Config {
             faults: Vec::new(),
             start_ms: None,
             journal_capacity: journal::DEFAULT_CAPACITY,
+            state: None,
         }
     }
 }
@@ -98,13 +102,15 @@ pub enum Error {
     Fixtures(String),
     /// The listen address could not be bound.
     Bind(SocketAddr, std::io::Error),
+    /// The state directory's journal could not be opened, read or replayed.
+    State(String),
 }
 
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Error::Io(e) => write!(f, "{e}"),
-            Error::Fixtures(m) => write!(f, "{m}"),
+            Error::Fixtures(m) | Error::State(m) => write!(f, "{m}"),
             Error::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
         }
     }
@@ -138,6 +144,16 @@ pub(crate) struct Inner {
     pub(crate) world: World,
     /// Wall-clock milliseconds since `started` already handed to the model.
     synced_ms: u128,
+    /// The on-disk journal (`--state-dir`), under the world lock so it keeps the model's order.
+    pub(crate) store: Option<persist::Store>,
+}
+
+/// Why an AWS request got no reply from the model.
+pub(crate) enum Failure {
+    /// The model panicked.
+    Panicked,
+    /// The state journal could not be written: the request's effect is not durable.
+    Journal(String),
 }
 
 /// A running simulator's shared state.
@@ -158,6 +174,8 @@ pub struct Simulator {
     pub(crate) default_caller: Caller,
     /// Every AWS request and its reply, bounded (`GET /_conform/requests`).
     pub(crate) journal: Mutex<journal::Journal>,
+    /// When journaled records reach the disk (`--state-dir`), waited on outside the lock.
+    pub(crate) durability: Option<Arc<persist::Durability>>,
 }
 
 impl Simulator {
@@ -169,32 +187,25 @@ impl Simulator {
 
     /// As `new`, answering AWS requests through `dispatch` (fault-injection tests).
     pub fn with_dispatch(config: &Config, dispatch: Dispatch) -> Result<Arc<Simulator>, Error> {
+        let wall_ms = wall_ms();
         let mut world = match config.start_ms {
             Some(start) => World::starting_at(config.seed, config.policy.clone(), start),
             None => World::new(config.seed, config.policy.clone()),
         };
         if !config.frozen_clock && config.start_ms.is_none() {
-            let wall_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
-            let behind = wall_ms.saturating_sub(world.now_ms());
-            if behind > 0 {
-                world
-                    .apply(Event::AdvanceClock {
-                        seconds: 0,
-                        millis: behind,
-                    })
-                    .map_err(|e| Error::Fixtures(e.to_string()))?;
-            }
+            advance_to(&mut world, wall_ms);
         }
         #[cfg(feature = "faults")]
         let wire_faults = apply_faults(&mut world, &config.faults)?;
         #[cfg(not(feature = "faults"))]
         apply_faults(&mut world, &config.faults)?;
         let default_caller = world.default_caller();
-        let sim = Simulator {
-            inner: Mutex::new(Inner { world, synced_ms: 0 }),
+        let mut sim = Simulator {
+            inner: Mutex::new(Inner {
+                world,
+                synced_ms: 0,
+                store: None,
+            }),
             accounts: RwLock::new(BTreeMap::new()),
             started: Instant::now(),
             frozen_clock: config.frozen_clock,
@@ -205,9 +216,17 @@ impl Simulator {
             wire_faults,
             default_caller,
             journal: Mutex::new(journal::Journal::new(config.journal_capacity)),
+            durability: None,
         };
-        sim.load_fixtures(config.fixtures.clone())
-            .map_err(Error::Fixtures)?;
+        let restored = match &config.state {
+            Some(state) => sim.open_state(state, config, wall_ms)?,
+            None => false,
+        };
+        // A restored world has its startup fixtures in its journal.
+        if !restored {
+            sim.load_fixtures(config.fixtures.clone())
+                .map_err(Error::Fixtures)?;
+        }
         Ok(Arc::new(sim))
     }
 
@@ -257,53 +276,59 @@ impl Simulator {
     /// Adds the accounts and applies the events, all or nothing: the events run on a copy of
     /// the world that replaces it only if every one succeeds. Returns each event's reply.
     pub fn load_fixtures(&self, fixtures: Fixtures) -> Result<Vec<serde_json::Value>, String> {
-        let replies = self.apply_events(fixtures.events)?;
-        let mut accounts = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
-        for a in fixtures.accounts {
-            accounts.insert(a.access_key_id.clone(), a);
-        }
+        let (replies, ticket) = self.change(fixtures.accounts, fixtures.events)?;
+        self.durable_blocking(ticket)?;
         Ok(replies)
     }
 
     /// Applies model events all or nothing (see `load_fixtures`).
     pub fn apply_events(&self, events: Vec<Event>) -> Result<Vec<serde_json::Value>, String> {
-        if events.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut inner = self.lock();
-        let mut scratch = inner.world.clone();
-        let mut replies = Vec::with_capacity(events.len());
-        for (i, event) in events.into_iter().enumerate() {
-            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scratch.apply(event)));
-            match applied {
-                Ok(Ok(reply)) => replies.push(reply),
-                Ok(Err(e)) => return Err(format!("event {i}: {e}")),
-                Err(_) => return Err(format!("event {i}: the model panicked; nothing applied")),
-            }
-        }
-        inner.world = scratch;
-        Ok(replies)
+        self.load_fixtures(Fixtures {
+            accounts: Vec::new(),
+            events,
+        })
     }
 
     pub fn require_auth(&self) -> bool {
         self.require_auth
     }
+}
 
-    /// Answers one AWS call: the dispatch to the model, then the rewrites of the wire faults
-    /// switched on (`faults` feature).
-    pub(crate) fn answer(
-        &self,
-        world: &mut World,
-        caller: &Caller,
-        service: Service,
-        operation: &str,
-        body: &[u8],
-    ) -> Reply {
-        #[allow(unused_mut)] // rewritten only by wire faults
-        let mut reply = (self.dispatch)(world, caller, service, operation, body);
-        #[cfg(feature = "faults")]
-        self.wire_faults.rewrite(operation, &mut reply);
-        reply
+/// Applies `events` to a copy of `world`: the copy and each event's reply if every one
+/// succeeds, else which one failed.
+pub(crate) fn apply_all(
+    world: &World,
+    events: Vec<Event>,
+) -> Result<(World, Vec<serde_json::Value>), String> {
+    let mut scratch = world.clone();
+    let mut replies = Vec::with_capacity(events.len());
+    for (i, event) in events.into_iter().enumerate() {
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scratch.apply(event)));
+        match applied {
+            Ok(Ok(reply)) => replies.push(reply),
+            Ok(Err(e)) => return Err(format!("event {i}: {e}")),
+            Err(_) => return Err(format!("event {i}: the model panicked; nothing applied")),
+        }
+    }
+    Ok((scratch, replies))
+}
+
+/// Milliseconds since the epoch on the wall clock.
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Moves `world`'s clock to `to_ms` if that is later (advancing cannot be refused).
+pub(crate) fn advance_to(world: &mut World, to_ms: i64) {
+    let behind = to_ms.saturating_sub(world.now_ms());
+    if behind > 0 {
+        let _ = world.apply(Event::AdvanceClock {
+            seconds: 0,
+            millis: behind,
+        });
     }
 }
 
@@ -428,7 +453,8 @@ pub fn run_blocking(config: Config, listen: SocketAddr, ready: impl FnOnce(Socke
             .await
             .map_err(|e| Error::Bind(listen, e))?;
         ready(listener.local_addr()?);
-        serve(listener, sim, shutdown).await
+        serve(listener, sim.clone(), shutdown).await?;
+        sim.close().map_err(Error::State)
     })
 }
 
@@ -502,7 +528,7 @@ pub fn fault_names() -> Vec<(&'static str, &'static str)> {
 
 /// Switches the named faults on: the model's in `world`, the wire faults in the returned set.
 #[cfg(feature = "faults")]
-fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFaults, Error> {
+pub(crate) fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFaults, Error> {
     let mut wire = faults::WireFaults::default();
     for name in names {
         if let Some(fault) = conform_model::faults::Fault::from_name(name) {
@@ -519,7 +545,7 @@ fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFault
 }
 
 #[cfg(not(feature = "faults"))]
-fn apply_faults(_world: &mut World, names: &[String]) -> Result<(), Error> {
+pub(crate) fn apply_faults(_world: &mut World, names: &[String]) -> Result<(), Error> {
     match names.first() {
         Some(name) => Err(Error::Fixtures(format!(
             "fault '{name}': this conform was built without the `faults` feature (cargo build --features faults)"

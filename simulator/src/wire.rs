@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::journal::{self, Note};
 use crate::sigv4::{self, AuthFault, SignedRequest};
-use crate::{Simulator, MAX_BODY_BYTES};
+use crate::{Failure, Simulator, MAX_BODY_BYTES};
 
 const TARGET: &str = "x-amz-target";
 pub(crate) const REQUEST_ID: &str = "x-amzn-requestid";
@@ -129,11 +129,13 @@ async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response
             error_response(&sim, service, status_of(e.code, service), &e)
         }
         Api::Json(service, operation) => {
-            let reply = {
+            let (reply, ticket) = {
                 let mut inner = sim.lock();
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    sim.answer(&mut inner.world, &caller, service, &operation, &body)
-                }))
+                sim.answer(&mut inner, &caller, service, &operation, &body)
+            };
+            let reply = match sim.durable(ticket).await {
+                Ok(()) => reply,
+                Err(m) => Err(Failure::Journal(m)),
             };
             match reply {
                 Ok(mut reply) => {
@@ -143,12 +145,19 @@ async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response
                     explain(&mut response, note.explanation.as_ref());
                     response
                 }
-                Err(_) => {
+                Err(failure) => {
                     let code = match service {
                         Service::LicenseManager => ErrorCode::ServerInternal,
                         Service::Evs => ErrorCode::InternalServer,
                     };
-                    let e = AwsError::new(code, "The server failed to process the request.");
+                    let message = match failure {
+                        Failure::Panicked => "The server failed to process the request.".to_string(),
+                        Failure::Journal(m) => {
+                            tracing::error!(target: "conform::state", "{m}");
+                            format!("{m}; conform serves no more requests until it is restarted")
+                        }
+                    };
+                    let e = AwsError::new(code, message);
                     error_response(&sim, service, status_of(code, service), &e)
                 }
             }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use conform_model::{timefmt, Policy};
+use conform_simulator::persist::{StateConfig, SyncMode};
 use conform_simulator::{Config, Fixtures, DEFAULT_LISTEN};
 
 #[derive(clap::Args, Debug)]
@@ -35,6 +36,9 @@ pub struct ServeArgs {
     /// List the faults this build can inject, and exit.
     #[arg(long)]
     pub list_faults: bool,
+    /// Print the JSON Schema of the fixtures format (docs/fixtures.md), and exit.
+    #[arg(long)]
+    pub print_fixtures_schema: bool,
     /// Where the model clock starts (RFC 3339, e.g. 2026-12-01T00:00:00Z). Default: 2026-01-01T00:00:00Z
     /// with --frozen-clock, else wall time. Without --frozen-clock it moves on from there.
     #[arg(long)]
@@ -45,6 +49,22 @@ pub struct ServeArgs {
     /// Requests kept for GET /_conform/requests (the oldest dropped first); 0 keeps none.
     #[arg(long, default_value_t = conform_simulator::journal::DEFAULT_CAPACITY)]
     pub journal_size: usize,
+    /// Keep the world in DIR: every change is journaled before its reply and replayed at start
+    /// (docs/state-journal.md). Without it nothing touches the disk.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// With --state-dir, when the journal reaches the disk: `batch` writes before each reply and
+    /// fsyncs every 200 ms (survives the process being killed); `always` fsyncs before each reply
+    /// (survives a machine crash; concurrent writes share one fsync).
+    #[arg(long, value_enum, default_value_t = StateSync::Batch)]
+    pub state_sync: StateSync,
+}
+
+/// When `--state-dir`'s journal reaches the disk.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateSync {
+    Always,
+    Batch,
 }
 
 /// How `conform serve` writes its logs.
@@ -70,6 +90,10 @@ fn init_logs(format: LogFormat) {
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.print_fixtures_schema {
+        print!("{}", conform_simulator::fixtures::schema_text());
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.list_faults {
         let faults = conform_simulator::fault_names();
         if faults.is_empty() {
@@ -123,6 +147,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults.clone(),
         start_ms,
         journal_capacity: args.journal_size,
+        state: args.state_dir.clone().map(|dir| {
+            let sync = match args.state_sync {
+                StateSync::Always => SyncMode::Always,
+                StateSync::Batch => SyncMode::Batch,
+            };
+            StateConfig::new(dir, sync)
+        }),
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {
         println!("conform listening on http://{addr} ({clock})");

@@ -14,6 +14,7 @@ use crate::policy::{EvsAbsentLists, PolicyRule};
 use crate::world::{Caller, World};
 
 /// A VM's guest operating system, as far as entitlements care (SPEC 4.1).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GuestOs {
@@ -34,6 +35,7 @@ fn passed() -> CheckResult {
 }
 
 /// Seeds an environment; the id is drawn (`env-` + 10) when absent.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvironmentFixture {
@@ -55,6 +57,7 @@ pub struct EnvironmentFixture {
 }
 
 /// Seeds a connector directly, bypassing CreateEnvironmentConnector (ACTIVE and PASSED unless told).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorFixture {
@@ -75,6 +78,7 @@ pub struct ConnectorFixture {
 }
 
 /// Adds a VM to an environment's vCenter inventory, or brings a removed one back with these facts.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VmFixture {
@@ -89,6 +93,7 @@ pub struct VmFixture {
 }
 
 /// Names one VM of an environment (for RemoveVm).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VmRef {
@@ -101,6 +106,7 @@ pub struct VmRef {
 }
 
 /// Changes a present VM's guest OS.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VmGuestOs {
@@ -114,6 +120,7 @@ pub struct VmGuestOs {
 }
 
 /// Sets a connector's health (its checks mirror it).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorHealth {

@@ -33,6 +33,7 @@ fn marketplace_operations(policy: MarketplaceGrant) -> Vec<AllowedOperation> {
 }
 
 /// A Marketplace-issued license bought by an account (a fixture, SPEC 3.9).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MarketplaceLicense {

@@ -62,6 +62,7 @@ pub struct IssuerDetails {
     pub key_fingerprint: String,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatetimeRange {
     #[serde(rename = "Begin")]
@@ -70,6 +71,7 @@ pub struct DatetimeRange {
     pub end: Option<String>,
 }
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entitlement {
     #[serde(rename = "Name")]
