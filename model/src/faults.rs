@@ -43,6 +43,22 @@ faults! {
     IdempotentReplayDrawsTwice = "idempotent-replay-draws-twice": "a CheckoutLicense ClientToken replay checks out again",
     AtRiskNeverReached = "at-risk-never-reached": "a CREATED entitlement stays CREATED on an unhealthy connector",
     DeletedEntitlementsListed = "deleted-entitlements-listed": "ListVmEntitlements shows DELETED records",
+    ValidityEndInclusive = "validity-end-inclusive": "a checkout or borrow at exactly Validity.End is still granted",
+    TokenLiveAtExpiry = "token-live-at-expiry": "a token expires one millisecond after its Expiration, so it is still live at that instant",
+    ExtensionNotHonoured = "extension-not-honoured": "an extended token still expires at the Expiration it had before the extension",
+    EarlyBorrowCheckInAccepted = "early-borrow-check-in-accepted": "a borrow is checked in before its expiry without AllowEarlyCheckIn",
+    CheckedInTokenAcceptedAgain = "checked-in-token-accepted-again": "a token already checked in is checked in again, releasing its units twice",
+    ClientTokenMismatchRuns = "client-token-mismatch-runs": "a ClientToken reused with other parameters runs as a new request",
+    IdempotencyWindowInclusive = "idempotency-window-inclusive": "a ClientToken record still replays at exactly the end of its window",
+    FirstVersionStatus = "first-version-status": "checkouts read the status of a license's first version, not its latest",
+    ResetUsageIgnored = "reset-usage-ignored": "CreateLicenseVersion with ResetUsage keeps the usage counters",
+    OldPeriodCheckInReleases = "old-period-check-in-releases": "checking in a token of an earlier usage period releases units of the current one",
+    StoppedAtOverwritten = "stopped-at-overwritten": "DeleteEntitlement of an ENTITLEMENT_REMOVED record moves its stoppedAt to now",
+    RemovedVmEntitlementKept = "removed-vm-entitlement-kept": "a healthy sync keeps the entitlement of a removed VM",
+    GuestOsChangeIgnored = "guest-os-change-ignored": "a healthy sync keeps the entitlement of a VM no longer on Windows Server",
+    FqdnChangeUnguarded = "fqdn-change-unguarded": "a connector's applianceFqdn changes while it has live entitlements",
+    AtRiskConnectorDeletable = "at-risk-connector-deletable": "AT_RISK entitlements do not block a connector's deletion",
+    EvsPageOneTooLong = "evs-page-one-too-long": "ListVmEntitlements pages hold one record more than maxResults",
 }
 
 /// The faults a world has switched on.

@@ -157,7 +157,10 @@ impl World {
     /// Settles every event due at or before now, in time order (SPEC 2).
     pub(crate) fn settle(&mut self) {
         let now = self.now_ms();
-        self.lm.settle(now, !fault!(self, ExpiryNotReleasing));
+        let tokens_now = now - i64::from(fault!(self, TokenLiveAtExpiry));
+        let extended = !fault!(self, ExtensionNotHonoured);
+        self.lm
+            .settle(tokens_now, !fault!(self, ExpiryNotReleasing), extended);
         crate::evs::settle(self, now);
     }
 

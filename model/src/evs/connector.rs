@@ -182,7 +182,7 @@ pub(crate) fn update_environment_connector(
         return Err(state_refusal(world, message));
     }
     let fqdn_changes = req.appliance_fqdn.as_ref().is_some_and(|f| *f != connector.fqdn);
-    let guarded = fqdn_changes && connector.has_live_entitlements();
+    let guarded = fqdn_changes && connector.has_live_entitlements() && !fault!(world, FqdnChangeUnguarded);
     if guarded {
         world.rely(PolicyRule::EvsFqdnChange);
     }
@@ -229,10 +229,11 @@ pub(crate) fn delete_environment_connector(
         return Err(state_refusal(world, "The connector is already being deleted."));
     }
     let refuse_any = world.policy.evs_connector_delete == EvsConnectorDelete::RefuseAny;
-    let blocking = connector
-        .records
-        .values()
-        .any(|r| r.status.is_live() || (refuse_any && r.status != EntitlementStatus::Deleted));
+    let at_risk_blocks = !fault!(world, AtRiskConnectorDeletable);
+    let blocking = connector.records.values().any(|r| {
+        (r.status.is_live() && (at_risk_blocks || r.status != EntitlementStatus::AtRisk))
+            || (refuse_any && r.status != EntitlementStatus::Deleted)
+    });
     world.rely(PolicyRule::EvsConnectorDelete);
     if blocking {
         return Err(state_refusal(

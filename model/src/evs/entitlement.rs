@@ -197,6 +197,7 @@ pub(crate) fn delete_entitlement(
     }
     let now = world.now_ms();
     let form = world.policy.evs_timestamps;
+    let keep_stopped = !fault!(world, StoppedAtOverwritten);
     let connector = connector_mut(world, caller, &req.connector_id)?;
     let mut entitlements = Vec::with_capacity(req.vm_ids.len());
     for vm_id in &req.vm_ids {
@@ -212,7 +213,10 @@ pub(crate) fn delete_entitlement(
         };
         if record.status != EntitlementStatus::Deleted {
             record.status = EntitlementStatus::Deleted;
-            record.stopped_ms.get_or_insert(now);
+            match record.stopped_ms {
+                Some(_) if keep_stopped => {}
+                _ => record.stopped_ms = Some(now),
+            }
         }
         let record = record.clone();
         entitlements.push(connector.view(&record, form));
@@ -253,7 +257,8 @@ pub(crate) fn list_vm_entitlements(
         .filter(|r| r.kind == req.entitlement_type)
         .filter(|r| show_deleted || r.status != EntitlementStatus::Deleted)
         .map(|r| (r.seq, connector.view(r, form)));
-    let (entitlements, last) = pagination::page(items, after, page_size(req.max_results));
+    let max = page_size(req.max_results) + usize::from(fault!(world, EvsPageOneTooLong));
+    let (entitlements, last) = pagination::page(items, after, max);
     let next_token = next_token(world, query, last);
     world.rely(PolicyRule::EvsTimestamps);
     let entitlements = error_details_shown(world, entitlements);

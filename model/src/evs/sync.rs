@@ -45,6 +45,17 @@ impl SyncOutcome {
     }
 }
 
+/// Which rows of the table a sync follows: every one, but for a named fault.
+#[derive(Clone, Copy)]
+struct Rows {
+    /// unhealthy, CREATED → AT_RISK.
+    at_risk: bool,
+    /// healthy, CREATED or AT_RISK with the VM removed → ENTITLEMENT_REMOVED.
+    vm_removed: bool,
+    /// healthy, CREATED or AT_RISK with the VM no longer on Windows → ENTITLEMENT_REMOVED.
+    guest_os_changed: bool,
+}
+
 /// The first sync boundary at or after `ms`.
 fn boundary_at_or_after(ms: Millis, interval_ms: Millis) -> Millis {
     ms.div_euclid(interval_ms)
@@ -103,7 +114,11 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
         .map(|s| s.saturating_mul(1000));
     let mut outcome = SyncOutcome::default();
     let mut failures = false;
-    let at_risk = !fault!(world, AtRiskNeverReached);
+    let rows = Rows {
+        at_risk: !fault!(world, AtRiskNeverReached),
+        vm_removed: !fault!(world, RemovedVmEntitlementKept),
+        guest_os_changed: !fault!(world, GuestOsChangeIgnored),
+    };
     for partition in world.evs.partitions.values_mut() {
         for connector in partition.connectors.values_mut() {
             if connector.records.is_empty() {
@@ -113,7 +128,7 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
                 .environments
                 .get(&connector.environment_id)
                 .map(|e| &e.vms);
-            let (o, failed) = sync_connector(connector, vms, at, timeout_ms, at_risk);
+            let (o, failed) = sync_connector(connector, vms, at, timeout_ms, rows);
             outcome = outcome.merge(o);
             failures |= failed;
         }
@@ -134,7 +149,7 @@ fn sync_connector(
     vms: Option<&BTreeMap<String, Vm>>,
     at: Millis,
     timeout_ms: Option<Millis>,
-    at_risk: bool,
+    rows: Rows,
 ) -> (SyncOutcome, bool) {
     let healthy = connector.is_healthy();
     let mut outcome = SyncOutcome::default();
@@ -143,9 +158,9 @@ fn sync_connector(
         let before = record.status;
         if healthy {
             let vm = vms.and_then(|v| v.get(&record.vm_id)).filter(|vm| vm.present);
-            sync_healthy(record, vm, at);
+            sync_healthy(record, vm, at, rows);
         } else if before == EntitlementStatus::Created {
-            if at_risk {
+            if rows.at_risk {
                 record.status = EntitlementStatus::AtRisk;
             }
         } else if before == EntitlementStatus::Creating {
@@ -164,7 +179,7 @@ fn sync_connector(
 }
 
 /// A healthy connector's verdict on one live record.
-fn sync_healthy(record: &mut super::EntitlementRecord, vm: Option<&Vm>, at: Millis) {
+fn sync_healthy(record: &mut super::EntitlementRecord, vm: Option<&Vm>, at: Millis, rows: Rows) {
     record.last_synced_ms = Some(at);
     let windows = vm.is_some_and(Vm::runs_windows_server);
     match record.status {
@@ -177,8 +192,15 @@ fn sync_healthy(record: &mut super::EntitlementRecord, vm: Option<&Vm>, at: Mill
             None => fail(record, VM_NOT_FOUND),
         },
         EntitlementStatus::Created | EntitlementStatus::AtRisk if !windows => {
-            record.status = EntitlementStatus::EntitlementRemoved;
-            record.stopped_ms = Some(at);
+            let removes = if vm.is_some() {
+                rows.guest_os_changed
+            } else {
+                rows.vm_removed
+            };
+            if removes {
+                record.status = EntitlementStatus::EntitlementRemoved;
+                record.stopped_ms = Some(at);
+            }
         }
         EntitlementStatus::AtRisk => record.status = EntitlementStatus::Created,
         EntitlementStatus::Created

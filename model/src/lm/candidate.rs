@@ -17,14 +17,21 @@ use crate::world::{Caller, World};
 pub(super) fn usable(world: &World, id: LicenseId, now: Millis) -> Result<(), Rule> {
     let r = &world.lm.licenses[id];
     let v = r.latest();
+    // The instant End and the status are judged at (one millisecond early under the fault).
+    let at = now - i64::from(fault!(world, ValidityEndInclusive));
+    let status_of = if fault!(world, FirstVersionStatus) {
+        &r.versions[0]
+    } else {
+        v
+    };
     let status = if fault!(world, DeletedLicenseChecksOut) && r.is_deleting() {
         v.status
     } else {
-        r.effective_status(v, now)
+        r.effective_status(status_of, at)
     };
     if v.begin_ms > now {
         Err(Rule::NotYetValid)
-    } else if v.end_ms.is_some_and(|end| now >= end) {
+    } else if v.end_ms.is_some_and(|end| at >= end) {
         Err(Rule::ValidityEnded)
     } else if status != LicenseStatus::Available {
         Err(Rule::Status)

@@ -461,7 +461,8 @@ pub(crate) fn check_in_license(
         let e = AwsError::refusal(refused, "A PERPETUAL checkout cannot be checked in");
         return Err(e.because_message(Rule::PerpetualCheckIn));
     }
-    if token.state != TokenState::Live {
+    let again = fault!(world, CheckedInTokenAcceptedAgain) && token.state == TokenState::CheckedIn;
+    if token.state != TokenState::Live && !again {
         return Err(AwsError::refusal(
             world.policy.check_in_ended_error,
             format!("License consumption token {} is no longer live", token.id),
@@ -492,10 +493,14 @@ pub(crate) fn check_in_license(
         .consumption_configuration
         .borrow_configuration
         .as_ref()
-        .is_some_and(|b| b.allow_early_check_in);
+        .is_some_and(|b| b.allow_early_check_in || fault!(world, EarlyBorrowCheckInAccepted));
     if token.kind == TokenKind::Borrow && now < token.expires_ms && !early_allowed {
         let e = AwsError::refusal(refused, "The license does not allow early check-in of a borrow");
         return Err(e.because_message(Rule::EarlyCheckIn));
+    }
+    if fault!(world, OldPeriodCheckInReleases) {
+        // The check-in forgets which usage period the token was issued in.
+        world.lm.tokens[t].period = world.lm.licenses[world.lm.tokens[t].license].usage_period;
     }
     world.lm.release(t);
     world.lm.tokens[t].state = TokenState::CheckedIn;

@@ -166,15 +166,18 @@ where
     world.rely(PolicyRule::Idempotency);
     let now = world.now_ms();
     let skip = fault!(world, IdempotentReplayDrawsTwice) && op == "CheckoutLicense";
+    // A record ends at its window's end (one millisecond later under the fault).
+    let seen_at = now - i64::from(fault!(world, IdempotencyWindowInclusive));
     let found = if skip {
         super::super::idempotency::Lookup::Miss
     } else {
         world
             .idempotency
-            .lookup::<Q, R>(&caller.account, op, token, &canonical, now)
+            .lookup::<Q, R>(&caller.account, op, token, &canonical, seen_at)
     };
     match found {
         super::super::idempotency::Lookup::Replay(r) => return Ok(r),
+        super::super::idempotency::Lookup::Mismatch if fault!(world, ClientTokenMismatchRuns) => {}
         super::super::idempotency::Lookup::Mismatch => {
             world.rely(PolicyRule::ModelledErrorsOnly);
             let model = Service::LicenseManager.model();
@@ -414,7 +417,7 @@ pub(crate) fn create_license_version(
             world.next_seq();
             let record = &mut world.lm.licenses[id];
             record.versions.push(version);
-            if req.reset_usage == Some(true) {
+            if req.reset_usage == Some(true) && !fault!(world, ResetUsageIgnored) {
                 record.usage_period += 1;
                 record.in_use.clear();
             }

@@ -159,15 +159,16 @@ pub struct LicenseManager {
 }
 
 impl LicenseManager {
-    /// Expires every live token due at or before `now`, in time order (SPEC 2), in O(log n) each.
-    pub(crate) fn settle(&mut self, now: Millis, release: bool) {
+    /// Expires every live token due at or before `now`, in time order (SPEC 2), in O(log n) each;
+    /// `release` returns their units, `extended` skips the entries an extension made stale.
+    pub(crate) fn settle(&mut self, now: Millis, release: bool, extended: bool) {
         while let Some(Reverse((due, id))) = self.expiries.peek().copied() {
             if due > now {
                 break;
             }
             self.expiries.pop();
             let token = &self.tokens[id];
-            if token.state != TokenState::Live || token.expires_ms != due {
+            if token.state != TokenState::Live || (extended && token.expires_ms != due) {
                 continue;
             }
             if release {
