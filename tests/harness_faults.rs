@@ -10,7 +10,6 @@ use conform_harness::driver::{self, CaseConfig, Classification, Finding};
 use conform_harness::embedded::Embedded;
 use conform_harness::gen::Step;
 use conform_harness::http::HttpTarget;
-use conform_model::{Policy, Service};
 
 fn simulator(faults: &[&str]) -> (Embedded, HttpTarget) {
     let server = Embedded::builder()
@@ -22,15 +21,7 @@ fn simulator(faults: &[&str]) -> (Embedded, HttpTarget) {
 }
 
 fn config() -> CaseConfig {
-    CaseConfig {
-        seed: 1,
-        max_steps: 40,
-        policy: Policy::default(),
-        services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
-        audit: true,
-        mix: Default::default(),
-    }
+    CaseConfig::default()
 }
 
 /// What the proof of one fault found wrong, if anything: searched, shrunk and classified on its

@@ -33,7 +33,7 @@ impl WireFault {
 
     pub fn about(self) -> &'static str {
         match self {
-            WireFault::ReplyMemberMissing => "CheckoutLicense replies lack Expiration",
+            WireFault::ReplyMemberMissing => "PROVISIONAL CheckoutLicense replies lack Expiration",
             WireFault::WrongErrorType => {
                 "CheckInLicense answers InvalidParameterValueException instead of ConflictException"
             }
@@ -61,7 +61,12 @@ impl WireFaults {
 
     /// Rewrites the model's reply to `operation` as the switched-on faults say.
     pub fn rewrite(&self, operation: &str, reply: &mut Reply) {
-        if self.contains(WireFault::ReplyMemberMissing) && operation == "CheckoutLicense" && !reply.is_error()
+        // A PERPETUAL reply without Expiration is the `perpetual_expiration=absent` reading of
+        // SPEC 3.4, not a missing member: only PROVISIONAL replies lose it.
+        if self.contains(WireFault::ReplyMemberMissing)
+            && operation == "CheckoutLicense"
+            && !reply.is_error()
+            && reply.body["CheckoutType"] == "PROVISIONAL"
         {
             if let Some(o) = reply.body.as_object_mut() {
                 o.remove("Expiration");
