@@ -283,20 +283,7 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
         Step::Advance { seconds } => Concrete::Event(json!({"event": "advance_clock", "seconds": seconds})),
         Step::AdvanceTo { to, item, offset_ms } => {
             let now = world.now_ms();
-            let lm = world.lm();
-            let record = || lm.license_by_arn(&license(item)).map(|id| lm.license(id));
-            let at = match to {
-                Instant::TokenExpiry => {
-                    let id = pick(&known.tokens, item, (Who::Seller, NO_TOKEN.to_string())).1;
-                    lm.tokens().iter().find(|t| t.id == id).map(|t| t.expires_ms)
-                }
-                Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
-                Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
-                Instant::NextSync => {
-                    let interval = world.policy().sync_interval_seconds.max(1) * 1000;
-                    Some((now.div_euclid(interval) + 1) * interval)
-                }
-            };
+            let at = instant(to, item, known, world);
             let delta = at.map_or(0, |t| (t + i64::from(offset_ms) - now).max(0));
             Concrete::Event(
                 json!({"event": "advance_clock", "seconds": delta / 1000, "millis": delta % 1000}),
@@ -411,6 +398,28 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 op: operation,
                 body,
             }
+        }
+    }
+}
+
+/// The instant `to` of the `item`-th known token or license (as a step resolves the
+/// reference), or the next sync; `None` if it has none.
+pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> Option<i64> {
+    let lm = world.lm();
+    let record = || {
+        let arn = pick(&known.licenses, item, NO_LICENSE.to_string());
+        lm.license_by_arn(&arn).map(|id| lm.license(id))
+    };
+    match to {
+        Instant::TokenExpiry => {
+            let id = pick(&known.tokens, item, (Who::Seller, NO_TOKEN.to_string())).1;
+            lm.tokens().iter().find(|t| t.id == id).map(|t| t.expires_ms)
+        }
+        Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
+        Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
+        Instant::NextSync => {
+            let interval = world.policy().sync_interval_seconds.max(1) * 1000;
+            Some((world.now_ms().div_euclid(interval) + 1) * interval)
         }
     }
 }

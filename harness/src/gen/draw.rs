@@ -8,6 +8,7 @@ use conform_model::evs::types::EntitlementStatus;
 use conform_model::lm::types::Unit;
 use conform_model::World;
 
+use super::concretize::instant;
 use super::generator::Generator;
 use super::*;
 
@@ -265,28 +266,19 @@ impl Generator {
             Kind::AdvanceTo => {
                 let to = Instant::from_draw(self.rng.gen());
                 // Mostly an item whose instant is still ahead.
-                let now = world.now_ms();
-                let lm = world.lm();
-                let ahead: Vec<u32> = match to {
-                    Instant::TokenExpiry => (0..known.tokens.len() as u32)
-                        .filter(|k| {
-                            let id = &known.tokens[*k as usize].1;
-                            lm.tokens().iter().any(|t| t.id == *id && t.expires_ms > now)
-                        })
-                        .collect(),
-                    _ => (0..known.licenses.len() as u32)
-                        .filter(|k| {
-                            let r = lm
-                                .license_by_arn(&known.licenses[*k as usize])
-                                .map(|id| lm.license(id));
-                            let at = match to {
-                                Instant::ValidityEnd => r.and_then(|r| r.latest().end_ms),
-                                _ => r.and_then(|r| r.deletion_ms),
-                            };
-                            at.is_some_and(|t| t > now)
-                        })
-                        .collect(),
+                let items = match to {
+                    Instant::TokenExpiry => known.tokens.len(),
+                    _ => known.licenses.len(),
                 };
+                // A sync names no item: it is drawn as for a deletion (so seeds keep their cases).
+                let of = if to == Instant::NextSync {
+                    Instant::DeletionDue
+                } else {
+                    to
+                };
+                let ahead: Vec<u32> = (0..items as u32)
+                    .filter(|k| instant(of, *k, known, world).is_some_and(|t| t > world.now_ms()))
+                    .collect();
                 let item = match ahead.len() {
                     n if n > 0 && self.rng.gen_ratio(3, 4) => ahead[self.rng.gen_range(0..n)],
                     _ if to == Instant::TokenExpiry => self.index(known.tokens.len()),
@@ -354,9 +346,9 @@ fn seats(r: &conform_model::lm::LicenseRecord) -> Option<(i64, i64)> {
 
 /// The seats of the `k`-th known license, as concretize resolves the reference.
 fn seats_of(world: &World, known: &Known, k: u32) -> Option<(i64, i64)> {
-    let arn = known.licenses.get(k as usize % known.licenses.len().max(1))?;
+    let arn = pick(&known.licenses, k, String::new());
     let lm = world.lm();
-    seats(lm.license(lm.license_by_arn(arn)?))
+    seats(lm.license(lm.license_by_arn(&arn)?))
 }
 
 /// The VMs (as step indices, `vm-1NN` is NN) of environment `env` that hold a CREATED or

@@ -148,7 +148,7 @@ impl Generator {
     /// A malformed request: a constraint-derived case or a broken body.
     fn malformed(&mut self) -> Step {
         if self.rng.gen_ratio(1, 2) {
-            if let Some(index) = self.constraint_case() {
+            if let Some(index) = self.case_of(invalid_cases()) {
                 return Step::Constraint { index };
             }
         }
@@ -200,12 +200,6 @@ impl Generator {
             Some(kind) => self.valid(known, world, kind),
             None => self.malformed(),
         }
-    }
-
-    /// An invalid constraint-derived case of one of the generator's services.
-    fn constraint_case(&mut self) -> Option<u32> {
-        let cases = invalid_cases();
-        self.case_of(cases)
     }
 
     /// A case of `cases` of one of the generator's services, by index.
