@@ -2,7 +2,8 @@
 //! case still fail the same way), then values (quantities, maxima, list lengths, clock steps
 //! lowered toward the smallest that still fails), with an account of what was done.
 
-use super::{execute, CaseConfig, Finding};
+use super::{execute, CaseConfig, Finding, Reference};
+use crate::gen::refs::{self, Effect, Lens};
 use crate::gen::{Qty, Step};
 use crate::target::{InfraError, Target};
 
@@ -58,6 +59,7 @@ fn shrink_steps(
     let same = |f: &Finding| f.operation == finding.operation;
     let mut best = steps[..finding.step.min(steps.len())].to_vec();
     let mut best_finding = finding.clone();
+    let mut ran = effects(cfg, case, &best);
     // Chunks first, halving, then single steps until nothing more can go.
     let mut chunk = (best.len() / 2).max(1);
     loop {
@@ -65,8 +67,9 @@ fn shrink_steps(
         let mut i = 0;
         while i < best.len() {
             let end = (i + chunk).min(best.len());
-            let mut candidate = best.clone();
-            candidate.drain(i..end);
+            let dropped: Vec<bool> = (0..best.len()).map(|j| (i..end).contains(&j)).collect();
+            // Later references renumbered to name what they named (refs::without).
+            let mut candidate = refs::without(&best, &dropped, ran.0, &ran.1);
             if candidate.is_empty() {
                 i = end;
                 continue;
@@ -76,6 +79,7 @@ fn shrink_steps(
                     candidate.truncate(f.step);
                     best = candidate;
                     best_finding = f;
+                    ran = effects(cfg, case, &best);
                     removed_any = true;
                 }
                 _ => i = end,
@@ -89,6 +93,21 @@ fn shrink_steps(
         }
     }
     Ok((best, best_finding))
+}
+
+/// What each of `steps` does to the lists references point into, run on the case's reference
+/// model, with the lists' lengths before the first step.
+fn effects(cfg: &CaseConfig, case: u64, steps: &[Step]) -> (Lens, Vec<Effect>) {
+    let mut reference = Reference::new(cfg, case, false);
+    let initial = reference.known().lens();
+    let mut out = Vec::with_capacity(steps.len());
+    for step in steps {
+        let before = reference.known().lens();
+        // Only always properties can be violated, and none is checked here.
+        let _ = reference.advance(step);
+        out.push(Effect::between(step, before, reference.known().lens()));
+    }
+    (initial, out)
 }
 
 /// How many passes over the steps value shrinking makes at most.

@@ -409,6 +409,7 @@ mod concretize;
 mod draw;
 mod generator;
 mod mix;
+pub mod refs;
 
 pub use concretize::concretize;
 #[cfg(feature = "fuzzing")]
