@@ -12,30 +12,11 @@ fn license(max: i64) -> Step {
 }
 
 fn borrowable(max: i64, borrow: bool, token: u8) -> Step {
-    Step::CreateLicense {
-        sku: 0,
-        beneficiary: 0,
-        max,
-        overage: false,
-        check_in: true,
-        ttl: 60,
-        borrow,
-        early: false,
-        end_minutes: None,
-        token,
-    }
+    Step::license(max, 60, borrow, token)
 }
 
 fn checkout(qty: &str) -> Step {
-    Step::Checkout {
-        who: Who::Seller,
-        sku: 0,
-        beneficiary: Some(0),
-        qty: Qty(qty.into()),
-        perpetual: false,
-        marketplace: false,
-        token: 2,
-    }
+    Step::checkout(qty, 2)
 }
 
 #[test]
@@ -86,6 +67,7 @@ fn a_reference_keeps_its_license_while_the_licenses_before_it_go() {
         license,
         qty: Qty("5".into()),
         token: 3,
+        extra: None,
     };
     let steps = vec![
         borrowable(9, true, 1),

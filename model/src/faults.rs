@@ -59,6 +59,7 @@ faults! {
     FqdnChangeUnguarded = "fqdn-change-unguarded": "a connector's applianceFqdn changes while it has live entitlements",
     AtRiskConnectorDeletable = "at-risk-connector-deletable": "AT_RISK entitlements do not block a connector's deletion",
     EvsPageOneTooLong = "evs-page-one-too-long": "ListVmEntitlements pages hold one record more than maxResults",
+    PartialCheckout = "partial-checkout": "a checkout or borrow takes the items that fit and drops those past MaxCount, not all or nothing",
 }
 
 /// The faults a world has switched on.

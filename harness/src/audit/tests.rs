@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::driver::{CaseConfig, Reference};
-use crate::gen::{Health, Qty, Step, Who};
+use crate::gen::{Health, Step, Who};
 
 fn seller() -> Caller {
     Caller::new(Who::Seller.account(), "us-east-1")
@@ -258,30 +258,11 @@ fn run(steps: &[Step]) -> BTreeMap<&'static str, u64> {
 }
 
 fn create_license(max: i64) -> Step {
-    Step::CreateLicense {
-        sku: 0,
-        beneficiary: 0,
-        max,
-        overage: false,
-        check_in: true,
-        ttl: 2,
-        borrow: true,
-        early: true,
-        end_minutes: None,
-        token: 1,
-    }
+    Step::license(max, 2, true, 1)
 }
 
 fn checkout(token: u8) -> Step {
-    Step::Checkout {
-        who: Who::Seller,
-        sku: 0,
-        beneficiary: Some(0),
-        qty: Qty("1".into()),
-        perpetual: false,
-        marketplace: false,
-        token,
-    }
+    Step::checkout("1", token)
 }
 
 #[test]

@@ -175,6 +175,7 @@ enum Slot {
     Max,
     EndMinutes,
     Seconds,
+    Cores,
 }
 
 impl Slot {
@@ -184,6 +185,7 @@ impl Slot {
             Slot::Max => "max",
             Slot::EndMinutes => "end_minutes",
             Slot::Seconds => "advance seconds",
+            Slot::Cores => "cores",
         }
     }
 }
@@ -196,9 +198,15 @@ fn numbers(step: &Step) -> Vec<(Slot, i64, i64)> {
             Ok(n) if qty.0 == n.to_string() && n >= 1 => vec![(Slot::Qty, n, 1)],
             _ => Vec::new(),
         },
-        Step::CreateLicense { max, end_minutes, .. } => {
+        Step::CreateLicense {
+            max,
+            end_minutes,
+            cores,
+            ..
+        } => {
             let mut out = vec![(Slot::Max, *max, 0)];
             out.extend(end_minutes.map(|e| (Slot::EndMinutes, e, 1)));
+            out.extend(cores.map(|c| (Slot::Cores, c, 0)));
             out
         }
         Step::CreateLicenseVersion { max, .. } | Step::Marketplace { max, .. } => vec![(Slot::Max, *max, 0)],
@@ -219,6 +227,7 @@ fn with_number(step: &Step, slot: Slot, v: i64) -> Step {
             Slot::Max,
         ) => *max = v,
         (Step::CreateLicense { end_minutes, .. }, Slot::EndMinutes) => *end_minutes = Some(v),
+        (Step::CreateLicense { cores, .. }, Slot::Cores) => *cores = Some(v),
         (Step::Advance { seconds }, Slot::Seconds) => *seconds = v,
         _ => {}
     }
@@ -246,6 +255,13 @@ pub fn smaller(step: &Step) -> Vec<(Step, String)> {
                 }
                 out.push((s, format!("vms {} -> {keep}", vms.len())));
             }
+        }
+        Step::Checkout { extra: Some(e), .. } | Step::Borrow { extra: Some(e), .. } => {
+            let mut s = step.clone();
+            if let Step::Checkout { extra, .. } | Step::Borrow { extra, .. } = &mut s {
+                *extra = None;
+            }
+            out.push((s, format!("extra item {e:?} dropped")));
         }
         Step::AdvanceTo { to, item, offset_ms } if *offset_ms != 0 => out.push((
             Step::AdvanceTo {
@@ -307,15 +323,7 @@ mod tests {
     use crate::gen::Who;
 
     fn checkout(qty: &str) -> Step {
-        Step::Checkout {
-            who: Who::Seller,
-            sku: 0,
-            beneficiary: None,
-            qty: Qty(qty.into()),
-            perpetual: false,
-            marketplace: false,
-            token: 0,
-        }
+        Step::checkout(qty, 0)
     }
 
     #[test]
@@ -329,6 +337,7 @@ mod tests {
             license: 0,
             qty: Qty("3".into()),
             token: 0,
+            extra: None,
         };
         let s = smaller(&borrow);
         assert_eq!(s.len(), 2);

@@ -41,32 +41,13 @@ pub fn sequence(data: &[u8]) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gen::{Qty, Who};
+    use crate::gen::Who;
 
     #[test]
     fn a_sequence_reaches_a_checkout_a_replay_and_a_reset() {
         let steps = [
-            Step::CreateLicense {
-                sku: 0,
-                beneficiary: 0,
-                max: 2,
-                overage: false,
-                check_in: true,
-                ttl: 1,
-                borrow: true,
-                early: true,
-                end_minutes: None,
-                token: 1,
-            },
-            Step::Checkout {
-                who: Who::Seller,
-                sku: 0,
-                beneficiary: Some(0),
-                qty: Qty("1".into()),
-                perpetual: false,
-                marketplace: false,
-                token: 1,
-            },
+            Step::license(2, 1, true, 1),
+            Step::checkout("1", 1),
             Step::Replay { back: 0 },
             Step::Raw {
                 operation: "GetLicense".into(),

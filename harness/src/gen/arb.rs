@@ -30,6 +30,10 @@ pub fn minutes(u: &mut Unstructured) -> Result<Option<i64>> {
     })
 }
 
+pub fn cores(u: &mut Unstructured) -> Result<Option<i64>> {
+    Ok(if u.arbitrary()? { Some(count(u)?) } else { None })
+}
+
 pub fn seconds(u: &mut Unstructured) -> Result<i64> {
     Ok(if u.ratio(3, 4)? {
         *u.choose(&SECONDS)?

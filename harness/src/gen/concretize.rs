@@ -56,6 +56,7 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             early,
             end_minutes,
             token,
+            cores,
         } => {
             let mut body = license_content(
                 &issuer,
@@ -67,6 +68,9 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 early,
                 end_minutes.map(|m| world.now_ms() + m * 60_000),
             );
+            if let (Some(n), Some(items)) = (cores, body["Entitlements"].as_array_mut()) {
+                items.push(json!({"Name": "Core", "Unit": "Count", "MaxCount": n, "AllowCheckIn": check_in}));
+            }
             body["ProductSKU"] = json!(sku(s));
             body["Beneficiary"] = json!(format!("{ns}-ben-{}", beneficiary % 2));
             body["ClientToken"] = json!(format!("{ns}-c{token}"));
@@ -100,6 +104,7 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             perpetual,
             marketplace,
             token,
+            extra,
         } => {
             let (product, print) = if marketplace {
                 (
@@ -114,6 +119,9 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 "KeyFingerprint": print, "ClientToken": format!("{ns}-k{token}"),
                 "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty.0}, {"Name": "Flag", "Unit": "None"}],
             });
+            if let (Some(extra), Some(items)) = (extra, body["Entitlements"].as_array_mut()) {
+                items.push(extra_item(extra));
+            }
             if let Some(b) = beneficiary {
                 body["Beneficiary"] = json!(format!("{ns}-ben-{}", b % 2));
             }
@@ -124,14 +132,19 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             license: k,
             qty,
             token,
-        } => lm(
-            who,
-            "CheckoutBorrowLicense",
-            json!({
-                "LicenseArn": license(k), "DigitalSignatureMethod": "JWT_PS384", "ClientToken": format!("{ns}-b{token}"),
-                "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": qty.0}],
-            }),
-        ),
+            extra,
+        } => {
+            let mut items = vec![json!({"Name": "Seat", "Unit": "Count", "Value": qty.0})];
+            items.extend(extra.map(extra_item));
+            lm(
+                who,
+                "CheckoutBorrowLicense",
+                json!({
+                    "LicenseArn": license(k), "DigitalSignatureMethod": "JWT_PS384", "ClientToken": format!("{ns}-b{token}"),
+                    "Entitlements": items,
+                }),
+            )
+        }
         Step::CheckIn { who, token } => {
             let t = pick(&known.tokens, token, (who, NO_TOKEN.to_string())).1;
             lm(who, "CheckInLicense", json!({"LicenseConsumptionToken": t}))
@@ -417,10 +430,7 @@ pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> O
         }
         Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
         Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
-        Instant::NextSync => {
-            let interval = world.policy().sync_interval_seconds.max(1) * 1000;
-            Some((world.now_ms().div_euclid(interval) + 1) * interval)
-        }
+        Instant::NextSync => Some(world.next_sync_ms()),
     }
 }
 
@@ -469,6 +479,17 @@ pub(crate) fn substitute(body: &[u8], ids: &[(String, String)]) -> Vec<u8> {
         i += 1;
     }
     out
+}
+
+/// The item `extra` stands for, beside the seats of a checkout or borrow.
+fn extra_item(extra: ExtraItem) -> Value {
+    let (name, unit) = match extra {
+        ExtraItem::Core => ("Core", "Count"),
+        ExtraItem::Unmatched => ("Spare", "Count"),
+        ExtraItem::WrongUnit => ("Seat", "Bytes"),
+        ExtraItem::Duplicate => ("Seat", "Count"),
+    };
+    json!({"Name": name, "Unit": unit, "Value": "1"})
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -63,6 +63,7 @@ impl Generator {
                     perpetual: self.rng.gen_ratio(1, 5),
                     marketplace,
                     token: self.rng.gen_range(0..20),
+                    extra: self.extra(),
                 }
             }
             Kind::Borrow => {
@@ -74,6 +75,7 @@ impl Generator {
                     license,
                     qty,
                     token,
+                    extra: self.extra(),
                 }
             }
             Kind::CheckIn => {
@@ -196,15 +198,40 @@ impl Generator {
                 .gen_ratio(1, 4)
                 .then(|| r.gen_range(if isolated { 10 } else { 1 }..200)),
             token,
+            cores: r.gen_ratio(1, 3).then(|| r.gen_range(0..3)),
         }
     }
 
-    /// A quantity as sent: mostly 1 to 3, sometimes malformed (SPEC 3.4 quantity grammar),
+    /// Mostly no item besides the seats; one request in four asks for one more.
+    fn extra(&mut self) -> Option<ExtraItem> {
+        self.rng
+            .gen_ratio(1, 4)
+            .then(|| ExtraItem::from_draw(self.rng.gen()))
+    }
+
+    /// A quantity as sent: mostly 1 to 3, sometimes malformed or spelled otherwise (SPEC 3.4
+    /// quantity grammar `^[1-9][0-9]*$` within i64),
     /// and given `left` (a license's seats: its MaxCount and what is in use), often exactly
     /// what is left, one past it, or the whole MaxCount.
     fn qty(&mut self, left: Option<(i64, i64)>) -> Qty {
         if self.rng.gen_ratio(1, 12) {
-            let bad = ["0", "01", "-1", "x", "", "9223372036854775807"];
+            // Zero, other spellings of one (a sign, a leading zero or space, a fraction, an
+            // exponent, hexadecimal, a fullwidth digit), the largest i64 and one past it.
+            let bad = [
+                "0",
+                "01",
+                "-1",
+                "x",
+                "",
+                "+1",
+                " 1",
+                "1.0",
+                "1e0",
+                "0x1",
+                "\u{ff11}",
+                "9223372036854775807",
+                "9223372036854775808",
+            ];
             return Qty(bad[self.rng.gen_range(0..bad.len())].to_string());
         }
         match left {
@@ -346,9 +373,7 @@ fn seats(r: &conform_model::lm::LicenseRecord) -> Option<(i64, i64)> {
 
 /// The seats of the `k`-th known license, as concretize resolves the reference.
 fn seats_of(world: &World, known: &Known, k: u32) -> Option<(i64, i64)> {
-    let arn = pick(&known.licenses, k, String::new());
-    let lm = world.lm();
-    seats(lm.license(lm.license_by_arn(&arn)?))
+    seats(super::probe::license_of(known, world, k)?)
 }
 
 /// The VMs (as step indices, `vm-1NN` is NN) of environment `env` that hold a CREATED or

@@ -31,6 +31,10 @@ pub struct Generator {
     /// Percent of valid-meant API steps drawn without asking the model whether they succeed
     /// (the rest are redrawn until the model accepts one).
     pub unfiltered_percent: u32,
+    /// The last drawn step (not a probe), whose probes are chosen once it has run.
+    last: Option<Step>,
+    /// Probes still to send ([`Generator::probes`]).
+    pending: std::collections::VecDeque<Step>,
 }
 
 impl Generator {
@@ -43,6 +47,8 @@ impl Generator {
             isolated: false,
             ns: String::new(),
             unfiltered_percent: 15,
+            last: None,
+            pending: Default::default(),
         }
     }
 
@@ -167,8 +173,24 @@ impl Generator {
         }
     }
 
-    /// The next step, given what is known so far and the reference model's state.
+    /// The next step, given what is known so far and the reference model's state (which
+    /// has run every step this generator gave before): the probes of the last drawn step, if
+    /// any, else a drawn one.
     pub fn step(&mut self, known: &Known, world: &World) -> Step {
+        if let Some(last) = self.last.take() {
+            let probes = self.probes(&last, known, world);
+            self.pending.extend(probes);
+        }
+        if let Some(probe) = self.pending.pop_front() {
+            return probe;
+        }
+        let step = self.drawn(known, world);
+        self.last = Some(step.clone());
+        step
+    }
+
+    /// A step drawn by the case's mix.
+    fn drawn(&mut self, known: &Known, world: &World) -> Step {
         let weight = |g: &dyn Fn(Group) -> bool| -> u32 {
             Kind::ALL
                 .iter()

@@ -39,6 +39,10 @@ pub enum Step {
         #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::minutes))]
         end_minutes: Option<i64>,
         token: u8,
+        /// A second counted entitlement, `Core`, with this MaxCount.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "fuzzing", arbitrary(with = arb::cores))]
+        cores: Option<i64>,
     },
     CreateLicenseVersion {
         license: u32,
@@ -57,12 +61,17 @@ pub enum Step {
         perpetual: bool,
         marketplace: bool,
         token: u8,
+        /// An item asked for besides the seats (multi-item requests, all or nothing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra: Option<ExtraItem>,
     },
     Borrow {
         who: Who,
         license: u32,
         qty: Qty,
         token: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extra: Option<ExtraItem>,
     },
     CheckIn {
         who: Who,
@@ -210,6 +219,40 @@ pub enum Step {
 }
 
 impl Step {
+    /// A license of `max` seats of the case's first SKU for its first beneficiary: check-in
+    /// allowed, no overage, no end, tokens of `ttl` minutes, borrowable (with early check-in)
+    /// as `borrow` says; `token` names its ClientToken.
+    pub fn license(max: i64, ttl: i32, borrow: bool, token: u8) -> Step {
+        Step::CreateLicense {
+            sku: 0,
+            beneficiary: 0,
+            max,
+            overage: false,
+            check_in: true,
+            ttl,
+            borrow,
+            early: borrow,
+            end_minutes: None,
+            token,
+            cores: None,
+        }
+    }
+
+    /// A PROVISIONAL checkout of `qty` seats of the case's first SKU by its issuer for the
+    /// first beneficiary; `token` names its ClientToken.
+    pub fn checkout(qty: &str, token: u8) -> Step {
+        Step::Checkout {
+            who: Who::Seller,
+            sku: 0,
+            beneficiary: Some(0),
+            qty: Qty(qty.into()),
+            perpetual: false,
+            marketplace: false,
+            token,
+            extra: None,
+        }
+    }
+
     /// Whether the step was drawn to be refused: a malformed request, or a well-formed one the
     /// model refused when it was drawn.
     pub fn invalid_on_purpose(&self) -> bool {
@@ -260,6 +303,13 @@ choice!(
 choice!(
     /// An instant a rule names (SPEC 3.5 TTLs, 3.2 validity and deletion, 4.3 syncs).
     Instant { TokenExpiry, ValidityEnd, DeletionDue, NextSync }
+);
+choice!(
+    /// An item a checkout or borrow asks for besides one of its seats: one `Core` (a second
+    /// counted entitlement, which may not fit where the seats do: SPEC 3.4 takes all or
+    /// nothing), an unknown name or a known name in another unit (dropped by a checkout,
+    /// refused by a borrow: SPEC 3.4 matching, 3.5), or the seats' (Name, Unit) again (IPVE).
+    ExtraItem { Core, Unmatched, WrongUnit, Duplicate }
 );
 choice!(
     /// A connector health to set.
@@ -409,6 +459,7 @@ mod concretize;
 mod draw;
 mod generator;
 mod mix;
+mod probe;
 pub mod refs;
 
 pub use concretize::concretize;

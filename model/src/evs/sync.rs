@@ -63,6 +63,15 @@ fn boundary_at_or_after(ms: Millis, interval_ms: Millis) -> Millis {
         .saturating_mul(interval_ms)
 }
 
+impl World {
+    /// The first EVS sync boundary after now (SPEC 4.3: every multiple of
+    /// `sync_interval_seconds` since the epoch).
+    pub fn next_sync_ms(&self) -> Millis {
+        let interval_ms = self.policy.sync_interval_seconds.max(1).saturating_mul(1000);
+        boundary_at_or_after(self.now_ms().saturating_add(1), interval_ms)
+    }
+}
+
 /// Runs everything due at or before `now`, in time order; at the same millisecond connector
 /// transitions come before syncs (SPEC 2).
 pub(crate) fn settle(world: &mut World, now: Millis) {

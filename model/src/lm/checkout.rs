@@ -102,6 +102,9 @@ fn match_and_reserve(
             };
             let overage = e.overage == Some(true) && !fault!(world, OverageIgnored);
             if total > max && !overage {
+                if fault!(world, PartialCheckout) {
+                    continue;
+                }
                 let (name, unit, quantity) = (&e.name, e.unit, w.quantity);
                 return Err(refuse().because(
                     Rule::Capacity,
