@@ -60,6 +60,8 @@ goals! {
     });
     a_checkout_at_exactly_validity_end, "SPEC 3.2, 3.3", |o, _| o.outcome.op() == Some("CheckoutLicense")
         && o.after.lm().licenses().iter().any(|l| l.latest().end_ms == Some(o.after.now_ms()));
+    a_next_page_read, "SPEC 3.2, 4.2", |o, _| page_token(o) && o.outcome.reply().is_some_and(|r| !r.is_error());
+    an_expired_page_token_refused, "SPEC 4.2", |o, _| page_token(o) && refused(o, "ListVmEntitlements", "ValidationException");
     a_malformed_request_refused, "SPEC 1.2", |o, _| o.outcome.reply().and_then(|r| r.error_type()).is_some_and(|t| t == "ValidationException" || t == "SerializationException");
     an_entitlement_created, "SPEC 4.3", |_, f| f.reached(EntitlementStatus::Created);
     an_entitlement_at_risk, "SPEC 4.3", |_, f| f.reached(EntitlementStatus::AtRisk);
@@ -86,6 +88,13 @@ fn refused_any(o: &Observation, op: &str) -> bool {
 
 fn refused(o: &Observation, op: &str, error: &str) -> bool {
     refused_any(o, op) && o.outcome.reply().and_then(|r| r.error_type()) == Some(error)
+}
+
+/// Whether the request asks for a next page.
+fn page_token(o: &Observation) -> bool {
+    member(o, "NextToken")
+        .or_else(|| member(o, "nextToken"))
+        .is_some()
 }
 
 fn member(o: &Observation, name: &str) -> Option<String> {

@@ -122,7 +122,8 @@ impl Reference {
     /// Seeds a fixture event (not audited, not a step); its result as the model answers it.
     pub fn fixture(&mut self, event: &Value) -> Value {
         let result = apply_event(&mut self.world, event);
-        self.known.learn(&Concrete::Event(event.clone()), &result);
+        self.known
+            .learn(&Concrete::Event(event.clone()), &result, self.world.now_ms());
         result
     }
 
@@ -237,7 +238,8 @@ impl Reference {
                 }
             }
         };
-        self.known.learn(concrete, &ran.response.body);
+        self.known
+            .learn(concrete, &ran.response.body, self.world.now_ms());
         self.depth.update(&self.world);
         Ok(ran)
     }

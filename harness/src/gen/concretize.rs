@@ -365,6 +365,13 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
                 }
             }
         }
+        Step::NextPage { page } => match pick_page(known, page) {
+            Some(Page { call, token, .. }) => with_next_token(call, &token),
+            None => {
+                let list = Step::ListLicenses { sku: None, max: None };
+                concretize(&list, ns, isolated, known, world)
+            }
+        },
         Step::Reset => Concrete::Event(json!({"event": "reset"})),
         Step::Raw { operation, who, body } => {
             let mut ids = Vec::new();
@@ -431,6 +438,53 @@ pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> O
         Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
         Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
         Instant::NextSync => Some(world.next_sync_ms()),
+        // The `item`-th most recent request's record, were it one (as a replay resolves it).
+        Instant::IdempotencyEnd => {
+            let i = known.calls.len().checked_sub(1 + (item % 8) as usize)?;
+            let window = world.policy().idempotency_window_seconds.saturating_mul(1000);
+            Some(known.sent_ms.get(i)?.saturating_add(window))
+        }
+        Instant::PageTokenEnd => {
+            let page = pick_page(known, item)?;
+            Some(
+                page.issued_ms
+                    .saturating_add(conform_model::evs::PAGE_TOKEN_TTL_MS),
+            )
+        }
+    }
+}
+
+/// The `k`-th list answered with a next-page token, if any.
+fn pick_page(known: &Known, k: u32) -> Option<Page> {
+    (!known.pages.is_empty()).then(|| pick(&known.pages, k, known.pages[0].clone()))
+}
+
+/// `call` (a list request) asking for the page after `token`: `NextToken` in License
+/// Manager, `nextToken` in EVS.
+fn with_next_token(call: Concrete, token: &str) -> Concrete {
+    match call {
+        Concrete::Call {
+            who,
+            service,
+            op,
+            body,
+        } => {
+            let mut request: Value = serde_json::from_slice(&body).unwrap_or_else(|_| json!({}));
+            let member = match service {
+                Service::LicenseManager => "NextToken",
+                Service::Evs => "nextToken",
+            };
+            if let Some(fields) = request.as_object_mut() {
+                fields.insert(member.to_string(), json!(token));
+            }
+            Concrete::Call {
+                who,
+                service,
+                op,
+                body: request.to_string().into_bytes(),
+            }
+        }
+        event => event,
     }
 }
 

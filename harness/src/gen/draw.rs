@@ -116,6 +116,9 @@ impl Generator {
             Kind::Replay => Step::Replay {
                 back: self.rng.gen_range(0..4),
             },
+            Kind::NextPage => Step::NextPage {
+                page: self.index(known.pages.len()),
+            },
             Kind::ListReceived => Step::ListReceived {
                 who: self.who(),
                 op: ReceivedOp::from_draw(self.rng.gen()),
@@ -295,6 +298,8 @@ impl Generator {
                 // Mostly an item whose instant is still ahead.
                 let items = match to {
                     Instant::TokenExpiry => known.tokens.len(),
+                    Instant::IdempotencyEnd => known.calls.len().min(8),
+                    Instant::PageTokenEnd => known.pages.len(),
                     _ => known.licenses.len(),
                 };
                 // A sync names no item: it is drawn as for a deletion (so seeds keep their cases).
@@ -308,8 +313,7 @@ impl Generator {
                     .collect();
                 let item = match ahead.len() {
                     n if n > 0 && self.rng.gen_ratio(3, 4) => ahead[self.rng.gen_range(0..n)],
-                    _ if to == Instant::TokenExpiry => self.index(known.tokens.len()),
-                    _ => self.index(known.licenses.len()),
+                    _ => self.index(items),
                 };
                 Step::AdvanceTo {
                     to,

@@ -66,6 +66,7 @@ kinds! {
     CreateGrant = "create_grant", LM, 3;
     GrantAction = "grant_action", LM, 4;
     Replay = "replay", LM, 1;
+    NextPage = "next_page", LM, 2;
     ListReceived = "list_received", LM, 2;
     AtLimit = "at_limit", LM, 1;
     CreateConnector = "create_connector", EVS, 4;

@@ -206,6 +206,11 @@ pub enum Step {
     Replay {
         back: u8,
     },
+    /// Asks for the next page of the `page`-th list answered with a next-page token (SPEC 3.2,
+    /// 4.2); with none yet, the case's ListLicenses.
+    NextPage {
+        page: u32,
+    },
     /// Resets the world to its seeded start (SPEC 2).
     Reset,
     /// Any bytes as the body of an operation, by name; the placeholders `<license-1>`,
@@ -301,8 +306,9 @@ choice!(
     EvsReadOp { GetEnvironment, ListEnvironmentConnectors, ListEnvironments }
 );
 choice!(
-    /// An instant a rule names (SPEC 3.5 TTLs, 3.2 validity and deletion, 4.3 syncs).
-    Instant { TokenExpiry, ValidityEnd, DeletionDue, NextSync }
+    /// An instant a rule names (SPEC 3.5 TTLs, 3.2 validity and deletion, 4.3 syncs, 3.4 the
+    /// end of a ClientToken's idempotency window, 4.2 the end of an EVS page token's life).
+    Instant { TokenExpiry, ValidityEnd, DeletionDue, NextSync, IdempotencyEnd, PageTokenEnd }
 );
 choice!(
     /// An item a checkout or borrow asks for besides one of its seats: one `Core` (a second
@@ -363,14 +369,38 @@ pub struct Known {
     pub connectors: [Vec<String>; 2],
     /// Every request sent, oldest first, for [`Step::Replay`].
     pub calls: Vec<Concrete>,
+    /// When each of `calls` was sent, on the reference model's clock.
+    pub sent_ms: Vec<i64>,
+    /// The lists answered with a next-page token, oldest first, for [`Step::NextPage`].
+    pub pages: Vec<Page>,
+}
+
+/// A list request answered with a next-page token.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page {
+    pub call: Concrete,
+    pub token: String,
+    /// When the token was issued, on the reference model's clock.
+    pub issued_ms: i64,
 }
 
 impl Known {
-    /// Learns the ids a reply of the reference model carries.
-    pub fn learn(&mut self, concrete: &Concrete, reply: &Value) {
+    /// Learns the ids a reply of the reference model carries, given at `now_ms`.
+    pub fn learn(&mut self, concrete: &Concrete, reply: &Value, now_ms: i64) {
         let op = match concrete {
             Concrete::Call { op, .. } => {
                 self.calls.push(concrete.clone());
+                self.sent_ms.push(now_ms);
+                let next = ["/NextToken", "/nextToken"]
+                    .iter()
+                    .find_map(|p| reply.pointer(p).and_then(Value::as_str));
+                if let Some(token) = next {
+                    self.pages.push(Page {
+                        call: concrete.clone(),
+                        token: token.to_string(),
+                        issued_ms: now_ms,
+                    });
+                }
                 op.as_str()
             }
             Concrete::Event(e) => e["event"].as_str().unwrap_or_default(),

@@ -43,6 +43,33 @@ impl Generator {
                     _ => Vec::new(),
                 }
             }
+            // At the end of a ClientToken's window (or a millisecond either side), the request
+            // again: replayed before the end, run anew (or refused as a mismatch) after it.
+            Step::AdvanceTo {
+                to: Instant::IdempotencyEnd,
+                item,
+                ..
+            } => vec![Step::Replay {
+                back: u8::try_from(item % 8).unwrap_or(0),
+            }],
+            // A list just answered with a next-page token: the next page, half the time.
+            Step::ListLicenses { max: Some(_), .. } | Step::ListEntitlements { max: Some(_), .. }
+                if known
+                    .pages
+                    .last()
+                    .is_some_and(|p| known.calls.last() == Some(&p.call))
+                    && self.rng.gen_ratio(1, 2) =>
+            {
+                vec![Step::NextPage {
+                    page: known.pages.len() as u32 - 1,
+                }]
+            }
+            // At the end of a page token's life, the next page it names.
+            Step::AdvanceTo {
+                to: Instant::PageTokenEnd,
+                item,
+                ..
+            } => vec![Step::NextPage { page: *item }],
             // The clock just short of the token's (new) expiry: past the old one.
             Step::Extend {
                 token,

@@ -19,15 +19,18 @@ pub enum List {
     Connector(u8),
     /// Requests sent, counted back from the newest ([`Step::Replay`]).
     Call,
+    /// Lists answered with a next-page token ([`Step::NextPage`]).
+    Page,
 }
 
-const LISTS: [List; 6] = [
+const LISTS: [List; 7] = [
     List::License,
     List::Token,
     List::Grant,
     List::Connector(0),
     List::Connector(1),
     List::Call,
+    List::Page,
 ];
 
 fn slot(list: List) -> usize {
@@ -37,16 +40,17 @@ fn slot(list: List) -> usize {
         List::Grant => 2,
         List::Connector(e) => 3 + usize::from(e % 2),
         List::Call => 5,
+        List::Page => 6,
     }
 }
 
 /// How long each list of a [`Known`] is.
-pub type Lens = [usize; 6];
+pub type Lens = [usize; 7];
 
 impl Known {
     /// The length of each list references point into.
     pub fn lens(&self) -> Lens {
-        let mut out = [0; 6];
+        let mut out = [0; 7];
         for list in LISTS {
             out[slot(list)] = match list {
                 List::License => self.licenses.len(),
@@ -54,6 +58,7 @@ impl Known {
                 List::Grant => self.grants.len(),
                 List::Connector(e) => self.connectors[usize::from(e)].len(),
                 List::Call => self.calls.len(),
+                List::Page => self.pages.len(),
             };
         }
         out
@@ -71,10 +76,7 @@ impl Effect {
     /// The effect of a step that took the lists from `before` to `after`.
     pub fn between(step: &Step, before: Lens, after: Lens) -> Effect {
         let reset = matches!(step, Step::Reset);
-        let mut added = [0; 6];
-        for i in 0..6 {
-            added[i] = after[i].saturating_sub(if reset { 0 } else { before[i] });
-        }
+        let added = std::array::from_fn(|i| after[i].saturating_sub(if reset { 0 } else { before[i] }));
         Effect { reset, added }
     }
 }
@@ -99,8 +101,11 @@ pub fn each_ref(step: &mut Step, f: &mut dyn FnMut(List, &mut u32)) {
         Step::AdvanceTo { to, item, .. } => match to {
             Instant::TokenExpiry => f(List::Token, item),
             Instant::ValidityEnd | Instant::DeletionDue => f(List::License, item),
+            Instant::IdempotencyEnd => f(List::Call, item),
+            Instant::PageTokenEnd => f(List::Page, item),
             Instant::NextSync => {}
         },
+        Step::NextPage { page } => f(List::Page, page),
         Step::Replay { back } => {
             let mut b = u32::from(*back);
             f(List::Call, &mut b);
@@ -193,7 +198,7 @@ mod tests {
     }
 
     fn made(license: usize, grant: usize, call: usize) -> Effect {
-        let mut added = [0; 6];
+        let mut added = [0; 7];
         added[0] = license;
         added[2] = grant;
         added[5] = call;
@@ -218,10 +223,10 @@ mod tests {
         let steps = [mk(), mk(), read(1), Step::Replay { back: 1 }];
         // Steps 0 and 1 each made a license; step 2 read the second; the replay repeats step 1.
         let effects = [made(1, 0, 1), made(1, 0, 1), made(0, 0, 1), made(0, 0, 1)];
-        let out = without(&steps, &[true, false, false, false], [0; 6], &effects);
+        let out = without(&steps, &[true, false, false, false], [0; 7], &effects);
         assert_eq!(out, vec![mk(), read(0), Step::Replay { back: 1 }]);
         // Dropping step 2 brings the replay's request one nearer.
-        let out = without(&steps, &[false, false, true, false], [0; 6], &effects);
+        let out = without(&steps, &[false, false, true, false], [0; 7], &effects);
         assert_eq!(out, vec![mk(), mk(), Step::Replay { back: 0 }]);
     }
 
@@ -241,7 +246,7 @@ mod tests {
             made(1, 0, 1),
             made(0, 0, 1),
         ];
-        let out = without(&steps, &[true, false, false, false, false], [0; 6], &effects);
+        let out = without(&steps, &[true, false, false, false, false], [0; 7], &effects);
         // The grant was of the first license: it and the action on it go; the read now names
         // the second license at its new place.
         assert_eq!(out, vec![mk(), read(0)]);
@@ -255,7 +260,7 @@ mod tests {
             ..Effect::default()
         };
         let effects = [made(1, 0, 1), reset, made(1, 0, 1), made(0, 0, 1)];
-        let out = without(&steps, &[false, true, false, false], [0; 6], &effects);
+        let out = without(&steps, &[false, true, false, false], [0; 7], &effects);
         assert_eq!(out, vec![mk(), mk(), read(1)]);
     }
 
@@ -264,13 +269,13 @@ mod tests {
         let steps = [read(0), read(5)];
         let effects = [made(0, 0, 1), made(0, 0, 1)];
         // Two licenses existed before; step 0 named the first, step 1 the second (5 % 2).
-        let mut initial = [0; 6];
+        let mut initial = [0; 7];
         initial[0] = 2;
         assert_eq!(
             without(&steps, &[false, false], initial, &effects),
             vec![read(0), read(1)]
         );
         // Nothing existed: references resolve to nothing, as before, and stay.
-        assert_eq!(without(&steps, &[false, false], [0; 6], &effects), steps.to_vec());
+        assert_eq!(without(&steps, &[false, false], [0; 7], &effects), steps.to_vec());
     }
 }
