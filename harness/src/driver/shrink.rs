@@ -41,6 +41,13 @@ pub fn shrink_with_account(
     let steps_before = finding.step.min(steps.len());
     let (steps, found) = shrink_steps(target, cfg, case, steps, finding)?;
     let (steps, found, values) = shrink_values(target, cfg, case, steps, found)?;
+    // A lowered value (a clock step onto an instant made a plain one) may free the steps that
+    // were kept only for it: one more pass over the steps.
+    let (steps, found) = if values.is_empty() {
+        (steps, found)
+    } else {
+        shrink_steps(target, cfg, case, steps, &found)?
+    };
     let account = Shrinking {
         steps_before,
         steps_after: steps.len(),
@@ -59,7 +66,7 @@ fn shrink_steps(
     let same = |f: &Finding| f.operation == finding.operation;
     let mut best = steps[..finding.step.min(steps.len())].to_vec();
     let mut best_finding = finding.clone();
-    let mut ran = effects(cfg, case, &best);
+    let mut ran = run(cfg, case, &best);
     // Chunks first, halving, then single steps until nothing more can go.
     let mut chunk = (best.len() / 2).max(1);
     loop {
@@ -69,7 +76,7 @@ fn shrink_steps(
             let end = (i + chunk).min(best.len());
             let dropped: Vec<bool> = (0..best.len()).map(|j| (i..end).contains(&j)).collect();
             // Later references renumbered to name what they named (refs::without).
-            let mut candidate = refs::without(&best, &dropped, ran.0, &ran.1);
+            let mut candidate = refs::without(&best, &dropped, ran.initial, &ran.effects);
             if candidate.is_empty() {
                 i = end;
                 continue;
@@ -79,7 +86,7 @@ fn shrink_steps(
                     candidate.truncate(f.step);
                     best = candidate;
                     best_finding = f;
-                    ran = effects(cfg, case, &best);
+                    ran = run(cfg, case, &best);
                     removed_any = true;
                 }
                 _ => i = end,
@@ -95,19 +102,50 @@ fn shrink_steps(
     Ok((best, best_finding))
 }
 
-/// What each of `steps` does to the lists references point into, run on the case's reference
-/// model, with the lists' lengths before the first step.
-fn effects(cfg: &CaseConfig, case: u64, steps: &[Step]) -> (Lens, Vec<Effect>) {
+/// What the steps of a case did on its reference model.
+struct Ran {
+    /// The lengths of the lists references point into before the first step.
+    initial: Lens,
+    /// What each step did to those lists.
+    effects: Vec<Effect>,
+    /// How far each step moved the clock, in milliseconds.
+    moved_ms: Vec<i64>,
+}
+
+/// Runs `steps` on the case's reference model.
+fn run(cfg: &CaseConfig, case: u64, steps: &[Step]) -> Ran {
     let mut reference = Reference::new(cfg, case, false);
     let initial = reference.known().lens();
-    let mut out = Vec::with_capacity(steps.len());
+    let mut effects = Vec::with_capacity(steps.len());
+    let mut moved_ms = Vec::with_capacity(steps.len());
     for step in steps {
-        let before = reference.known().lens();
+        let (before, then) = (reference.known().lens(), reference.world().now_ms());
         // Only always properties can be violated, and none is checked here.
         let _ = reference.advance(step);
-        out.push(Effect::between(step, before, reference.known().lens()));
+        effects.push(Effect::between(step, before, reference.known().lens()));
+        moved_ms.push(reference.world().now_ms() - then);
     }
-    (initial, out)
+    Ran {
+        initial,
+        effects,
+        moved_ms,
+    }
+}
+
+/// `step` made simpler knowing it moved the clock by `moved_ms`: a clock step onto a named
+/// instant (which names a token, license or request) as the plain step of whole seconds it
+/// came to.
+fn unnamed(step: &Step, moved_ms: i64) -> Option<(Step, String)> {
+    match step {
+        Step::AdvanceTo { to, .. } if moved_ms > 0 && moved_ms % 1000 == 0 => {
+            let seconds = moved_ms / 1000;
+            Some((
+                Step::Advance { seconds },
+                format!("advance to {to:?} -> advance {seconds} s"),
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// How many passes over the steps value shrinking makes at most.
@@ -124,7 +162,9 @@ fn shrink_values(
     for _ in 0..VALUE_PASSES {
         let mut lowered = false;
         for i in 0..best.len() {
-            for (smaller, what) in smaller(&best[i]) {
+            let moved = run(cfg, case, &best).moved_ms;
+            let plain = moved.get(i).and_then(|m| unnamed(&best[i], *m));
+            for (smaller, what) in plain.into_iter().chain(smaller(&best[i])) {
                 let mut candidate = best.clone();
                 candidate[i] = smaller;
                 match execute(target, cfg, case, &candidate)?.finding {
