@@ -112,8 +112,10 @@ struct Recorded {
     typed: Typed,
 }
 
-/// The one list of operations that record ClientTokens, with their canonical request and
-/// reply types: a snapshot reads a record through it and a restore writes it back.
+/// The one list of operations that record ClientTokens (`lm::license::idempotent`), with their
+/// canonical request and reply types: a snapshot reads a record through it and a restore writes
+/// it back. An operation that records ClientTokens and is missing here makes `World::snapshot`
+/// refuse (`SnapshotError::Idempotency`), never drop the record.
 macro_rules! typed {
     ($($op:ident: $request:ty => $reply:ty),+ $(,)?) => {
         #[derive(Clone, Debug, Serialize, Deserialize)]

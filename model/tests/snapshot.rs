@@ -51,7 +51,7 @@ fn draw(rng: &mut ChaCha8Rng, seen: &Seen) -> Step {
     let evs_body = json!({"environmentId": ENV, "connectorId": CONN, "entitlementType": "WINDOWS_SERVER", "vmIds": [vm]});
     match rng.next_u32() % 17 {
         0 | 1 => {
-            let sku = if rng.next_u32() % 2 == 0 {
+            let sku = if rng.next_u32().is_multiple_of(2) {
                 "editor-pro"
             } else {
                 "other"
@@ -76,7 +76,7 @@ fn draw(rng: &mut ChaCha8Rng, seen: &Seen) -> Step {
             json!({"GrantArn": grant, "ClientToken": ct, "Status": "ACTIVE"}),
         ),
         6..=8 => {
-            let who = if rng.next_u32() % 3 == 0 {
+            let who = if rng.next_u32().is_multiple_of(3) {
                 buyer()
             } else {
                 seller()
@@ -166,7 +166,7 @@ fn learn(seen: &mut Seen, step: &Step, outcome: &str) {
     };
     let mut stream = serde_json::Deserializer::from_str(body).into_iter::<Value>();
     let Some(Ok(body)) = stream.next() else { return };
-    let mut keep = |list: &mut Vec<String>, key: &str| {
+    let keep = |list: &mut Vec<String>, key: &str| {
         if let Some(v) = body[key].as_str() {
             if !list.iter().any(|s| s == v) {
                 list.push(v.to_string());

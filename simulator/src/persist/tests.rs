@@ -99,6 +99,11 @@ fn restored(sim: &Simulator) -> Option<super::Restored> {
     sim.lock().store.as_ref().and_then(|s| s.restored)
 }
 
+/// Why a start on `config` was refused.
+fn refusal(config: &Config) -> String {
+    Simulator::new(config).err().expect("refused").to_string()
+}
+
 fn files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -148,6 +153,9 @@ fn a_restart_replays_at_most_one_segment_and_restores_the_same_world() {
     }
 }
 
+/// What a test does to a snapshot's bytes in its directory.
+type Mangle = dyn Fn(&Path, Vec<u8>);
+
 /// A directory as a snapshot left it when the process was killed writing it: segment 0 whole,
 /// segment 1 begun, and `snapshot.1` as `mangle` leaves it (taken from a run that finished it).
 fn killed_mid_snapshot(name: &str, mangle: impl Fn(&Path, Vec<u8>)) -> (PathBuf, String) {
@@ -174,7 +182,7 @@ fn killed_mid_snapshot(name: &str, mangle: impl Fn(&Path, Vec<u8>)) -> (PathBuf,
 
 #[test]
 fn a_snapshot_killed_mid_write_or_damaged_is_never_used_and_the_journal_before_it_restores() {
-    let cases: [(&str, Box<dyn Fn(&Path, Vec<u8>)>); 3] = [
+    let cases: [(&str, Box<Mangle>); 3] = [
         (
             "tmp",
             Box::new(|dir, bytes| {
@@ -207,12 +215,9 @@ fn a_snapshot_killed_mid_write_or_damaged_is_never_used_and_the_journal_before_i
         std::fs::write(snapshot_path(dir, 1), &bytes[..bytes.len() - 1]).unwrap()
     });
     std::fs::remove_file(segment_path(&dir, 0)).unwrap();
-    let err = Simulator::new(&config(&dir, 8, Fixtures::default()))
-        .err()
-        .expect("refused");
+    let err = refusal(&config(&dir, 8, Fixtures::default()));
     assert!(
-        err.to_string()
-            .contains("missing or damaged and the journal before it is gone"),
+        err.contains("missing or damaged and the journal before it is gone"),
         "{err}"
     );
 }
@@ -230,51 +235,40 @@ fn a_snapshot_of_another_version_or_setup_is_refused_naming_the_difference() {
     let good = std::fs::read(&path).unwrap();
     let end = good.iter().position(|&b| b == b'\n').unwrap();
     let header: serde_json::Value = serde_json::from_slice(&good[17..end]).unwrap();
-    for (field, value, expected) in [
+    let edits: [(&str, fn(&mut serde_json::Value), &str); 4] = [
         (
             "version",
-            json!(2),
+            |h| h["version"] = json!(2),
             "state snapshot format version 2; this conform reads version 1 only",
         ),
         (
             "format",
-            json!("something-else"),
+            |h| h["format"] = json!("something-else"),
             "is not a conform state snapshot",
         ),
-        ("layout", json!(99), "snapshot layout 99"),
-    ] {
+        ("layout", |h| h["layout"] = json!(99), "snapshot layout 99"),
+        (
+            "model",
+            |h| h["setup"]["model"] = json!("0.0.1"),
+            "started differently: model version 0.0.1",
+        ),
+    ];
+    for (field, edit, expected) in edits {
         let mut other = header.clone();
-        other[field] = value;
+        edit(&mut other);
         let mut bytes = super::format::line(&other);
         bytes.extend_from_slice(&good[end + 1..]);
         std::fs::write(&path, bytes).unwrap();
-        let err = Simulator::new(&config(&dir, 3, Fixtures::default()))
-            .err()
-            .expect("refused");
-        assert!(err.to_string().contains(expected), "{field}: {err}");
+        let err = refusal(&config(&dir, 3, Fixtures::default()));
+        assert!(err.contains(expected), "{field}: {err}");
     }
-    let mut other = header.clone();
-    other["setup"]["model"] = json!("0.0.1");
-    let mut bytes = super::format::line(&other);
-    bytes.extend_from_slice(&good[end + 1..]);
-    std::fs::write(&path, bytes).unwrap();
-    let err = Simulator::new(&config(&dir, 3, Fixtures::default()))
-        .err()
-        .expect("refused");
-    assert!(
-        err.to_string()
-            .contains("started differently: model version 0.0.1"),
-        "{err}"
-    );
     std::fs::write(&path, good).unwrap();
-    let err = Simulator::new(&Config {
+    let err = refusal(&Config {
         seed: 2,
         ..config(&dir, 3, Fixtures::default())
-    })
-    .err()
-    .expect("refused");
+    });
     assert!(
-        err.to_string().contains(&format!(
+        err.contains(&format!(
             "snapshot.{g}: was written by a conform started differently: --seed 1 (now 2)"
         )),
         "{err}"
