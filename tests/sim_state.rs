@@ -183,7 +183,7 @@ fn replayed(s: &Server) -> (String, usize) {
 #[test]
 fn a_restart_restores_the_dump_before_and_the_ids_that_would_have_followed() {
     // Without snapshots in the run, and with one every 2 records: the restart replays at most 2.
-    for every in ["10000", "2"] {
+    for every in ["100000", "2"] {
         restart_with_snapshots_every(every);
     }
 }

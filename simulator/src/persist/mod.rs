@@ -178,7 +178,13 @@ impl Store {
         let spawned = std::thread::Builder::new()
             .name("conform-state-snapshot".into())
             .spawn(move || match snapshot::write(job) {
-                Ok(bytes) => tracing::info!(target: "conform::state", "wrote snapshot {generation} ({bytes} bytes)"),
+                Ok(w) => tracing::info!(
+                    target: "conform::state",
+                    "wrote snapshot {generation}: {} bytes in {} ms ({} ms encoding)",
+                    w.bytes,
+                    w.total_ms,
+                    w.encode_ms
+                ),
                 Err(m) => tracing::warn!(target: "conform::state", "no snapshot {generation}: {m}; the journal before it is kept"),
             });
         match spawned {

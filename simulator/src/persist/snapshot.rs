@@ -30,8 +30,11 @@ pub(crate) const FORMAT: &str = "conform-state-snapshot";
 /// The snapshot file version this build writes and reads; any other is refused.
 pub(crate) const VERSION: u32 = 1;
 /// A segment (and so a restart's replay) holds at most this many records by default before a
-/// snapshot starts the next one (`--state-snapshot-every`).
-pub const SNAPSHOT_EVERY: u64 = 10_000;
+/// snapshot starts the next one (`--state-snapshot-every`). A snapshot costs in proportion to
+/// the world (every token and ClientToken record is in it), about as much per checkout in it as
+/// replaying that checkout: at 100,000 a restart replays a few seconds of records, and a world
+/// smaller than that is snapshotted at most once per as many records (docs/state-journal.md).
+pub const SNAPSHOT_EVERY: u64 = 100_000;
 
 const SEGMENT_PREFIX: &str = "journal.";
 const SNAPSHOT_PREFIX: &str = "snapshot.";
@@ -214,9 +217,17 @@ pub(crate) struct Job {
     pub(crate) segment: Arc<File>,
 }
 
+/// What writing a snapshot took.
+pub(crate) struct Written {
+    pub(crate) bytes: u64,
+    pub(crate) encode_ms: u128,
+    pub(crate) total_ms: u128,
+}
+
 /// Writes the snapshot (temp file, synced, renamed, directory synced) and then removes what it
-/// makes obsolete; returns the snapshot's size.
-pub(crate) fn write(job: Job) -> Result<u64, String> {
+/// makes obsolete.
+pub(crate) fn write(job: Job) -> Result<Written, String> {
+    let started = std::time::Instant::now();
     let path = snapshot_path(&job.dir, job.generation);
     let shown = |e: std::io::Error, what: &str| format!("{}: {what}: {e}", path.display());
     let saved = Saved {
@@ -228,6 +239,8 @@ pub(crate) fn write(job: Job) -> Result<u64, String> {
         fault_ids: job.fault_ids,
     };
     let bytes = encode(&job.setup, job.generation, &saved)?;
+    drop(saved);
+    let encode_ms = started.elapsed().as_millis();
     job.segment
         .sync_all()
         .map_err(|e| shown(e, "cannot sync the segment it starts"))?;
@@ -242,7 +255,11 @@ pub(crate) fn write(job: Job) -> Result<u64, String> {
     }
     sync_dir(&job.dir).map_err(|e| shown(e, "cannot sync its directory"))?;
     remove_before(&job.dir, job.generation).map_err(|e| shown(e, "cannot remove what it replaces"))?;
-    Ok(bytes.len() as u64)
+    Ok(Written {
+        bytes: bytes.len() as u64,
+        encode_ms,
+        total_ms: started.elapsed().as_millis(),
+    })
 }
 
 pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {

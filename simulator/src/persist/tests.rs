@@ -153,6 +153,9 @@ fn a_restart_replays_at_most_one_segment_and_restores_the_same_world() {
     }
 }
 
+/// A change to a snapshot's header.
+type Edit = fn(&mut serde_json::Value);
+
 /// What a test does to a snapshot's bytes in its directory.
 type Mangle = dyn Fn(&Path, Vec<u8>);
 
@@ -235,7 +238,7 @@ fn a_snapshot_of_another_version_or_setup_is_refused_naming_the_difference() {
     let good = std::fs::read(&path).unwrap();
     let end = good.iter().position(|&b| b == b'\n').unwrap();
     let header: serde_json::Value = serde_json::from_slice(&good[17..end]).unwrap();
-    let edits: [(&str, fn(&mut serde_json::Value), &str); 4] = [
+    let edits: [(&str, Edit, &str); 4] = [
         (
             "version",
             |h| h["version"] = json!(2),
