@@ -252,3 +252,22 @@ fn set_faults(_world: &mut World, names: &[String]) -> Result<(), SnapshotError>
         .first()
         .map_or(Ok(()), |name| Err(SnapshotError::Fault(name.clone())))
 }
+
+#[cfg(all(test, feature = "faults"))]
+mod tests {
+    use crate::faults::Fault;
+    use crate::{Policy, World};
+
+    #[test]
+    fn the_faults_switched_on_are_restored() {
+        let mut w = World::new(1, Policy::default());
+        w.set_fault(Fault::CapacityOffByOne);
+        let restored = World::restore(w.snapshot().expect("snapshots")).expect("restores");
+        assert!(restored.faults.contains(Fault::CapacityOffByOne));
+        assert!(!restored.faults.contains(Fault::OverageIgnored));
+        let mut snapshot = w.snapshot().expect("snapshots");
+        snapshot.faults = vec!["no-such-fault".into()];
+        let err = World::restore(snapshot).expect_err("refused").to_string();
+        assert!(err.contains("fault 'no-such-fault'"), "{err}");
+    }
+}
