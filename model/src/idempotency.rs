@@ -93,6 +93,31 @@ impl Idempotency {
     }
 }
 
+/// One record as a snapshot reads it (`crate::snapshot`): its key, the typed request and reply
+/// (the operation says which types), and when it stops replaying.
+pub(crate) struct Entry<'a> {
+    pub(crate) account: &'a str,
+    pub(crate) op: &'static str,
+    pub(crate) token: &'a str,
+    pub(crate) request: &'a (dyn Any + Send + Sync),
+    pub(crate) reply: &'a (dyn Any + Send + Sync),
+    pub(crate) expires_ms: Millis,
+}
+
+impl Idempotency {
+    /// Every record, in no particular order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.records.iter().map(|((account, op, token), r)| Entry {
+            account,
+            op,
+            token,
+            request: &*r.request,
+            reply: &*r.reply,
+            expires_ms: r.expires_ms,
+        })
+    }
+}
+
 /// A borrowed (account, operation, ClientToken) key, so a lookup builds no Strings. It compares
 /// and hashes field by field, exactly as the owned tuple does, which `Borrow` requires.
 trait RecordKey {

@@ -109,6 +109,7 @@ pub mod pattern;
 pub mod policy;
 pub mod restore;
 pub mod service;
+pub mod snapshot;
 pub mod timefmt;
 mod world;
 

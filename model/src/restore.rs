@@ -7,8 +7,8 @@
 //! refusal hands later replies other ids. Saving the counters before each kept request and
 //! putting them back before replaying it makes the replay exact whatever was skipped.
 //!
-//! The world itself is not serializable (its idempotency records hold the typed replies they
-//! replay), so a journal cannot be bounded by a snapshot of it; see docs/state-journal.md.
+//! A journal is bounded by a snapshot of the whole world (`crate::snapshot`); the records after
+//! it replay with their counters as here. See docs/state-journal.md.
 
 use crate::ids::StreamPositions;
 use crate::world::World;

@@ -7,6 +7,7 @@
 //! - `explanations`: every refusal of SPEC 3.3-3.6 and 4.2 names its rule (issue #18).
 //! - `policy_alternatives`: every single-switch alternative changes a reply that names it.
 //! - `spec_policies`: every `[P]` tag of SPEC.md has a named switch (docs/policies.md).
+//! - `snapshot`: a world restored from a snapshot answers every later request as the original.
 //!
 //! The property tests over operation sequences (invariants, determinism, relied rules) run the
 //! harness's one workload and auditor: `harness/tests/props.rs`.
@@ -18,4 +19,5 @@ mod explanations;
 mod lm_grants;
 mod lm_rules;
 mod policy_alternatives;
+mod snapshot;
 mod spec_policies;

@@ -58,6 +58,11 @@ pub struct ServeArgs {
     /// (survives a machine crash; concurrent writes share one fsync).
     #[arg(long, value_enum, default_value_t = StateSync::Batch)]
     pub state_sync: StateSync,
+    /// With --state-dir, snapshot the world once this many records were journaled since the
+    /// last snapshot: a restart loads the snapshot and replays at most this many records.
+    #[arg(long, value_name = "N", default_value_t = conform_simulator::persist::SNAPSHOT_EVERY,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub state_snapshot_every: u64,
 }
 
 /// When `--state-dir`'s journal reaches the disk.
@@ -152,7 +157,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 StateSync::Always => SyncMode::Always,
                 StateSync::Batch => SyncMode::Batch,
             };
-            StateConfig::new(dir, sync)
+            StateConfig {
+                snapshot_every: args.state_snapshot_every,
+                ..StateConfig::new(dir, sync)
+            }
         }),
     };
     conform_simulator::run_blocking(config, args.listen, |addr| {

@@ -36,7 +36,7 @@ use types::*;
 pub type PartitionKey = (String, String);
 
 /// A VM of an environment's vCenter inventory (a fixture).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Vm {
     pub name: String,
     pub guest_os: GuestOs,
@@ -51,7 +51,7 @@ impl Vm {
 }
 
 /// A seeded environment and its VM inventory.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentRecord {
     pub id: String,
     pub seq: u64,
@@ -64,7 +64,7 @@ pub struct EnvironmentRecord {
 }
 
 /// The record for (environment, connector, type, VM) (SPEC 4.1): it has no id of its own.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EntitlementRecord {
     pub seq: u64,
     pub vm_id: String,
@@ -79,7 +79,7 @@ pub struct EntitlementRecord {
 }
 
 /// An environment connector with the entitlement records made through it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ConnectorRecord {
     pub id: String,
     pub seq: u64,
@@ -137,14 +137,14 @@ impl ConnectorRecord {
 }
 
 /// One account-and-region's EVS state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Partition {
     pub environments: BTreeMap<String, EnvironmentRecord>,
     pub connectors: BTreeMap<String, ConnectorRecord>,
 }
 
 /// A connector transition due at `due_ms` (stale when the connector's `pending` differs).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Transition {
     pub due_ms: Millis,
     pub connector_seq: u64,
@@ -153,7 +153,7 @@ pub(crate) struct Transition {
 }
 
 /// The EVS state of a world.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Evs {
     pub(crate) partitions: BTreeMap<PartitionKey, Partition>,
     pub(crate) transitions: BinaryHeap<Reverse<Transition>>,

@@ -19,7 +19,7 @@ pub const MARKETPLACE_ISSUER: &str = "AWS/Marketplace";
 pub const MAX_GRANTS_PER_LICENSE: usize = 2_000;
 
 /// The mutable fields of a grant, one per version.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrantVersion {
     pub name: String,
     pub status: GrantStatus,
@@ -29,7 +29,7 @@ pub struct GrantVersion {
 }
 
 /// One grant of a license to an account.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GrantRecord {
     pub arn: String,
     pub seq: u64,

@@ -38,7 +38,7 @@ pub type LicenseId = usize;
 pub type TokenId = usize;
 
 /// One stored version of a license: its fields never change once written (SPEC 3.10).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LicenseVersion {
     pub version: u32,
     pub created_ms: Millis,
@@ -56,7 +56,7 @@ pub struct LicenseVersion {
 }
 
 /// A license: identity, versions, deletion state and usage counters.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct LicenseRecord {
     pub arn: String,
     pub seq: u64,
@@ -108,7 +108,7 @@ impl LicenseRecord {
 }
 
 /// What a token was issued by.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum TokenKind {
     Provisional,
     Perpetual,
@@ -116,7 +116,7 @@ pub enum TokenKind {
 }
 
 /// Where a token stands (SPEC 3.10).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum TokenState {
     Live,
     CheckedIn,
@@ -124,7 +124,7 @@ pub enum TokenState {
 }
 
 /// A LicenseConsumptionToken and the units it holds.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     pub id: String,
     pub seq: u64,
@@ -141,7 +141,7 @@ pub struct Token {
 }
 
 /// The License Manager state of a world.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LicenseManager {
     pub(crate) licenses: Vec<LicenseRecord>,
     pub(crate) by_arn: HashMap<String, LicenseId>,

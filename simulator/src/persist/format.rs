@@ -14,8 +14,9 @@ use crate::fixtures::{Account, Fixtures};
 
 /// The `format` member of every header.
 pub(crate) const FORMAT: &str = "conform-state-journal";
-/// The version this build writes and reads; any other is refused.
-pub(crate) const VERSION: u32 = 1;
+/// The version this build writes and reads; any other is refused. Version 2: the journal is
+/// in segments, each after a snapshot, and the header names its `generation`.
+pub(crate) const VERSION: u32 = 2;
 
 /// What must be the same for a journal to replay into the same world: the model that
 /// replays it and everything a fresh world and its startup fixtures are made of.
@@ -85,11 +86,12 @@ impl Setup {
 }
 
 fn digest_of(value: &impl Serialize) -> String {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256_hex(&serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// The SHA-256 of `bytes` in lowercase hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first line of a journal.
@@ -98,7 +100,9 @@ pub(crate) struct Header {
     pub(crate) format: String,
     pub(crate) version: u32,
     pub(crate) setup: Setup,
-    /// The model clock of the fresh world the records replay onto (ms since the epoch).
+    /// Which segment this is: 0 replays onto a fresh world, N onto `snapshot.N`.
+    pub(crate) generation: u64,
+    /// The model clock of the world the records replay onto (ms since the epoch).
     pub(crate) start_ms: i64,
     /// Model clock minus wall clock when the journal was made: a clock that follows wall time
     /// keeps this offset across restarts.
@@ -194,7 +198,7 @@ fn check(json: &[u8]) -> String {
 }
 
 /// A line's JSON text if its check matches (the line without its LF).
-fn verified(line: &[u8]) -> Option<&[u8]> {
+pub(crate) fn verified(line: &[u8]) -> Option<&[u8]> {
     if line.len() < 18 || line[16] != b' ' {
         return None;
     }
@@ -286,6 +290,7 @@ mod tests {
             format: FORMAT.into(),
             version: VERSION,
             setup: Setup::new(1, &Policy::default(), &Fixtures::default(), &[], true, None),
+            generation: 0,
             start_ms: 5,
             wall_offset_ms: 0,
         }
@@ -344,8 +349,8 @@ mod tests {
                 .contains("not a conform state journal"));
         }
         let mut other = serde_json::to_value(header()).unwrap();
-        other["version"] = 2.into();
-        assert!(read("j", &line(&other)).unwrap_err().contains("format version 2"));
+        other["version"] = 1.into();
+        assert!(read("j", &line(&other)).unwrap_err().contains("format version 1"));
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! that were not journaled irrelevant to the ids that follow. Replay checks each AWS record's
 //! status against the one journaled and refuses the journal on any difference.
 //!
-//! The world cannot be snapshotted (see `conform_model::restore`); the journal is bounded by
-//! compaction at resets instead (`COMPACT_BYTES`). Format and guarantees: docs/state-journal.md.
+//! The journal is kept in segments, each starting at a snapshot of the world
+//! (`snapshot.rs`), so a start loads the newest snapshot and replays only the records after it.
+//! Format and guarantees: docs/state-journal.md.
 
 mod format;
+mod open;
 mod restore;
+mod snapshot;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -21,6 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError};
+use std::thread::JoinHandle;
 
 use conform_model::restore::Counters;
 use conform_model::{Caller, Service, World};
@@ -29,55 +33,62 @@ use crate::fixtures::Account;
 use crate::{apply_all, Error, Failure, Inner, Simulator};
 use conform_model::{Event, Reply};
 pub(crate) use format::{Body, Change, Header, Record, Setup};
+pub use snapshot::SNAPSHOT_EVERY;
 pub(crate) use sync::Durability;
 pub use sync::{SyncMode, BATCH_INTERVAL};
 
-/// The journal's file name inside `--state-dir`.
-pub const JOURNAL_FILE: &str = "journal";
 /// The lock file that keeps a second server off the same directory.
 const LOCK_FILE: &str = "lock";
-/// A reset compacts the journal when it has grown past this many bytes (by default).
-pub const COMPACT_BYTES: u64 = 4 << 20;
 
 /// Where and how the world is kept on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateConfig {
     pub dir: PathBuf,
     pub sync: SyncMode,
-    /// A reset compacts a journal larger than this.
-    pub compact_bytes: u64,
+    /// A snapshot starts a new segment once the current one holds this many records: a
+    /// restart replays at most this many (twice as many if it was killed mid-snapshot).
+    pub snapshot_every: u64,
 }
 
 impl StateConfig {
-    /// `dir` with `sync` and the default compaction threshold.
+    /// `dir` with `sync` and a snapshot every `SNAPSHOT_EVERY` records.
     pub fn new(dir: PathBuf, sync: SyncMode) -> StateConfig {
         StateConfig {
             dir,
             sync,
-            compact_bytes: COMPACT_BYTES,
+            snapshot_every: SNAPSHOT_EVERY,
         }
     }
 }
 
+/// What a start restored: the snapshot it loaded and how many records it replayed after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Restored {
+    pub(crate) snapshot: Option<u64>,
+    pub(crate) records: usize,
+}
+
 /// The open journal, kept under the world lock so records go in the order the model saw them.
 pub(crate) struct Store {
+    dir: PathBuf,
+    /// The current segment, `journal.N`.
     path: PathBuf,
     file: Arc<File>,
+    /// The current segment's header.
     header: Header,
-    /// Records appended since the journal was made, compacted ones included (what replies
-    /// wait for is counted in these).
+    /// Records appended since the start (what replies wait for is counted in these).
     records: u64,
-    bytes: u64,
-    compact_bytes: u64,
+    /// Records in the segments a restart would replay: since the last snapshot.
+    since_snapshot: u64,
+    snapshot_every: u64,
+    /// `since_snapshot` at which the next snapshot starts (later after a failed one).
+    snapshot_due: u64,
+    /// The snapshot being written, if any.
+    writer: Option<JoinHandle<()>>,
+    pub(crate) restored: Option<Restored>,
     pub(crate) durability: Arc<sync::Durability>,
     /// Held (locked) for the store's life.
     _lock: File,
-}
-
-/// A journal opened at start: the store, and the records to replay if it was not new.
-pub(crate) struct Opened {
-    pub(crate) store: Store,
-    pub(crate) replay: Option<Vec<Record>>,
 }
 
 fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
@@ -85,89 +96,6 @@ fn io(path: &Path, what: &str, e: std::io::Error) -> Error {
 }
 
 impl Store {
-    /// Opens (or makes) the journal in `config.dir`. A new journal's header records `fresh`, the
-    /// world the records will replay onto; an existing one must have been written with `setup`.
-    pub(crate) fn open(
-        config: &StateConfig,
-        setup: Setup,
-        fresh: &World,
-        wall_ms: i64,
-    ) -> Result<Opened, Error> {
-        let dir = &config.dir;
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, "cannot create the state directory", e))?;
-        let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| io(&lock_path, "cannot open", e))?;
-        if lock.try_lock().is_err() {
-            return Err(Error::State(format!(
-                "{} is in use by another conform serve (its lock file is held)",
-                dir.display()
-            )));
-        }
-        let path = dir.join(JOURNAL_FILE);
-        let shown = path.display().to_string();
-        let (header, replay, bytes, records) = match std::fs::read(&path) {
-            Ok(bytes) => {
-                let read = format::read(&shown, &bytes).map_err(Error::State)?;
-                if let Some(diff) = setup.differences(&read.header.setup) {
-                    return Err(Error::State(format!(
-                        "{shown} was written by a conform started differently: {diff}; start with the same flags, or use another --state-dir"
-                    )));
-                }
-                if let Some(torn) = read.torn {
-                    tracing::warn!(
-                        target: "conform::state",
-                        "{shown}: dropped a torn last record ({torn} bytes): a write the process did not finish, never acknowledged"
-                    );
-                    let f = OpenOptions::new()
-                        .write(true)
-                        .open(&path)
-                        .map_err(|e| io(&path, "cannot open", e))?;
-                    f.set_len(read.good_len)
-                        .map_err(|e| io(&path, "cannot drop the torn record", e))?;
-                    f.sync_all().map_err(|e| io(&path, "cannot sync", e))?;
-                }
-                let n = read.records.len() as u64;
-                (read.header, Some(read.records), read.good_len, n)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let header = Header {
-                    format: format::FORMAT.into(),
-                    version: format::VERSION,
-                    setup,
-                    start_ms: fresh.now_ms(),
-                    wall_offset_ms: fresh.now_ms().saturating_sub(wall_ms),
-                };
-                let line = format::line(&header);
-                write_new(&path, &line)?;
-                (header, None, line.len() as u64, 0)
-            }
-            Err(e) => return Err(io(&path, "cannot read", e)),
-        };
-        let file = Arc::new(
-            OpenOptions::new()
-                .append(true)
-                .open(&path)
-                .map_err(|e| io(&path, "cannot open", e))?,
-        );
-        let durability = sync::Durability::start(config.sync, file.clone(), records).map_err(Error::Io)?;
-        let store = Store {
-            path,
-            file,
-            header,
-            records,
-            bytes,
-            compact_bytes: config.compact_bytes,
-            durability,
-            _lock: lock,
-        };
-        Ok(Opened { store, replay })
-    }
-
     pub(crate) fn header(&self) -> &Header {
         &self.header
     }
@@ -188,46 +116,89 @@ impl Store {
             return Err(m);
         }
         self.records += 1;
-        self.bytes += line.len() as u64;
+        self.since_snapshot += 1;
         self.durability.wrote(self.records);
         Ok(())
     }
 
-    /// After a reset, once the journal is large: rewrites it as its header, the accounts
-    /// known, and `reset` (a record whose events start with `Reset`, already appended), since
-    /// nothing before a reset reaches the world after it but the accounts.
-    pub(crate) fn compact_at(&mut self, reset: &Record, accounts: Vec<Account>) -> Result<(), String> {
-        if self.bytes < self.compact_bytes {
-            return Ok(());
+    /// Waits for the snapshot being written, if any.
+    fn finish_snapshot(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
         }
-        // A fresh world's counters: they depend on the seed alone.
-        let fresh = World::new(self.header.setup.seed, conform_model::Policy::default());
-        let keep = Record {
-            at_ms: self.header.start_ms,
-            counters: fresh.counters(),
-            change: Change::Control {
-                accounts,
-                events: Vec::new(),
-            },
+    }
+
+    /// Starts segment N+1 and writes the snapshot of `world` (the world after every record of
+    /// segment N) on a thread of its own. Called under the world lock once the segment is full;
+    /// if the last snapshot is still being written it is waited for first, so no segment
+    /// outgrows `snapshot_every`.
+    fn snapshot(
+        &mut self,
+        world: World,
+        accounts: Vec<Account>,
+        fault_ids: conform_model::ids::StreamPositions,
+    ) {
+        self.finish_snapshot();
+        let generation = self.header.generation + 1;
+        let header = Header {
+            generation,
+            start_ms: world.now_ms(),
+            ..self.header.clone()
         };
-        let mut bytes = format::line(&self.header);
-        bytes.extend(format::line(&keep));
-        bytes.extend(format::line(reset));
-        write_new(&self.path, &bytes).map_err(|e| e.to_string())?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(&self.path)
-            .map_err(|e| format!("{}: cannot open: {e}", self.path.display()))?;
-        self.file = Arc::new(file);
-        self.bytes = bytes.len() as u64;
-        self.durability.replace_file(self.file.clone(), self.records);
-        tracing::info!(target: "conform::state", "{}: compacted at a reset to {} bytes", self.path.display(), self.bytes);
-        Ok(())
+        let path = snapshot::segment_path(&self.dir, generation);
+        // Renamed into place whole, so a kill never leaves a segment without its header; the
+        // sync thread (before an `always` reply) or the snapshot makes it durable.
+        let tmp = snapshot::temp_path(&path);
+        let made = std::fs::write(&tmp, format::line(&header))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .and_then(|()| OpenOptions::new().append(true).open(&path));
+        let file = match made {
+            Ok(file) => Arc::new(file),
+            Err(e) => {
+                tracing::warn!(target: "conform::state", "{}: cannot start a new segment, no snapshot this time: {e}", path.display());
+                self.snapshot_due = self.since_snapshot + self.snapshot_every;
+                return;
+            }
+        };
+        self.durability.switch_file(file.clone(), self.dir.clone());
+        self.file = file.clone();
+        self.path = path;
+        self.header = header;
+        self.since_snapshot = 0;
+        self.snapshot_due = self.snapshot_every;
+        let job = snapshot::Job {
+            dir: self.dir.clone(),
+            generation,
+            setup: self.header.setup.clone(),
+            world,
+            accounts,
+            fault_ids,
+            segment: file,
+        };
+        let spawned = std::thread::Builder::new()
+            .name("conform-state-snapshot".into())
+            .spawn(move || match snapshot::write(job) {
+                Ok(w) => tracing::info!(
+                    target: "conform::state",
+                    "wrote snapshot {generation}: {} bytes in {} ms ({} ms encoding)",
+                    w.bytes,
+                    w.total_ms,
+                    w.encode_ms
+                ),
+                Err(m) => tracing::warn!(target: "conform::state", "no snapshot {generation}: {m}; the journal before it is kept"),
+            });
+        match spawned {
+            Ok(handle) => self.writer = Some(handle),
+            Err(e) => {
+                tracing::warn!(target: "conform::state", "no snapshot {generation}: {e}; the journal before it is kept")
+            }
+        }
     }
 }
 
 impl Drop for Store {
     fn drop(&mut self) {
+        self.finish_snapshot();
         let _ = self.durability.stop();
     }
 }
@@ -235,20 +206,42 @@ impl Drop for Store {
 /// Writes `bytes` as the file at `path` atomically: a temporary file, synced, renamed over it,
 /// and the directory synced.
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("new");
+    let tmp = snapshot::temp_path(path);
     let mut f = File::create(&tmp).map_err(|e| io(&tmp, "cannot create", e))?;
     f.write_all(bytes).map_err(|e| io(&tmp, "cannot write", e))?;
     f.sync_all().map_err(|e| io(&tmp, "cannot sync", e))?;
     std::fs::rename(&tmp, path).map_err(|e| io(path, "cannot rename the new journal into place", e))?;
     if let Some(dir) = path.parent() {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io(dir, "cannot sync", e))?;
+        snapshot::sync_dir(dir).map_err(|e| io(dir, "cannot sync", e))?;
     }
     Ok(())
 }
 
 impl Simulator {
+    /// Once the journal's segment is full: a snapshot of the world as it is now, which starts
+    /// the next segment (`Store::snapshot`). Called under the world lock after a change.
+    pub(crate) fn snapshot_if_due(&self, inner: &mut Inner) {
+        let Some(store) = inner.store.as_mut() else {
+            return;
+        };
+        if store.since_snapshot < store.snapshot_due || store.durability.failed().is_some() {
+            return;
+        }
+        let accounts = self
+            .accounts
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let fault_ids = self
+            .fault_ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .positions();
+        store.snapshot(inner.world.clone(), accounts, fault_ids);
+    }
+
     /// A control-plane change, journaled (`--state-dir`) before it takes effect; what its reply
     /// waits for is returned beside the events' replies.
     pub(crate) fn change(
@@ -270,6 +263,8 @@ impl Simulator {
         for a in accounts {
             known.insert(a.access_key_id.clone(), a);
         }
+        drop(known);
+        self.snapshot_if_due(&mut inner);
         let ticket = inner.store.as_ref().and_then(|s| s.durability.ticket());
         Ok((replies, ticket))
     }
@@ -310,6 +305,7 @@ impl Simulator {
                 }
             }
         }
+        self.snapshot_if_due(inner);
         let ticket = inner.store.as_ref().and_then(|s| s.durability.ticket());
         #[cfg(feature = "faults")]
         if let Ok(r) = &mut reply {

@@ -29,29 +29,56 @@ impl Simulator {
             config.start_ms,
         );
         let inner = self.inner.get_mut().unwrap_or_else(PoisonError::into_inner);
-        let opened = Store::open(state, setup, &inner.world, wall_ms)?;
-        // A journal without records has not even its startup fixtures (the process died right
-        // after making it): those are applied, and journaled, as on a first start.
-        let restored = match opened.replay.filter(|records| !records.is_empty()) {
-            Some(records) => {
-                let header = opened.store.header();
-                let mut world = World::starting_at(config.seed, config.policy.clone(), header.start_ms);
+        let mut opened = Store::open(state, setup, &inner.world, wall_ms)?;
+        // A journal without records nor snapshot has not even its startup fixtures (the process
+        // died right after making it): those are applied, and journaled, as on a first start.
+        let replay = opened
+            .replay
+            .filter(|r| r.snapshot.is_some() || !r.records.is_empty());
+        let restored = match replay {
+            Some(replay) => {
+                let accounts = self.accounts.get_mut().unwrap_or_else(PoisonError::into_inner);
+                let fault_ids = self.fault_ids.get_mut().unwrap_or_else(PoisonError::into_inner);
+                let from = replay.snapshot.as_ref().map(|(g, _)| *g);
+                let mut world = match replay.snapshot {
+                    Some((g, saved)) => {
+                        let path = super::snapshot::snapshot_path(&state.dir, g);
+                        let world = World::restore(saved.world)
+                            .map_err(|e| Error::State(format!("{}: {e}", path.display())))?;
+                        accounts.extend(saved.accounts.into_iter().map(|a| (a.access_key_id.clone(), a)));
+                        fault_ids.seek(saved.fault_ids);
+                        world
+                    }
+                    None => World::starting_at(config.seed, config.policy.clone(), replay.first.start_ms),
+                };
                 crate::apply_faults(&mut world, &config.faults).map(drop)?;
-                let count = records.len();
+                let count = replay.records.len();
                 let rebuilt = Rebuilt {
                     world: &mut world,
-                    accounts: self.accounts.get_mut().unwrap_or_else(PoisonError::into_inner),
-                    fault_ids: self.fault_ids.get_mut().unwrap_or_else(PoisonError::into_inner),
+                    accounts,
+                    fault_ids,
                     dispatch: self.dispatch,
                 };
-                replay(rebuilt, records).map_err(|m| {
-                    Error::State(format!("{}: {m}", state.dir.join(super::JOURNAL_FILE).display()))
+                replay_records(rebuilt, replay.records).map_err(|m| {
+                    let first = super::snapshot::segment_path(&state.dir, from.unwrap_or(0));
+                    Error::State(format!("{} and after: {m}", first.display()))
                 })?;
                 if !config.frozen_clock {
-                    crate::advance_to(&mut world, wall_ms.saturating_add(header.wall_offset_ms));
+                    crate::advance_to(
+                        &mut world,
+                        wall_ms.saturating_add(opened.store.header().wall_offset_ms),
+                    );
                 }
-                tracing::info!(target: "conform::state", "restored {count} records from {}", state.dir.display());
+                let base = from.map_or_else(|| "a fresh world".to_string(), |g| format!("snapshot {g}"));
+                tracing::info!(target: "conform::state", "restored {base} and replayed {count} records from {}", state.dir.display());
+                if let Some(g) = from {
+                    super::open::forget_before(&state.dir, g);
+                }
                 inner.world = world;
+                opened.store.restored = Some(super::Restored {
+                    snapshot: from,
+                    records: count,
+                });
                 true
             }
             None => false,
@@ -61,8 +88,7 @@ impl Simulator {
         Ok(restored)
     }
 
-    /// Journals a control-plane change about to replace the world (`Simulator::change`); a
-    /// reset may compact the journal.
+    /// Journals a control-plane change about to replace the world (`Simulator::change`).
     pub(crate) fn journal_control(
         &self,
         inner: &mut Inner,
@@ -72,7 +98,6 @@ impl Simulator {
         let Some(store) = inner.store.as_mut() else {
             return Ok(());
         };
-        let resets = events.first() == Some(&Event::Reset);
         let record = Record {
             at_ms: inner.world.now_ms(),
             counters: inner.world.counters(),
@@ -81,19 +106,7 @@ impl Simulator {
                 events,
             },
         };
-        store.append(&record)?;
-        if resets {
-            let mut known: Vec<Account> = self
-                .accounts
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .values()
-                .cloned()
-                .collect();
-            known.extend(accounts.iter().cloned());
-            store.compact_at(&record, known)?;
-        }
-        Ok(())
+        store.append(&record)
     }
 
     /// A clean shutdown: journals the counters of the refusals since the last record and the
@@ -116,6 +129,7 @@ impl Simulator {
                 counters,
                 change: Change::Checkpoint { fault_ids },
             })?;
+            store.finish_snapshot();
             store.durability.stop()
         };
         self.durable_blocking(ticket)
@@ -146,7 +160,7 @@ pub(crate) struct Rebuilt<'a> {
 }
 
 /// Replays `records` in order: each at its instant, with its counters, as it was first done.
-pub(crate) fn replay(into: Rebuilt<'_>, records: Vec<Record>) -> Result<(), String> {
+pub(crate) fn replay_records(into: Rebuilt<'_>, records: Vec<Record>) -> Result<(), String> {
     let Rebuilt {
         world,
         accounts,

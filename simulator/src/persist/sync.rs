@@ -4,6 +4,7 @@
 //! `BATCH_INTERVAL` (`SyncMode::Batch`: replies do not wait).
 
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,10 +37,20 @@ struct Counts {
     stop: bool,
 }
 
+/// The files the next `fsync` covers.
+struct Files {
+    /// The segment records go to now.
+    current: Arc<File>,
+    /// Segments records went to before it, not yet synced since their last record.
+    retired: Vec<Arc<File>>,
+    /// The directory, when a segment was made in it since the last sync.
+    dir: Option<PathBuf>,
+}
+
 /// The shared state of the sync thread and everyone who waits on it.
 pub(crate) struct Durability {
     mode: SyncMode,
-    file: Mutex<Arc<File>>,
+    files: Mutex<Files>,
     counts: Mutex<Counts>,
     wake: Condvar,
     synced: watch::Sender<u64>,
@@ -51,7 +62,11 @@ impl Durability {
         let (synced, _) = watch::channel(written);
         let d = Arc::new(Durability {
             mode,
-            file: Mutex::new(file),
+            files: Mutex::new(Files {
+                current: file,
+                retired: Vec::new(),
+                dir: None,
+            }),
             counts: Mutex::new(Counts {
                 written,
                 synced: written,
@@ -100,8 +115,7 @@ impl Durability {
                 }
             };
             last = Instant::now();
-            let file = self.file.lock().unwrap_or_else(PoisonError::into_inner).clone();
-            let result = file.sync_data();
+            let result = self.sync_files();
             let mut c = self.counts();
             match result {
                 Ok(()) => c.synced = c.synced.max(target),
@@ -111,6 +125,22 @@ impl Durability {
             drop(c);
             self.synced.send_replace(synced);
             self.wake.notify_all();
+        }
+    }
+
+    /// Syncs the retired segments, the current one and, after a new segment, the directory.
+    fn sync_files(&self) -> std::io::Result<()> {
+        let (retired, current, dir) = {
+            let mut f = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+            (std::mem::take(&mut f.retired), f.current.clone(), f.dir.take())
+        };
+        for file in retired {
+            file.sync_data()?;
+        }
+        current.sync_data()?;
+        match dir {
+            Some(dir) => super::snapshot::sync_dir(&dir),
+            None => Ok(()),
         }
     }
 
@@ -170,15 +200,13 @@ impl Durability {
         c.failed.clone().map_or(Ok(()), Err)
     }
 
-    /// Replaces the file the thread syncs (after compaction); its first `n` records are on disk.
-    pub(crate) fn replace_file(&self, file: Arc<File>, n: u64) {
-        *self.file.lock().unwrap_or_else(PoisonError::into_inner) = file;
-        let mut c = self.counts();
-        c.written = n;
-        c.synced = n;
-        drop(c);
-        self.synced.send_replace(n);
-        self.wake.notify_all();
+    /// Records go to `file`, a new segment in `dir`, from now on: the next sync covers what
+    /// the segment before it still holds unsynced, the new one, and the directory.
+    pub(crate) fn switch_file(&self, file: Arc<File>, dir: PathBuf) {
+        let mut f = self.files.lock().unwrap_or_else(PoisonError::into_inner);
+        let old = std::mem::replace(&mut f.current, file);
+        f.retired.push(old);
+        f.dir = Some(dir);
     }
 
     /// Lets the thread end once what is written is synced; returns what must be waited for.
