@@ -392,3 +392,54 @@ impl Target for HttpTarget {
         Ok(self.date_ms)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signer_signs_as_aws_sigv4_does() {
+        let keys = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        };
+        let headers: Vec<(String, String)> = [
+            ("host", "127.0.0.1:4580"),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "AWSLicenseManager.CheckoutLicense"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let body = br#"{"ProductSKU":"sku","CheckoutType":"PROVISIONAL"}"#;
+        let identity = aws_credential_types::Credentials::new(
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            None,
+            None,
+            "test",
+        );
+        let mut signer = Signer::default();
+        // Two days, so a kept key is shown to be the day's own.
+        for time in [
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+            SystemTime::now(),
+        ] {
+            for _ in 0..2 {
+                let ours = signer.sign(&keys, "us-east-1", "license-manager", time, &headers, body);
+                let signing = Signing {
+                    credentials: &identity,
+                    region: "us-east-1",
+                    signing_name: "license-manager",
+                    time,
+                };
+                let mut theirs = sign_post("http://127.0.0.1:4580/", &headers, body, &signing).unwrap();
+                theirs.sort();
+                let mut ours = ours;
+                ours.sort();
+                assert_eq!(ours, theirs);
+            }
+        }
+        assert_eq!(signer.keys.len(), 2, "one key per day");
+    }
+}
