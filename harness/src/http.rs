@@ -2,12 +2,14 @@
 //! another emulator, or AWS itself. Requests are signed with SigV4 (`aws-sigv4`) for the
 //! account the step speaks as; control-plane capabilities come from `/_conform/`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use conform_model::ids::hex;
 use conform_model::{Caller, Event, Service};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::target::{Capabilities, InfraError, Response, Target};
 
@@ -27,6 +29,76 @@ pub struct HttpTarget {
     capabilities: Capabilities,
     /// The `Date` of the latest reply, in milliseconds since the epoch.
     date_ms: Option<i64>,
+    signer: Signer,
+}
+
+/// SigV4 for a POST to `/` of an endpoint at its root (the simulator, an emulator): the
+/// canonical request of exactly the headers sent, and the signing key (`aws-sigv4`'s
+/// derivation) derived once per access key, day, region and service rather than per request.
+#[derive(Default)]
+struct Signer {
+    keys: HashMap<(String, String, String, &'static str), Vec<u8>>,
+}
+
+impl Signer {
+    /// The `x-amz-date` and `authorization` headers for `headers` (lowercase names, sorted,
+    /// `host` among them) and `body`.
+    fn sign(
+        &mut self,
+        keys: &Credentials,
+        region: &str,
+        service: &'static str,
+        time: SystemTime,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Vec<(String, String)> {
+        let amz_date = chrono::DateTime::<chrono::Utc>::from(time)
+            .format("%Y%m%dT%H%M%SZ")
+            .to_string();
+        let date = &amz_date[..8];
+        let mut signed: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.trim())).collect();
+        signed.push(("x-amz-date", &amz_date));
+        signed.sort_unstable();
+        let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
+        let mut canonical = String::from("POST\n/\n\n");
+        for (k, v) in &signed {
+            canonical.push_str(k);
+            canonical.push(':');
+            canonical.push_str(v);
+            canonical.push('\n');
+        }
+        canonical.push('\n');
+        canonical.push_str(&names);
+        canonical.push('\n');
+        canonical.push_str(&hex(&Sha256::digest(body)));
+        let scope = format!("{date}/{region}/{service}/aws4_request");
+        let string_to_sign = format!(
+            "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+            hex(&Sha256::digest(canonical.as_bytes()))
+        );
+        let key = self
+            .keys
+            .entry((
+                keys.access_key_id.clone(),
+                date.to_string(),
+                region.to_string(),
+                service,
+            ))
+            .or_insert_with(|| {
+                aws_sigv4::sign::v4::generate_signing_key(&keys.secret_access_key, time, region, service)
+                    .as_ref()
+                    .to_vec()
+            });
+        let signature = aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes());
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders={names}, Signature={signature}",
+            keys.access_key_id
+        );
+        vec![
+            ("x-amz-date".to_string(), amz_date),
+            ("authorization".to_string(), authorization),
+        ]
+    }
 }
 
 /// The signing name of each service.
@@ -65,40 +137,49 @@ impl HttpTarget {
             accounts,
             capabilities,
             date_ms: None,
+            signer: Signer::default(),
         })
     }
 
     fn signed_headers(
-        &self,
+        &mut self,
         caller: &Caller,
         service: Service,
         target: &str,
         body: &[u8],
     ) -> Result<Vec<(String, String)>, InfraError> {
-        let host = self.base.split("://").nth(1).unwrap_or(&self.base).to_string();
+        let authority = self.base.split("://").nth(1).unwrap_or(&self.base);
         let mut headers = vec![
-            ("host".to_string(), host),
+            ("host".to_string(), authority.to_string()),
             ("content-type".to_string(), service.content_type().to_string()),
             ("x-amz-target".to_string(), target.to_string()),
         ];
         let Some(keys) = self.accounts.get(&caller.account) else {
             return Ok(headers);
         };
-        let identity = aws_credential_types::Credentials::new(
-            &keys.access_key_id,
-            &keys.secret_access_key,
-            None,
-            None,
-            "conform",
-        );
-        let url = format!("{}/", self.base);
-        let signing = Signing {
-            credentials: &identity,
-            region: &caller.region,
-            signing_name: signing_name(service),
-            time: SystemTime::now(),
-        };
-        let extra = sign_post(&url, &headers, body, &signing)?;
+        let time = SystemTime::now();
+        if authority.contains('/') {
+            // An endpoint under a path: aws-sigv4 builds its canonical URI.
+            let identity = aws_credential_types::Credentials::new(
+                &keys.access_key_id,
+                &keys.secret_access_key,
+                None,
+                None,
+                "conform",
+            );
+            let signing = Signing {
+                credentials: &identity,
+                region: &caller.region,
+                signing_name: signing_name(service),
+                time,
+            };
+            let extra = sign_post(&format!("{}/", self.base), &headers, body, &signing)?;
+            headers.extend(extra);
+            return Ok(headers);
+        }
+        let extra = self
+            .signer
+            .sign(keys, &caller.region, signing_name(service), time, &headers, body);
         headers.extend(extra);
         Ok(headers)
     }
@@ -309,5 +390,56 @@ impl Target for HttpTarget {
             };
         }
         Ok(self.date_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_signer_signs_as_aws_sigv4_does() {
+        let keys = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+        };
+        let headers: Vec<(String, String)> = [
+            ("host", "127.0.0.1:4580"),
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "AWSLicenseManager.CheckoutLicense"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let body = br#"{"ProductSKU":"sku","CheckoutType":"PROVISIONAL"}"#;
+        let identity = aws_credential_types::Credentials::new(
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            None,
+            None,
+            "test",
+        );
+        let mut signer = Signer::default();
+        // Two days, so a kept key is shown to be the day's own.
+        for time in [
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600),
+            SystemTime::now(),
+        ] {
+            for _ in 0..2 {
+                let ours = signer.sign(&keys, "us-east-1", "license-manager", time, &headers, body);
+                let signing = Signing {
+                    credentials: &identity,
+                    region: "us-east-1",
+                    signing_name: "license-manager",
+                    time,
+                };
+                let mut theirs = sign_post("http://127.0.0.1:4580/", &headers, body, &signing).unwrap();
+                theirs.sort();
+                let mut ours = ours;
+                ours.sort();
+                assert_eq!(ours, theirs);
+            }
+        }
+        assert_eq!(signer.keys.len(), 2, "one key per day");
     }
 }

@@ -95,7 +95,8 @@ pub struct StreamPositions {
     pub salts: u64,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex digits of `bytes` (ids, digests, SigV4 signatures).
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

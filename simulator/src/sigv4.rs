@@ -277,7 +277,7 @@ fn collapse_spaces(value: &str) -> String {
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    conform_model::ids::hex(&Sha256::digest(bytes))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -21,6 +21,10 @@ fn reordered(x: &[Value], y: &[Value]) -> bool {
 /// Paths where two JSON values differ. A list with the same items in another order is one
 /// path, marked `(reordered)`, not a path per item.
 pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    // Equal values have no differing path; the walk below only names where unequal ones part.
+    if a == b {
+        return;
+    }
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
             for k in x.keys().chain(y.keys().filter(|k| !x.contains_key(*k))) {
@@ -42,7 +46,6 @@ pub fn diff_paths(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
                 diff_paths(l, r, &format!("{path}/{i}"), out);
             }
         }
-        _ if a == b => {}
         _ => out.push(if path.is_empty() {
             "/".into()
         } else {

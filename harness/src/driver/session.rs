@@ -64,26 +64,30 @@ fn clock_of(reply: &Value) -> Result<i64, InfraError> {
         .ok_or_else(|| InfraError::Other(format!("the target's clock answered {reply}")))
 }
 
-/// Rewrites absolute input times by `delta_ms`.
-fn shift_times(v: &Value, delta_ms: i64) -> Value {
-    if delta_ms == 0 {
-        return v.clone();
+/// Rewrites absolute input times by `delta_ms`, in place.
+fn shift_times(mut v: Value, delta_ms: i64) -> Value {
+    if delta_ms != 0 {
+        shift_in_place(&mut v, delta_ms);
     }
+    v
+}
+
+fn shift_in_place(v: &mut Value, delta_ms: i64) {
     match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, x)| {
-                    let time = x.as_str().and_then(|s| shift_time(s, delta_ms));
-                    let shifted = match time {
-                        Some(t) if INPUT_TIMES.contains(&k.as_str()) => Value::String(t),
-                        _ => shift_times(x, delta_ms),
-                    };
-                    (k.clone(), shifted)
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|x| shift_times(x, delta_ms)).collect()),
-        other => other.clone(),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                let time = INPUT_TIMES
+                    .contains(&k.as_str())
+                    .then(|| x.as_str().and_then(|s| shift_time(s, delta_ms)))
+                    .flatten();
+                match time {
+                    Some(t) => *x = Value::String(t),
+                    None => shift_in_place(x, delta_ms),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| shift_in_place(x, delta_ms)),
+        _ => {}
     }
 }
 
@@ -191,7 +195,7 @@ impl Session {
     /// A model-side value as the target writes it: ids through the bindings, input times into
     /// the target's frame.
     pub(super) fn outgoing(&self, v: &Value) -> Value {
-        shift_times(&self.model_n.translate(v, &self.target_n), self.delta_ms)
+        shift_times(self.model_n.translate(v, &self.target_n), self.delta_ms)
     }
 
     fn outgoing_body(&self, body: &[u8]) -> Vec<u8> {
@@ -345,6 +349,17 @@ impl Session {
             }
             _ => Vec::new(),
         };
+        if paths.is_empty() && schema.is_empty() {
+            let finding = self.read_back(target, &concrete, &expected_raw)?;
+            let record = Record {
+                step: step.clone(),
+                operation,
+                who,
+                expected,
+                actual,
+            };
+            return Ok((record, finding));
+        }
         let record = Record {
             step: step.clone(),
             operation: operation.clone(),
@@ -352,10 +367,6 @@ impl Session {
             expected: expected.clone(),
             actual: actual.clone(),
         };
-        if paths.is_empty() && schema.is_empty() {
-            let finding = self.read_back(target, &concrete, &expected_raw)?;
-            return Ok((record, finding));
-        }
         let classification = if paths.is_empty() {
             Classification::SchemaViolation
         } else {
@@ -419,10 +430,10 @@ mod tests {
         let v = serde_json::json!({"Validity": {"Begin": "2025-01-01T00:00:00Z", "End": "2026-01-01T00:10:00.000Z"},
             "Other": "2026-01-01T00:10:00.000Z", "Bad": {"End": "2026-01-01T00:10:00"}});
         assert_eq!(
-            shift_times(&v, -3_600_000),
+            shift_times(v.clone(), -3_600_000),
             serde_json::json!({"Validity": {"Begin": "2024-12-31T23:00:00Z", "End": "2025-12-31T23:10:00.000Z"},
                 "Other": "2026-01-01T00:10:00.000Z", "Bad": {"End": "2026-01-01T00:10:00"}})
         );
-        assert_eq!(shift_times(&v, 0), v);
+        assert_eq!(shift_times(v.clone(), 0), v);
     }
 }

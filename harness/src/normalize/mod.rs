@@ -113,44 +113,60 @@ impl Normalizer {
 
     /// Normalizes opaque members and times everywhere in `v`.
     pub fn value(&mut self, v: &Value) -> Value {
-        self.walk(v, None)
+        let mut out = v.clone();
+        self.walk(&mut out, None);
+        out
     }
 
     /// Normalizes a request: opaque values already bound become their placeholders; others
     /// (made up by the caller) stay as written and bind nothing.
     pub fn request(&mut self, v: &Value) -> Value {
         self.binding = false;
-        let out = self.walk(v, None);
+        let out = self.value(v);
         self.binding = true;
         out
     }
 
-    fn walk(&mut self, v: &Value, key: Option<&str>) -> Value {
+    /// Rewrites `v` in place: only opaque values and times change, so the rest of a reply is
+    /// copied once and never rebuilt.
+    fn walk(&mut self, v: &mut Value, key: Option<&str>) {
         let opaque = key.is_some_and(is_opaque);
         match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, x)| (k.clone(), self.walk(x, Some(k))))
-                    .collect(),
-            ),
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.walk(x, key)).collect()),
-            Value::String(s) if opaque && key == Some("SignedToken") => match jws::decode(s) {
-                Some(decoded) => self.walk(&decoded, None),
-                None => Value::String(self.opaque(s, "SignedToken")),
-            },
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    self.walk(x, Some(k));
+                }
+            }
+            Value::Array(a) => {
+                for x in a.iter_mut() {
+                    self.walk(x, key);
+                }
+            }
+            Value::String(s) if opaque && key == Some("SignedToken") => {
+                let normalized = match jws::decode(s) {
+                    Some(mut decoded) => {
+                        self.walk(&mut decoded, None);
+                        decoded
+                    }
+                    None => Value::String(self.opaque(s, "SignedToken")),
+                };
+                *v = normalized;
+            }
             Value::String(s) if opaque && !s.is_empty() => {
-                Value::String(self.opaque(s, key.unwrap_or_default()))
+                *s = self.opaque(s, key.unwrap_or_default());
             }
-            Value::String(s) => Value::String(self.time_string(s, key)),
+            Value::String(s) => {
+                if let Some(t) = time_offset(self.start_ms, s, key, TIME_KEYS, EPOCH_KEYS) {
+                    *s = t;
+                }
+            }
             Value::Number(n) => {
-                number_offset(self.start_ms, n, key, EPOCH_KEYS).map_or_else(|| v.clone(), Value::String)
+                if let Some(t) = number_offset(self.start_ms, n, key, EPOCH_KEYS) {
+                    *v = Value::String(t);
+                }
             }
-            other => other.clone(),
+            _ => {}
         }
-    }
-
-    fn time_string(&self, s: &str, key: Option<&str>) -> String {
-        time_offset(self.start_ms, s, key, TIME_KEYS, EPOCH_KEYS).unwrap_or_else(|| s.to_string())
     }
 
     /// The rendering of an opaque value met under `member`, binding it on first appearance.
