@@ -4,21 +4,11 @@
 //! those, are not found); the written cases of the faults the generator reached last find them
 //! within the bar; and the faithful simulator yields no finding over 1,000 cases.
 
+use crate::common::faulty_simulator as simulator;
 use crate::foreign::faults;
 
 use conform_harness::driver::{self, CaseConfig, Classification, Finding};
-use conform_harness::embedded::Embedded;
 use conform_harness::gen::Step;
-use conform_harness::http::HttpTarget;
-
-fn simulator(faults: &[&str]) -> (Embedded, HttpTarget) {
-    let server = Embedded::builder()
-        .faults(faults.iter().copied())
-        .start()
-        .expect("simulator starts");
-    let target = server.target().expect("target answers");
-    (server, target)
-}
 
 fn config() -> CaseConfig {
     CaseConfig::default()

@@ -3,8 +3,8 @@
 //! account says what was lowered; references keep naming the resource they named while the
 //! steps before them go.
 
+use crate::common::faulty_simulator;
 use conform_harness::driver::{self, CaseConfig};
-use conform_harness::embedded::Embedded;
 use conform_harness::gen::{Qty, Step, Who};
 
 fn license(max: i64) -> Step {
@@ -22,11 +22,7 @@ fn checkout(qty: &str) -> Step {
 #[test]
 fn a_capacity_bug_shrinks_to_the_smallest_license_and_quantity() {
     // `capacity-off-by-one` lets a checkout take one unit past MaxCount (SPEC 3.4 refuses it).
-    let server = Embedded::builder()
-        .faults(["capacity-off-by-one"])
-        .start()
-        .expect("simulator starts");
-    let mut target = server.target().expect("target answers");
+    let (_server, mut target) = faulty_simulator(&["capacity-off-by-one"]);
     let cfg = CaseConfig::default();
     let steps = vec![license(4), Step::Advance { seconds: 300 }, checkout("5")];
     let run = driver::execute(&mut target, &cfg, 0, &steps).expect("runs");
@@ -56,11 +52,7 @@ fn a_reference_keeps_its_license_while_the_licenses_before_it_go() {
     // seats: a borrow of 5 from either is right. Dropping either must renumber the reference
     // (license 2 becomes license 1, then 0), or the borrow moves to a license where it is
     // right and the smaller case no longer fails.
-    let server = Embedded::builder()
-        .faults(["capacity-off-by-one"])
-        .start()
-        .expect("simulator starts");
-    let mut target = server.target().expect("target answers");
+    let (_server, mut target) = faulty_simulator(&["capacity-off-by-one"]);
     let cfg = CaseConfig::default();
     let borrow = |license| Step::Borrow {
         who: Who::Seller,

@@ -224,3 +224,18 @@ pub fn create_license_body(sku: &str, max_count: i64, token: &str) -> Value {
 pub fn fingerprint(account: &str) -> String {
     format!("aws:{account}:Example Corp:issuer-fingerprint")
 }
+
+/// The embedded simulator with `faults` switched on (a `faults` build), and a target to it.
+pub fn faulty_simulator(
+    faults: &[&str],
+) -> (
+    conform_harness::embedded::Embedded,
+    conform_harness::http::HttpTarget,
+) {
+    let server = conform_harness::embedded::Embedded::builder()
+        .faults(faults.iter().copied())
+        .start()
+        .expect("simulator starts");
+    let target = server.target().expect("target answers");
+    (server, target)
+}
