@@ -49,7 +49,7 @@ impl Generator {
                 to: Instant::IdempotencyEnd,
                 item,
                 ..
-            } => vec![Step::Replay {
+            } if !known.calls.is_empty() => vec![Step::Replay {
                 back: u8::try_from(item % 8).unwrap_or(0),
             }],
             // A list just answered with a next-page token: the next page, half the time.
@@ -69,7 +69,7 @@ impl Generator {
                 to: Instant::PageTokenEnd,
                 item,
                 ..
-            } => vec![Step::NextPage { page: *item }],
+            } if !known.pages.is_empty() => vec![Step::NextPage { page: *item }],
             // The clock just short of the token's (new) expiry: past the old one.
             Step::Extend {
                 token,
