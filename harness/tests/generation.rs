@@ -61,3 +61,35 @@ fn seed_5_reaches_the_pinned_success_share_coverage_and_goals() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_json_snapshot!("generated_seed_5_reach", pinned));
 }
+
+/// A case of one service sends only that service's operations, its malformed requests too: an
+/// emulator of EVS alone (`--services evs`) is asked nothing of License Manager.
+#[test]
+fn a_case_of_one_service_sends_only_its_operations() {
+    use conform_harness::driver::execute;
+    use conform_harness::gen::all_operations;
+    use conform_harness::target::ModelTarget;
+    use conform_model::Service;
+
+    let cfg = CaseConfig {
+        services: vec![Service::Evs],
+        ..CaseConfig::default()
+    };
+    let lm: Vec<&str> = all_operations()
+        .into_iter()
+        .filter(|(s, _)| *s == Service::LicenseManager)
+        .map(|(_, op)| op)
+        .collect();
+    for case in 0..60 {
+        let steps = generate(&cfg, case);
+        let mut target = ModelTarget::new(1, Policy::default());
+        let run = execute(&mut target, &cfg, case, &steps).expect("runs");
+        let sent: Vec<&String> = run
+            .records
+            .iter()
+            .map(|r| &r.operation)
+            .filter(|op| lm.contains(&op.as_str()))
+            .collect();
+        assert!(sent.is_empty(), "case {case} of EVS alone sent {sent:?}");
+    }
+}

@@ -158,9 +158,18 @@ impl Generator {
                 return Step::Constraint { index };
             }
         }
-        let ops = all_operations();
+        // Operations of the case's services only: an emulator of one service is asked nothing
+        // of the other (with both, this is every operation, as it always was).
+        let ops: Vec<&str> = all_operations()
+            .into_iter()
+            .filter(|(service, _)| self.services.contains(service))
+            .map(|(_, op)| op)
+            .collect();
         let op: u16 = self.rng.gen();
-        let operation = ops[usize::from(op) % ops.len()].1.to_string();
+        let operation = ops
+            .get(usize::from(op) % ops.len().max(1))
+            .map_or("ListLicenses", |op| op)
+            .to_string();
         let mut kind: u8 = self.rng.gen();
         if self.isolated && operation.starts_with("List") {
             // Only the bodies no list accepts (not JSON, not an object): the others may be
