@@ -456,36 +456,25 @@ pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> O
 
 /// The `k`-th list answered with a next-page token, if any.
 fn pick_page(known: &Known, k: u32) -> Option<Page> {
-    (!known.pages.is_empty()).then(|| pick(&known.pages, k, known.pages[0].clone()))
+    let n = known.pages.len();
+    (n > 0).then(|| known.pages[k as usize % n].clone())
 }
 
 /// `call` (a list request) asking for the page after `token`: `NextToken` in License
 /// Manager, `nextToken` in EVS.
-fn with_next_token(call: Concrete, token: &str) -> Concrete {
-    match call {
-        Concrete::Call {
-            who,
-            service,
-            op,
-            body,
-        } => {
-            let mut request: Value = serde_json::from_slice(&body).unwrap_or_else(|_| json!({}));
-            let member = match service {
-                Service::LicenseManager => "NextToken",
-                Service::Evs => "nextToken",
-            };
-            if let Some(fields) = request.as_object_mut() {
-                fields.insert(member.to_string(), json!(token));
-            }
-            Concrete::Call {
-                who,
-                service,
-                op,
-                body: request.to_string().into_bytes(),
-            }
+fn with_next_token(mut call: Concrete, token: &str) -> Concrete {
+    if let Concrete::Call { service, body, .. } = &mut call {
+        let member = match service {
+            Service::LicenseManager => "NextToken",
+            Service::Evs => "nextToken",
+        };
+        let mut request: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({}));
+        if let Some(fields) = request.as_object_mut() {
+            fields.insert(member.to_string(), json!(token));
         }
-        event => event,
+        *body = request.to_string().into_bytes();
     }
+    call
 }
 
 /// The request of the `index`-th of `cases` (modulo their number), sent by the seller.
