@@ -3,10 +3,14 @@
 //! dispatch to the model. Faults of a rule done wrong live in the model (`conform_model::faults`);
 //! `conform serve --fault NAME` takes the names of both.
 
+pub mod race;
+
 use std::collections::BTreeSet;
 
 use conform_model::{ErrorCode, Reply, Service};
 use serde_json::Value;
+
+pub use race::{RaceFault, RaceFaults};
 
 /// One named rewrite of the model's reply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

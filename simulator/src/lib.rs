@@ -170,6 +170,9 @@ pub struct Simulator {
     /// The wire-level faults switched on: rewrites of the dispatch's reply.
     #[cfg(feature = "faults")]
     wire_faults: faults::WireFaults,
+    /// The races switched on: the simulator's own concurrency done wrong.
+    #[cfg(feature = "faults")]
+    pub(crate) race_faults: faults::RaceFaults,
     /// The caller of unsigned requests and unknown keys; the policy never changes while serving.
     pub(crate) default_caller: Caller,
     /// Every AWS request and its reply, bounded (`GET /_conform/requests`).
@@ -196,7 +199,7 @@ impl Simulator {
             advance_to(&mut world, wall_ms);
         }
         #[cfg(feature = "faults")]
-        let wire_faults = apply_faults(&mut world, &config.faults)?;
+        let (wire_faults, race_faults) = apply_faults(&mut world, &config.faults)?;
         #[cfg(not(feature = "faults"))]
         apply_faults(&mut world, &config.faults)?;
         let default_caller = world.default_caller();
@@ -214,6 +217,8 @@ impl Simulator {
             dispatch,
             #[cfg(feature = "faults")]
             wire_faults,
+            #[cfg(feature = "faults")]
+            race_faults,
             default_caller,
             journal: Mutex::new(journal::Journal::new(config.journal_capacity)),
             durability: None,
@@ -526,22 +531,46 @@ pub fn fault_names() -> Vec<(&'static str, &'static str)> {
     }
 }
 
-/// Switches the named faults on: the model's in `world`, the wire faults in the returned set.
+/// The races this build knows (name, what it does): faults of the simulator's concurrency,
+/// found by concurrent clients (`conform run --clients N`), not by one client in sequence.
+/// Empty without the `faults` feature.
+pub fn race_fault_names() -> Vec<(&'static str, &'static str)> {
+    #[cfg(feature = "faults")]
+    {
+        faults::RaceFault::ALL
+            .iter()
+            .map(|f| (f.name(), f.about()))
+            .collect()
+    }
+    #[cfg(not(feature = "faults"))]
+    {
+        Vec::new()
+    }
+}
+
+/// Switches the named faults on: the model's in `world`, the wire faults and the races in the
+/// returned sets.
 #[cfg(feature = "faults")]
-pub(crate) fn apply_faults(world: &mut World, names: &[String]) -> Result<faults::WireFaults, Error> {
+pub(crate) fn apply_faults(
+    world: &mut World,
+    names: &[String],
+) -> Result<(faults::WireFaults, faults::RaceFaults), Error> {
     let mut wire = faults::WireFaults::default();
+    let mut races = faults::RaceFaults::default();
     for name in names {
         if let Some(fault) = conform_model::faults::Fault::from_name(name) {
             world.set_fault(fault);
         } else if let Some(fault) = faults::WireFault::from_name(name) {
             wire.insert(fault);
+        } else if let Some(race) = faults::RaceFault::from_name(name) {
+            races.insert(race);
         } else {
             return Err(Error::Fixtures(format!(
                 "unknown fault '{name}' (see --list-faults)"
             )));
         }
     }
-    Ok(wire)
+    Ok((wire, races))
 }
 
 #[cfg(not(feature = "faults"))]

@@ -129,13 +129,22 @@ async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response
             error_response(&sim, service, status_of(e.code, service), &e)
         }
         Api::Json(service, operation) => {
-            let (reply, ticket) = {
-                let mut inner = sim.lock();
-                sim.answer(&mut inner, &caller, service, &operation, &body)
-            };
-            let reply = match sim.durable(ticket).await {
-                Ok(()) => reply,
-                Err(m) => Err(Failure::Journal(m)),
+            #[cfg(feature = "faults")]
+            let raced = crate::faults::race::answer(&sim, &caller, service, &operation, &body).await;
+            #[cfg(not(feature = "faults"))]
+            let raced = None;
+            let reply = match raced {
+                Some(reply) => reply,
+                None => {
+                    let (reply, ticket) = {
+                        let mut inner = sim.lock();
+                        sim.answer(&mut inner, &caller, service, &operation, &body)
+                    };
+                    match sim.durable(ticket).await {
+                        Ok(()) => reply,
+                        Err(m) => Err(Failure::Journal(m)),
+                    }
+                }
             };
             match reply {
                 Ok(mut reply) => {

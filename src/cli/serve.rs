@@ -100,7 +100,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.list_faults {
-        let faults = conform_simulator::fault_names();
+        let mut faults = conform_simulator::fault_names();
+        faults.extend(conform_simulator::race_fault_names());
         if faults.is_empty() {
             println!("this conform was built without the `faults` feature (cargo build --features faults)");
         }
