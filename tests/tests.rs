@@ -5,6 +5,7 @@
 //! - `foreign`: the fault expectations and the foreign-target wrapper the fault tests share.
 //! - `aws_record`: `conform record`, `run --against-recording` and `policy-report`.
 //! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
+//! - `concurrent`: concurrent clients checked for linearizability; every race found and replayed.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
 //! - `http_keepalive`: pooled keep-alive connections survive every kind of request and refusal.
@@ -23,6 +24,7 @@ mod foreign;
 
 mod aws_record;
 mod aws_target;
+mod concurrent;
 mod foreign_target;
 mod fuzz_framing;
 mod harness_faults;

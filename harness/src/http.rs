@@ -351,6 +351,12 @@ impl Target for HttpTarget {
         self.base.clone()
     }
 
+    fn connect(&self) -> Option<Result<Box<dyn Target + Send>, InfraError>> {
+        Some(
+            HttpTarget::new(&self.base, self.accounts.clone()).map(|t| Box::new(t) as Box<dyn Target + Send>),
+        )
+    }
+
     fn capabilities(&self) -> Capabilities {
         self.capabilities
     }

@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod audit;
 pub mod aws;
 pub mod campaign;
+pub mod concurrent;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;

@@ -83,6 +83,12 @@ pub trait Target {
     fn now_ms(&mut self) -> Result<Option<i64>, InfraError> {
         Ok(None)
     }
+    /// Another client of the same target on a connection of its own, for concurrent clients
+    /// (`conform run --clients N`); `None` where the target cannot give one (the in-process
+    /// model, real AWS).
+    fn connect(&self) -> Option<Result<Box<dyn Target + Send>, InfraError>> {
+        None
+    }
 }
 
 /// The reference model, in process.

@@ -10,9 +10,11 @@ mod session;
 mod shrink;
 
 pub use classify::classify;
+pub(crate) use compare::reply_of;
 pub use compare::{diff_paths, differences_within, normalized_time_ms, WALL_CLOCK_TOLERANCE_SECONDS};
 pub(crate) use reference::{apply_event, caller};
 pub use reference::{Depth, Ran, Reference};
+pub(crate) use session::shift_times;
 pub use session::{case_world, to_phase, tolerance_of, Session, SYNC_PHASE_MS};
 pub use shrink::{shrink, shrink_with_account, smaller, Shrinking};
 

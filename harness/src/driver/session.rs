@@ -65,7 +65,7 @@ fn clock_of(reply: &Value) -> Result<i64, InfraError> {
 }
 
 /// Rewrites absolute input times by `delta_ms`, in place.
-fn shift_times(mut v: Value, delta_ms: i64) -> Value {
+pub(crate) fn shift_times(mut v: Value, delta_ms: i64) -> Value {
     if delta_ms != 0 {
         shift_in_place(&mut v, delta_ms);
     }
@@ -190,6 +190,21 @@ impl Session {
     /// Whether the case stopped early (see [`Session::warnings`]); later steps compare nothing.
     pub fn stopped(&self) -> bool {
         self.stopped
+    }
+
+    /// The two sides' bindings so far: the model's and the target's.
+    pub fn bindings(&self) -> (&Normalizer, &Normalizer) {
+        (&self.model_n, &self.target_n)
+    }
+
+    /// The target's start minus the model's: what absolute input times are shifted by.
+    pub fn delta_ms(&self) -> i64 {
+        self.delta_ms
+    }
+
+    /// `None` where times compare exactly; else the wall-clock tolerance in seconds.
+    pub fn tolerance_seconds(&self) -> Option<i64> {
+        self.tolerance_seconds
     }
 
     /// A model-side value as the target writes it: ids through the bindings, input times into

@@ -241,6 +241,18 @@ impl Normalizer {
         }
     }
 
+    /// A hash of the bindings (not of the order they were made in): equal for two normalizers
+    /// that render every value alike.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut pairs: Vec<(&String, &String)> = self.ids.iter().collect();
+        pairs.sort_unstable();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.start_ms.hash(&mut h);
+        pairs.hash(&mut h);
+        h.finish()
+    }
+
     /// The instant times are offsets from.
     pub fn start_ms(&self) -> i64 {
         self.start_ms

@@ -1,0 +1,264 @@
+//! The concurrent workload: a shared setup (two small licenses, a grant of each to the buyer)
+//! and one program of [`Step`]s per client, in the one workload's vocabulary, contending on
+//! those licenses. Each client works on one license, so the history splits into one group per
+//! license (plus the clock, which every group sees).
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::gen::{GrantActionKind, Qty, ReadOp, Step, Who};
+
+/// The licenses every round sets up, one group each.
+pub const LICENSES: usize = 2;
+/// Seats per license: few, so clients contend.
+pub const SEATS: i64 = 2;
+
+/// One round's programs: `programs[c]` is client `c`'s steps, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Programs {
+    pub programs: Vec<Vec<Step>>,
+    /// `tokens[c][j]`: the ClientToken number client `c`'s step `j` is sent with. Unique per
+    /// request, except that an idempotent replay shares its source's: the same body and
+    /// ClientToken sent on another connection at about the same time.
+    pub tokens: Vec<Vec<u32>>,
+}
+
+impl Programs {
+    pub fn calls(&self) -> usize {
+        self.programs.iter().map(Vec::len).sum()
+    }
+
+    pub fn clients(&self) -> usize {
+        self.programs.len()
+    }
+
+    /// The programs without client `c`'s steps (its column stays, empty).
+    pub fn without_client(&self, c: usize) -> Programs {
+        let mut p = self.clone();
+        p.programs[c].clear();
+        p.tokens[c].clear();
+        p
+    }
+
+    /// The programs without client `c`'s step `j`.
+    pub fn without_step(&self, c: usize, j: usize) -> Programs {
+        let mut p = self.clone();
+        p.programs[c].remove(j);
+        p.tokens[c].remove(j);
+        p
+    }
+
+    /// How many requests are sent twice (the same ClientToken on two clients).
+    pub fn replays(&self) -> usize {
+        let mut seen = std::collections::BTreeMap::<u32, usize>::new();
+        for t in self.tokens.iter().flatten() {
+            *seen.entry(*t).or_default() += 1;
+        }
+        seen.values().filter(|n| **n > 1).count()
+    }
+}
+
+/// Who client `c` acts as: two issuers' clients, then two buyers', in turn.
+pub fn who_of(c: usize) -> Who {
+    if c % 4 < 2 {
+        Who::Seller
+    } else {
+        Who::Buyer
+    }
+}
+
+/// The license (and group) client `c` works on.
+pub fn license_of(c: usize) -> usize {
+    c % LICENSES
+}
+
+/// The setup steps, run in sequence before the clients start: the licenses (tokens of `ttl`
+/// minutes), then a grant of each to the buyer, accepted.
+pub fn setup(ttl_minutes: i32) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for k in 0..LICENSES as u8 {
+        steps.push(Step::CreateLicense {
+            sku: k,
+            beneficiary: 0,
+            max: SEATS,
+            overage: false,
+            check_in: true,
+            ttl: ttl_minutes,
+            borrow: true,
+            early: true,
+            end_minutes: None,
+            token: k,
+            cores: None,
+        });
+    }
+    for k in 0..LICENSES as u32 {
+        steps.push(Step::CreateGrant {
+            license: k,
+            to: Who::Buyer,
+            token: k as u8,
+        });
+        steps.push(Step::GrantAction {
+            who: Who::Buyer,
+            grant: k,
+            action: GrantActionKind::Accept,
+        });
+    }
+    steps
+}
+
+/// The step weights of a client's program.
+fn draw(rng: &mut ChaCha8Rng, c: usize, license: u32, clock: bool) -> Step {
+    let who = who_of(c);
+    let sku = license_of(c) as u8;
+    let token = 0; // every ClientToken is made unique per client and step when sent
+    let roll = rng.next_u32() % 100;
+    let pick = rng.next_u32();
+    match roll {
+        0..=33 => Step::Checkout {
+            who,
+            sku,
+            beneficiary: Some(0),
+            qty: Qty(if pick.is_multiple_of(6) { "2" } else { "1" }.into()),
+            perpetual: pick.is_multiple_of(11),
+            marketplace: false,
+            token,
+            extra: None,
+        },
+        34..=55 => Step::CheckIn { who, token: pick },
+        56..=63 => Step::Extend {
+            who,
+            token: pick,
+            dry_run: false,
+        },
+        64..=68 => Step::Borrow {
+            who,
+            license,
+            qty: Qty("1".into()),
+            token,
+            extra: None,
+        },
+        69..=82 => Step::Read {
+            who: Who::Seller,
+            license,
+            op: if pick.is_multiple_of(4) {
+                ReadOp::GetLicense
+            } else {
+                ReadOp::GetLicenseUsage
+            },
+        },
+        83..=87 if clock => Step::Advance {
+            seconds: 20 + i64::from(pick % 70),
+        },
+        88..=90 => Step::CreateLicenseVersion {
+            license,
+            max: 1 + i64::from(pick % 3),
+            deactivate: false,
+            reset: pick.is_multiple_of(5),
+            source: None,
+            token,
+        },
+        91..=95 => {
+            let (who, action) = match pick % 3 {
+                0 => (Who::Seller, GrantActionKind::Narrow),
+                1 => (Who::Buyer, GrantActionKind::Disable),
+                _ => (Who::Buyer, GrantActionKind::Activate),
+            };
+            Step::GrantAction {
+                who,
+                grant: license_of(c) as u32,
+                action,
+            }
+        }
+        _ => Step::Read {
+            who: Who::Seller,
+            license,
+            op: ReadOp::GetLicenseUsage,
+        },
+    }
+}
+
+/// The programs of round `round`: `clients` programs of `calls` steps each, seeded. `license`
+/// maps a client's license (0 or 1) to its index among the case's licenses; `clock`: the
+/// target takes clock events. About one checkout in four of a client past the fourth is the
+/// same request as the checkout four clients before it made at the same position: an
+/// idempotent replay sent on two connections at about the same time.
+pub fn programs(
+    seed: u64,
+    round: u64,
+    clients: usize,
+    calls: usize,
+    license: &dyn Fn(usize) -> u32,
+    clock: bool,
+) -> Programs {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ round.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x636f_6e63);
+    let mut programs: Vec<Vec<Step>> = Vec::with_capacity(clients);
+    let mut tokens: Vec<Vec<u32>> = Vec::with_capacity(clients);
+    let mut next = 0u32;
+    for c in 0..clients {
+        let mut steps = Vec::with_capacity(calls);
+        let mut ids = Vec::with_capacity(calls);
+        for j in 0..calls {
+            let step = draw(&mut rng, c, license(license_of(c)), clock);
+            let twin = c.checked_sub(4).filter(|&o| {
+                matches!(programs[o].get(j), Some(Step::Checkout { .. })) && rng.next_u32().is_multiple_of(4)
+            });
+            match twin {
+                Some(o) => {
+                    steps.push(programs[o][j].clone());
+                    ids.push(tokens[o][j]);
+                }
+                None => {
+                    steps.push(step);
+                    ids.push(next);
+                    next += 1;
+                }
+            }
+        }
+        programs.push(steps);
+        tokens.push(ids);
+    }
+    Programs { programs, tokens }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn programs_are_seeded_and_replays_repeat_their_source() {
+        let a = programs(7, 3, 8, 30, &|k| k as u32, true);
+        assert_eq!(a, programs(7, 3, 8, 30, &|k| k as u32, true));
+        assert_ne!(a, programs(8, 3, 8, 30, &|k| k as u32, true));
+        assert!(a.replays() > 0, "some checkouts are sent twice");
+        // A shared ClientToken is always the same request by the same role on the same license.
+        for c in 0..a.clients() {
+            for o in 0..c {
+                for (j, t) in a.tokens[c].iter().enumerate() {
+                    if let Some(oj) = a.tokens[o].iter().position(|x| x == t) {
+                        assert_eq!(a.programs[c][j], a.programs[o][oj]);
+                        assert!(matches!(a.programs[c][j], Step::Checkout { .. }));
+                        assert_eq!((license_of(c), who_of(c)), (license_of(o), who_of(o)));
+                    }
+                }
+            }
+        }
+        assert!(programs(7, 3, 4, 30, &|k| k as u32, true).replays() == 0);
+    }
+
+    #[test]
+    fn without_clock_events_no_program_moves_the_clock() {
+        let a = programs(2, 0, 8, 50, &|k| k as u32, false);
+        assert!(a
+            .programs
+            .iter()
+            .flatten()
+            .all(|s| !matches!(s, Step::Advance { .. })));
+        let b = programs(2, 0, 8, 50, &|k| k as u32, true);
+        assert!(b
+            .programs
+            .iter()
+            .flatten()
+            .any(|s| matches!(s, Step::Advance { .. })));
+    }
+}
