@@ -4,8 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use conform_harness::concurrent::{self, ConcurrentTrace};
 use conform_harness::driver;
 use conform_harness::report::describe_finding;
+use conform_harness::target::{InfraError, Target};
 use conform_harness::trace::Trace;
 
 use super::target::choose;
@@ -23,6 +25,11 @@ pub struct ReplayArgs {
 }
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read_to_string(&args.trace).map_err(|e| anyhow::anyhow!("{}: {e}", args.trace.display()))?;
+    if ConcurrentTrace::is_one(&text) {
+        return replay_concurrent(&args);
+    }
     let trace = Trace::read(&args.trace).map_err(|e| anyhow::anyhow!(e))?;
     let mut chosen = choose(args.target.as_deref(), trace.seed, &trace.policy)?;
     let cfg = trace.config();
@@ -58,6 +65,64 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "the trace's {} steps run clean against {}",
                 trace.steps.len(),
+                chosen.description
+            );
+            println!("1 passed, 0 failed");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs a concurrent trace's clients at once again, up to `REPLAY_ATTEMPTS` times (a race need
+/// not show every time), and checks each history anew.
+fn replay_concurrent(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    const REPLAY_ATTEMPTS: usize = 20;
+    let trace = ConcurrentTrace::read(&args.trace).map_err(|e| anyhow::anyhow!(e))?;
+    let chosen = choose(args.target.as_deref(), trace.seed, &trace.policy)?;
+    let cfg = trace.config();
+    let shared: &dyn Target = chosen.target.as_ref();
+    let Some(main) = shared.connect() else {
+        anyhow::bail!(
+            "{} takes no second connection: a concurrent trace needs one",
+            chosen.description
+        );
+    };
+    let mut main = main.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let connect = || {
+        shared
+            .connect()
+            .unwrap_or_else(|| Err(InfraError::Other("no connection".into())))
+    };
+    let found = concurrent::shrink::reproduce(
+        main.as_mut(),
+        &connect,
+        &cfg,
+        trace.round,
+        &trace.programs,
+        REPLAY_ATTEMPTS,
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let finding = found
+        .as_ref()
+        .and_then(|r| r.violation().map(|c| concurrent::shrink::render(&r.entries, c)));
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&finding)? + "\n")?;
+    }
+    match finding {
+        Some(text) => {
+            println!(
+                "NOT LINEARIZABLE again ({} clients, {} calls):",
+                trace.programs.clients(),
+                trace.programs.calls()
+            );
+            println!("{text}");
+            println!("0 passed, 1 failed");
+            Ok(ExitCode::from(1))
+        }
+        None => {
+            println!(
+                "the trace's {} clients ran {REPLAY_ATTEMPTS} times against {} with every history linearizable",
+                trace.programs.clients(),
                 chosen.description
             );
             println!("1 passed, 0 failed");

@@ -96,6 +96,17 @@ pub struct RunArgs {
     /// Also print what shrinking did to each finding (steps removed, values lowered).
     #[arg(long, short)]
     pub verbose: bool,
+    /// After the cases, N clients at once on connections of their own, contending on two
+    /// small licenses; every license's history is checked for linearizability (README
+    /// "Concurrent clients"). 0 or 1: no concurrent phase.
+    #[arg(long, default_value_t = 0)]
+    pub clients: usize,
+    /// With --clients: concurrent calls in all (rounds run until this many were made).
+    #[arg(long, default_value_t = 10_000)]
+    pub concurrent_calls: u64,
+    /// With --clients: calls each client makes per round.
+    #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub calls_per_client: u64,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -147,6 +158,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     // On AWS, scenario differences on [P] rules are observed, not failed.
     config.observe_policy_in_scenarios = aws;
     config.target_label = chosen.description.clone();
+    if args.clients > 1 {
+        let mut cc = conform_harness::concurrent::Config::default();
+        cc.clients = args.clients;
+        cc.calls = args.concurrent_calls;
+        cc.calls_per_client = args.calls_per_client as usize;
+        cc.time_budget = config.time_budget;
+        config.concurrent = Some(cc);
+    }
     config.replay_target = args.target.clone();
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new().verbose(args.verbose))];

@@ -72,6 +72,9 @@ pub struct Config {
     /// How each generated case gets its step weights (`--mix`): by default its own, drawn from
     /// its seed.
     pub mix: MixChoice,
+    /// Concurrent clients after the cases (`--clients N`), checked for linearizability; `None`
+    /// runs none.
+    pub concurrent: Option<crate::concurrent::Config>,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             target_label: "target".into(),
             replay_target: None,
             mix: MixChoice::default(),
+            concurrent: None,
         }
     }
 }
@@ -188,8 +192,52 @@ impl Campaign {
         if self.config.cases > 0 {
             self.run_cases(target, reporter, &mut summary)?;
         }
+        if let Some(cc) = &self.config.concurrent {
+            summary.concurrent = Some(self.run_concurrent(target, reporter, cc)?);
+        }
         reporter.finish(&summary).map_err(CampaignError::Report)?;
         Ok(summary)
+    }
+
+    /// The concurrent phase, on connections of the target's own; skipped (and said why) where
+    /// it gives none.
+    fn run_concurrent(
+        &self,
+        target: &mut dyn Target,
+        reporter: &mut dyn Reporter,
+        cc: &crate::concurrent::Config,
+    ) -> Result<crate::concurrent::Report, CampaignError> {
+        let mut cc = cc.clone();
+        cc.seed = self.config.seed;
+        cc.policy = self.config.policy.clone();
+        cc.trace_dir.clone_from(&self.config.trace_dir);
+        cc.target_label.clone_from(&self.config.target_label);
+        reporter.concurrent_start(&cc);
+        let main = match target.connect() {
+            Some(m) => m.map_err(infra("connecting a concurrent client"))?,
+            None => {
+                let report = crate::concurrent::Report {
+                    clients: cc.clients,
+                    skipped: Some(format!("{} takes no second connection", target.name())),
+                    ..Default::default()
+                };
+                reporter.concurrent(&report, &self.config);
+                return Ok(report);
+            }
+        };
+        let mut main = main;
+        let shared: &dyn Target = target;
+        let connect = || {
+            shared
+                .connect()
+                .unwrap_or_else(|| Err(InfraError::Other("the target stopped giving connections".into())))
+        };
+        let report = crate::concurrent::run(main.as_mut(), &connect, &cc, &mut |r| {
+            reporter.concurrent_round(r)
+        })
+        .map_err(infra("concurrent clients"))?;
+        reporter.concurrent(&report, &self.config);
+        Ok(report)
     }
 
     fn run_scenarios(

@@ -186,6 +186,8 @@ pub struct Summary {
     pub strict_policy: bool,
     /// Why the run stopped before its last case, if it did (the wall-time budget).
     pub stopped_early: Option<String>,
+    /// The concurrent phase (`--clients N`), when one ran.
+    pub concurrent: Option<crate::concurrent::Report>,
 }
 
 const STATUS_KEYS: &[&str] = &[
@@ -272,12 +274,20 @@ impl Summary {
             .is_some_and(|f| self.fails(&f.finding.classification))
     }
 
-    /// (passed, failed) over scenarios and cases.
+    /// (passed, failed) over scenarios, cases and concurrent rounds (a round fails with a
+    /// violation; one whose search ran out of budget neither passes nor fails).
     pub fn totals(&self) -> (usize, usize) {
         let failed_s = self.scenarios.iter().filter(|s| !s.failures.is_empty()).count();
         let failed_c = self.cases.iter().filter(|c| self.case_failed(c)).count();
         let total = self.scenarios.len() + self.cases.len();
-        (total - failed_s - failed_c, failed_s + failed_c)
+        let (passed_r, failed_r) = self.concurrent.as_ref().map_or((0, 0), |r| {
+            let failed = r.findings.len();
+            (r.rounds as usize - failed - r.rounds_unknown as usize, failed)
+        });
+        (
+            total - failed_s - failed_c + passed_r,
+            failed_s + failed_c + failed_r,
+        )
     }
 
     /// Distinct findings by class, and the cases behind each class.

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::history::{Entry, Outcome, Request};
 use super::phase::Setup;
+use super::workload::LICENSES;
 use crate::driver::{apply_event, caller, differences_within, reply_of, shift_times, Reply};
 use crate::normalize::Normalizer;
 use crate::target::Response;
@@ -196,11 +197,12 @@ impl Search<'_> {
     }
 }
 
-/// Checks each license group of `entries` from the setup's state, with at most `budget`
+/// Checks each license group of `entries` from its namespace's setup, with at most `budget`
 /// model steps per group.
-pub fn check(setup: &Setup, entries: &[Entry], groups: usize, budget: u64) -> Vec<Checked> {
-    (0..groups)
+pub fn check(setups: &[Setup], entries: &[Entry], budget: u64) -> Vec<Checked> {
+    (0..setups.len() * LICENSES)
         .map(|g| {
+            let setup = &setups[g / LICENSES];
             let mut ops: Vec<usize> = (0..entries.len())
                 .filter(|&i| entries[i].group.is_none_or(|x| x == g))
                 .collect();
@@ -300,7 +302,7 @@ mod tests {
             entry(0, a.clone(), ra.clone(), 0, 10),
             entry(1, b.clone(), rb, 20, 30),
         ];
-        let checked = check(&s, &fits, 1, 10_000);
+        let checked = check(std::slice::from_ref(&s), &fits, 10_000);
         assert!(
             matches!(checked[0].verdict, Verdict::Linearizable { .. }),
             "{:?}",
@@ -315,14 +317,14 @@ mod tests {
                 entry(0, a.clone(), ra.clone(), 0, 10),
                 entry(1, b.clone(), lost.clone(), ib, rb_),
             ];
-            let checked = check(&s, &broken, 1, 10_000);
+            let checked = check(std::slice::from_ref(&s), &broken, 10_000);
             let Verdict::Violation(v) = &checked[0].verdict else {
                 panic!("no order fits a lost update: {:?}", checked[0].verdict);
             };
             assert!(!v.stuck.is_empty());
         }
         // With no budget the verdict is unknown, never a pass.
-        let checked = check(&s, &fits, 1, 0);
+        let checked = check(std::slice::from_ref(&s), &fits, 0);
         assert!(matches!(checked[0].verdict, Verdict::Unknown));
     }
 }

@@ -43,7 +43,7 @@ use crate::target::{InfraError, Target};
 use check::Verdict;
 pub use phase::Connect;
 pub use trace::ConcurrentTrace;
-use workload::{Programs, LICENSES};
+use workload::Programs;
 
 /// What a concurrent phase runs. Start from `Config::default()` and set fields.
 #[derive(Clone, Debug)]
@@ -108,10 +108,10 @@ impl Config {
     }
 }
 
-/// The case number of round `round`: far from the generated cases', so their namespaces
-/// never meet on a target that cannot reset.
-pub fn round_case(round: u64) -> u64 {
-    1_000_000 + round
+/// The case number of namespace `space` of round `round`: far from the generated cases', so
+/// their namespaces never meet on a target that cannot reset.
+pub fn round_case(round: u64, space: usize) -> u64 {
+    1_000_000 + round * 1_000 + space as u64
 }
 
 /// A group with no linearization, shrunk.
@@ -138,6 +138,8 @@ pub struct Report {
     pub linearizable: u64,
     /// Groups whose search ran out of budget.
     pub unknown: u64,
+    /// Rounds with no violation but a group whose search ran out of budget.
+    pub rounds_unknown: u64,
     pub violations: u64,
     /// The most entries one group's search handled.
     pub largest_group: usize,
@@ -189,7 +191,8 @@ impl Report {
 
 /// One round run and checked.
 pub struct Round {
-    pub setup: phase::Setup,
+    /// Each namespace's setup (eight clients each).
+    pub setups: Vec<phase::Setup>,
     pub entries: Vec<history::Entry>,
     pub checked: Vec<check::Checked>,
     pub run_seconds: f64,
@@ -214,7 +217,14 @@ pub fn run_round(
     programs: Option<&Programs>,
 ) -> Result<(Programs, Round), InfraError> {
     let events = main.capabilities().clock;
-    let setup = phase::setup(main, &cfg.case_config(events), round_case(round), &cfg.policy)?;
+    let clients = programs.map_or(cfg.clients, Programs::clients);
+    let setups = phase::setups(
+        main,
+        &cfg.case_config(events),
+        workload::spaces(clients),
+        &|s| round_case(round, s),
+        &cfg.policy,
+    )?;
     let programs = match programs {
         Some(p) => p.clone(),
         None => workload::programs(
@@ -222,20 +232,20 @@ pub fn run_round(
             round,
             cfg.clients,
             cfg.calls_per_client,
-            &|k| setup.licenses[k],
+            &|c| setups[workload::space_of(c)].licenses[workload::license_of(c)],
             events,
         ),
     };
     let started = Instant::now();
-    let entries = phase::execute(main, connect, &setup, &programs)?;
+    let entries = phase::execute(main, connect, &setups, &programs)?;
     let run_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let checked = check::check(&setup, &entries, LICENSES, cfg.budget);
+    let checked = check::check(&setups, &entries, cfg.budget);
     let check_seconds = started.elapsed().as_secs_f64();
     Ok((
         programs,
         Round {
-            setup,
+            setups,
             entries,
             checked,
             run_seconds,
@@ -282,6 +292,10 @@ pub fn run(
                 Verdict::Unknown => report.unknown += 1,
                 Verdict::Violation(_) => report.violations += 1,
             }
+        }
+        let unknown = ran.checked.iter().any(|c| matches!(c.verdict, Verdict::Unknown));
+        if unknown && ran.violation().is_none() {
+            report.rounds_unknown += 1;
         }
         if ran.violation().is_some() {
             let finding = shrink::minimal(main, connect, cfg, round, programs, ran)?;

@@ -8,11 +8,11 @@ use conform_model::{Event, Policy, World};
 use serde_json::Value;
 
 use super::history::{Entry, Outcome, Request, FINAL};
-use super::workload::{self, license_of, Programs, LICENSES};
+use super::workload::{self, group_of, space_of, Programs, LICENSES};
 use crate::driver::{caller, shift_times, CaseConfig, Session};
 use crate::gen::{concretize, Concrete, GrantActionKind, Known, ReadOp, Step, Who};
 use crate::normalize::Normalizer;
-use crate::target::{InfraError, Response, Target};
+use crate::target::{Capabilities, InfraError, Response, Target};
 
 /// Another client of the target, on a connection of its own.
 pub type Connect<'a> = &'a dyn Fn() -> Result<Box<dyn Target + Send>, InfraError>;
@@ -53,7 +53,7 @@ pub fn setup(
     policy: &Policy,
 ) -> Result<Setup, InfraError> {
     let mut session = Session::start(target, cfg, round, policy)?;
-    for step in workload::setup(ttl_minutes(cfg.events)) {
+    for step in workload::setup(ttl_minutes(target.capabilities().clock)) {
         let (_, finding) = session.step(target, &step)?;
         if let Some(f) = finding {
             return Err(InfraError::Other(format!(
@@ -88,6 +88,62 @@ pub fn setup(
         ns: cfg.namespace(round),
         isolated: cfg.isolated(),
     })
+}
+
+/// The target for a namespace set up after the first: never reset again (the first's setup
+/// stays), otherwise the target itself.
+struct Kept<'a>(&'a mut dyn Target);
+
+impl Target for Kept<'_> {
+    fn name(&self) -> String {
+        self.0.name()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            reset: false,
+            ..self.0.capabilities()
+        }
+    }
+    fn call(
+        &mut self,
+        caller: &conform_model::Caller,
+        service: conform_model::Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Response, InfraError> {
+        self.0.call(caller, service, operation, body)
+    }
+    fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
+        self.0.event(event)
+    }
+    fn reset(&mut self) -> Result<(), InfraError> {
+        Ok(())
+    }
+    fn now_ms(&mut self) -> Result<Option<i64>, InfraError> {
+        self.0.now_ms()
+    }
+}
+
+/// The setups of `spaces` namespaces, in order: the first resets the target (where it can)
+/// and seeds the case's fixtures, the others only add their licenses. `case(s)` numbers
+/// namespace `s`.
+pub fn setups(
+    target: &mut dyn Target,
+    cfg: &CaseConfig,
+    spaces: usize,
+    case: &dyn Fn(usize) -> u64,
+    policy: &Policy,
+) -> Result<Vec<Setup>, InfraError> {
+    let mut out = Vec::with_capacity(spaces);
+    out.push(setup(target, cfg, case(0), policy)?);
+    let later = CaseConfig {
+        events: false,
+        ..cfg.clone()
+    };
+    for s in 1..spaces {
+        out.push(setup(&mut Kept(&mut *target), &later, case(s), policy)?);
+    }
+    Ok(out)
 }
 
 /// A step made concrete for client `client` against what it knows: the request in the
@@ -159,11 +215,12 @@ fn send(target: &mut dyn Target, request: &Request, epoch: Instant) -> (Outcome,
 /// One client's calls, in order; what it learned from its replies (its tokens).
 fn client(
     target: &mut dyn Target,
-    setup: &Setup,
+    setups: &[Setup],
     c: usize,
     p: &Programs,
     epoch: Instant,
 ) -> (Vec<Entry>, Known) {
+    let setup = &setups[space_of(c)];
     let mut known = setup.known.clone();
     let mut entries = Vec::with_capacity(p.programs[c].len());
     for (j, step) in p.programs[c].iter().enumerate() {
@@ -174,7 +231,7 @@ fn client(
         }
         let group = match req {
             Request::Event(_) => None,
-            Request::Call { .. } => Some(license_of(c)),
+            Request::Call { .. } => Some(group_of(c)),
         };
         entries.push(Entry {
             client: c,
@@ -195,7 +252,7 @@ fn client(
 pub fn execute(
     main: &mut dyn Target,
     connect: Connect,
-    setup: &Setup,
+    setups: &[Setup],
     p: &Programs,
 ) -> Result<Vec<Entry>, InfraError> {
     let clients = p.clients();
@@ -213,7 +270,7 @@ pub fn execute(
                 let barrier = &barrier;
                 s.spawn(move || {
                     barrier.wait();
-                    client(t.as_mut(), setup, c, p, epoch)
+                    client(t.as_mut(), setups, c, p, epoch)
                 })
             })
             .collect();
@@ -222,13 +279,15 @@ pub fn execute(
             .collect()
     });
     let mut entries: Vec<Entry> = Vec::new();
-    let mut tokens: [Vec<(Who, String)>; LICENSES] = Default::default();
+    let mut tokens: Vec<Vec<(Who, String)>> = vec![Vec::new(); setups.len() * LICENSES];
     for (c, (e, known)) in ran.into_iter().enumerate() {
         entries.extend(e);
-        tokens[license_of(c)].extend(known.tokens);
+        tokens[group_of(c)].extend(known.tokens);
     }
     let mut index = 0;
-    for (k, toks) in tokens.into_iter().enumerate() {
+    for (g, toks) in tokens.into_iter().enumerate() {
+        let setup = &setups[g / LICENSES];
+        let k = g % LICENSES;
         let mut known = setup.known.clone();
         known.tokens = toks;
         known.tokens.dedup();
@@ -267,7 +326,7 @@ pub fn execute(
             entries.push(Entry {
                 client: FINAL,
                 index,
-                group: Some(k),
+                group: Some(g),
                 request: req,
                 outcome,
                 invoked,

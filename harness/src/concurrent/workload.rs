@@ -59,6 +59,25 @@ impl Programs {
     }
 }
 
+/// Clients per namespace: each eight clients get a namespace (two licenses) of their own, so
+/// no license has more than four clients on it and each group's search stays small.
+pub const CLIENTS_PER_SPACE: usize = 8;
+
+/// The namespace client `c` works in.
+pub fn space_of(c: usize) -> usize {
+    c / CLIENTS_PER_SPACE
+}
+
+/// The namespaces `clients` clients need.
+pub fn spaces(clients: usize) -> usize {
+    clients.div_ceil(CLIENTS_PER_SPACE).max(1)
+}
+
+/// The group (one license of one namespace) client `c`'s calls belong to.
+pub fn group_of(c: usize) -> usize {
+    space_of(c) * LICENSES + license_of(c)
+}
+
 /// Who client `c` acts as: two issuers' clients, then two buyers', in turn.
 pub fn who_of(c: usize) -> Who {
     if c % 4 < 2 {
@@ -68,7 +87,7 @@ pub fn who_of(c: usize) -> Who {
     }
 }
 
-/// The license (and group) client `c` works on.
+/// The license of its namespace client `c` works on.
 pub fn license_of(c: usize) -> usize {
     c % LICENSES
 }
@@ -179,9 +198,9 @@ fn draw(rng: &mut ChaCha8Rng, c: usize, license: u32, clock: bool) -> Step {
 }
 
 /// The programs of round `round`: `clients` programs of `calls` steps each, seeded. `license`
-/// maps a client's license (0 or 1) to its index among the case's licenses; `clock`: the
-/// target takes clock events. About one checkout in four of a client past the fourth is the
-/// same request as the checkout four clients before it made at the same position: an
+/// maps a client to its license's index among its namespace's licenses; `clock`: the target
+/// takes clock events. About one checkout in four of the last four clients of a namespace is
+/// the same request as the checkout the client four before it made at the same position: an
 /// idempotent replay sent on two connections at about the same time.
 pub fn programs(
     seed: u64,
@@ -199,8 +218,8 @@ pub fn programs(
         let mut steps = Vec::with_capacity(calls);
         let mut ids = Vec::with_capacity(calls);
         for j in 0..calls {
-            let step = draw(&mut rng, c, license(license_of(c)), clock);
-            let twin = c.checked_sub(4).filter(|&o| {
+            let step = draw(&mut rng, c, license(c), clock);
+            let twin = (c % CLIENTS_PER_SPACE >= 4).then(|| c - 4).filter(|&o| {
                 matches!(programs[o].get(j), Some(Step::Checkout { .. })) && rng.next_u32().is_multiple_of(4)
             });
             match twin {
@@ -238,12 +257,14 @@ mod tests {
                     if let Some(oj) = a.tokens[o].iter().position(|x| x == t) {
                         assert_eq!(a.programs[c][j], a.programs[o][oj]);
                         assert!(matches!(a.programs[c][j], Step::Checkout { .. }));
-                        assert_eq!((license_of(c), who_of(c)), (license_of(o), who_of(o)));
+                        assert_eq!((group_of(c), who_of(c)), (group_of(o), who_of(o)));
                     }
                 }
             }
         }
         assert!(programs(7, 3, 4, 30, &|k| k as u32, true).replays() == 0);
+        assert_eq!((spaces(8), spaces(9), spaces(64)), (1, 2, 8));
+        assert_eq!((group_of(7), group_of(8), group_of(63)), (1, 2, 15));
     }
 
     #[test]

@@ -93,6 +93,56 @@ impl Reporter for Console {
         });
     }
 
+    fn concurrent_start(&mut self, config: &crate::concurrent::Config) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        println!(
+            "\nconcurrent clients ({} clients x {} calls a round, {} calls, seed {}; each license's history checked for linearizability)",
+            config.clients, config.calls_per_client, config.calls, config.seed
+        );
+        self.bar = std::io::stdout().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(config.calls);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("  {bar:40} {pos}/{len} calls  {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+    }
+
+    fn concurrent_round(&mut self, report: &crate::concurrent::Report) {
+        if let Some(b) = &self.bar {
+            b.set_position(report.calls);
+            b.set_message(format!(
+                "{} rounds, {} violations",
+                report.rounds, report.violations
+            ));
+        }
+    }
+
+    fn concurrent(&mut self, report: &crate::concurrent::Report, config: &Config) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        println!("  {}", report.line());
+        for f in &report.findings {
+            println!(
+                "\nNOT LINEARIZABLE (round {}, {} clients, {} calls after shrinking): the replies below cannot all be true \
+                 in any one order of the calls, so the target lost, doubled or reordered an effect.",
+                f.round, f.clients, f.calls
+            );
+            println!("{}", f.text);
+            if let Some(path) = &f.trace {
+                let target = config
+                    .replay_target
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" --target {t}"));
+                println!("replay: conform replay {}{target}", path.display());
+            }
+        }
+    }
+
     fn case_skipped(&mut self, case: u64, why: &str) {
         self.say(&format!("  case {case} skipped: {why}"));
     }

@@ -54,6 +54,7 @@ pub fn json_report(s: &Summary) -> Value {
         "statuses": s.statuses,
         "goals": goals(s).into_iter().map(|(g, r)| json!({"goal": g, "reached": r, "times": s.goals.get(g).copied().unwrap_or(0)})).collect::<Vec<_>>(),
         "policy_divergences": cases.policy_divergence,
+        "concurrent": s.concurrent,
     })
 }
 

@@ -37,6 +37,12 @@ pub trait Reporter {
     fn finding(&mut self, _finding: &FindingReport, _config: &Config) {}
     /// One case ended; `summary` is the run so far.
     fn case(&mut self, _case: &CaseReport, _summary: &Summary) {}
+    /// The concurrent phase starts.
+    fn concurrent_start(&mut self, _config: &crate::concurrent::Config) {}
+    /// One concurrent round ended; `report` is the phase so far.
+    fn concurrent_round(&mut self, _report: &crate::concurrent::Report) {}
+    /// The concurrent phase ended (or was skipped: `report.skipped` says why).
+    fn concurrent(&mut self, _report: &crate::concurrent::Report, _config: &Config) {}
     /// The campaign ended; files are written here.
     fn finish(&mut self, _summary: &Summary) -> std::io::Result<()> {
         Ok(())
@@ -82,6 +88,15 @@ impl Reporter for Fanout {
     }
     fn case(&mut self, case: &CaseReport, summary: &Summary) {
         self.0.iter_mut().for_each(|r| r.case(case, summary));
+    }
+    fn concurrent_start(&mut self, config: &crate::concurrent::Config) {
+        self.0.iter_mut().for_each(|r| r.concurrent_start(config));
+    }
+    fn concurrent_round(&mut self, report: &crate::concurrent::Report) {
+        self.0.iter_mut().for_each(|r| r.concurrent_round(report));
+    }
+    fn concurrent(&mut self, report: &crate::concurrent::Report, config: &Config) {
+        self.0.iter_mut().for_each(|r| r.concurrent(report, config));
     }
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()> {
         // Every reporter gets to finish; the first error is returned.
