@@ -46,4 +46,5 @@ pub mod specs;
 pub mod state_machine;
 pub mod target;
 pub mod trace;
+pub mod unimplemented;
 pub mod wrappers;

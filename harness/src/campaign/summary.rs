@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::driver::{Classification, Execution, Finding};
 use crate::gen::Step;
 use crate::scenario::{Failure, ScenarioRun};
+use crate::target::Capabilities;
 
 /// One scenario's outcome.
 #[derive(Clone, Debug)]
@@ -186,6 +187,12 @@ pub struct Summary {
     pub strict_policy: bool,
     /// Why the run stopped before its last case, if it did (the wall-time budget).
     pub stopped_early: Option<String>,
+    /// What the target's control plane can do.
+    pub capabilities: Capabilities,
+    /// Scenarios not run, and why (a capability the target lacks, an operation it lacks).
+    pub skipped_scenarios: Vec<(String, String)>,
+    /// Operations in scope the target does not implement: operation → (why, calls that met it).
+    pub not_implemented: BTreeMap<String, (String, usize)>,
 }
 
 const STATUS_KEYS: &[&str] = &[
