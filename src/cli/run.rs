@@ -96,6 +96,10 @@ pub struct RunArgs {
     /// Also print what shrinking did to each finding (steps removed, values lowered).
     #[arg(long, short)]
     pub verbose: bool,
+    /// With --target URL: the access keys to sign with, in the fixtures' `accounts` format
+    /// (`fixtures/harness.json` holds the built-in ones; see docs/fixtures.md).
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -117,7 +121,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_ref())?;
     let mut services: Vec<Service> = args.services.iter().map(|s| Service::from(*s)).collect();
     services.dedup();
-    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    let accounts = match &args.accounts {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--accounts {}: {e}", path.display()))?;
+            Some(conform_harness::accounts::credentials_from(&text).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    if accounts.is_some() && !args.target.as_deref().is_some_and(|t| t.contains("://")) {
+        anyhow::bail!("--accounts is for --target URL (the embedded simulator and the model know the built-in accounts)");
+    }
+    let (mut chosen, cleanup) = choose_any(
+        args.target.as_deref(),
+        &args.aws,
+        args.seed,
+        &policy,
+        accounts.as_ref(),
+    )?;
     // `cleanup` lives to the end of the run: dropping it removes what a run on AWS created.
     let aws = cleanup.is_some();
     if aws && args.aws.evs_scope().is_none() && services.contains(&Service::Evs) {
