@@ -14,6 +14,7 @@ use axum::Router;
 use conform_harness::accounts::{credentials, ACCOUNTS};
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::http::HttpTarget;
+use conform_harness::report::matrix::{markdown, matrix, Status};
 use conform_harness::report::{json_report, Silent};
 use conform_harness::target::{Capabilities, Target};
 use conform_model::{Caller, Policy, Service, World};
@@ -172,6 +173,31 @@ fn a_partial_emulator_without_a_control_plane_is_tested_for_what_it_has() {
         scenarios.len()
     );
     assert!(!json["limits"].as_array().unwrap().is_empty());
+
+    // The matrix: the missing operations met are rows "not implemented", with their calls;
+    // EVS, not run, is not reached; the score counts them.
+    let m = matrix(&summary);
+    for row in &m.rows {
+        let met = summary.not_implemented.get(&row.operation).map(|(_, n)| *n);
+        match met {
+            Some(n) => assert_eq!((row.status, row.not_implemented), (Status::NotImplemented, n)),
+            None => assert_ne!(row.status, Status::NotImplemented, "{row:?}"),
+        }
+        if row.service == "evs" {
+            assert_eq!(row.status, Status::NotReached, "{row:?}");
+        }
+    }
+    assert!(m
+        .rows
+        .iter()
+        .any(|r| r.operation == "CheckoutLicense" && r.status == Status::Conformant));
+    assert!(
+        m.score.contains(&format!("{} not implemented", missing.len())),
+        "{}",
+        m.score
+    );
+    assert_eq!(json["matrix"]["score"], m.score);
+    assert!(markdown(&m).contains("| DeleteLicense | license-manager | not implemented |"));
 
     // The cases that needed nothing more ran, and found nothing: the run passes.
     assert!(

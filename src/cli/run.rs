@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::gen::MixChoice;
-use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, Reporter};
+use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, MatrixFile, Reporter};
 use conform_model::{Policy, Service};
 
 use super::aws::{choose_any, AwsArgs};
@@ -100,6 +100,10 @@ pub struct RunArgs {
     /// (`fixtures/harness.json` holds the built-in ones; see docs/fixtures.md).
     #[arg(long)]
     pub accounts: Option<PathBuf>,
+    /// Write the conformance matrix (every operation in scope against what the run saw of it)
+    /// here, as Markdown; the JSON report carries it too.
+    #[arg(long)]
+    pub matrix: Option<PathBuf>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -176,6 +180,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitFile(path.clone())));
+    }
+    if let Some(path) = &args.matrix {
+        reporters.push(Box::new(MatrixFile(path.clone())));
     }
     let summary = Campaign::new(config).run(chosen.target.as_mut(), &mut Fanout(reporters))?;
     Ok(ExitCode::from(summary.exit_code()))

@@ -57,6 +57,7 @@ pub fn json_report(s: &Summary) -> Value {
         "capabilities": s.capabilities,
         "limits": s.capabilities.limits(),
         "skipped_scenarios": s.skipped_scenarios.iter().map(|(name, why)| json!({"name": name, "why": why})).collect::<Vec<_>>(),
+        "matrix": super::matrix::matrix(s),
         "not_implemented": s.not_implemented.iter().map(|(op, (why, calls))| json!({"operation": op, "why": why, "calls": calls})).collect::<Vec<_>>(),
     })
 }
