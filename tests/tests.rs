@@ -5,6 +5,7 @@
 //! - `foreign`: the fault expectations and the foreign-target wrapper the fault tests share.
 //! - `aws_record`: `conform record`, `run --against-recording` and `policy-report`.
 //! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
+//! - `baseline`: accepted findings stop failing a run, new ones fail it, fixed ones are told.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
 //! - `partial_emulator`: an emulator without a control plane that implements part of License
 //!   Manager: skipped scenarios, operations not implemented, exit codes.
@@ -25,6 +26,7 @@ mod foreign;
 
 mod aws_record;
 mod aws_target;
+mod baseline;
 mod foreign_target;
 mod fuzz_framing;
 mod harness_faults;

@@ -28,6 +28,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod aws;
+pub mod baseline;
 pub mod campaign;
 pub mod driver;
 #[cfg(feature = "embedded")]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use conform_harness::baseline::Baseline;
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::gen::MixChoice;
 use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, MatrixFile, Reporter};
@@ -104,6 +105,10 @@ pub struct RunArgs {
     /// here, as Markdown; the JSON report carries it too.
     #[arg(long)]
     pub matrix: Option<PathBuf>,
+    /// A baseline of accepted findings (`conform baseline REPORT`): only new findings fail the
+    /// run; those fixed are reported.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -169,6 +174,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     config.strict_policy = args.strict_policy;
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--baseline {}: {e}", path.display()))?;
+        config.baseline = Some(Baseline::from_json(&text).map_err(anyhow::Error::msg)?);
+    }
     // On AWS, scenario differences on [P] rules are observed, not failed.
     config.observe_policy_in_scenarios = aws;
     config.target_label = chosen.description.clone();

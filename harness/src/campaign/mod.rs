@@ -73,6 +73,8 @@ pub struct Config {
     /// How each generated case gets its step weights (`--mix`): by default its own, drawn from
     /// its seed.
     pub mix: MixChoice,
+    /// Accepted findings (`--baseline`): only others fail the run.
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             target_label: "target".into(),
             replay_target: None,
             mix: MixChoice::default(),
+            baseline: None,
         }
     }
 }
@@ -211,6 +214,7 @@ impl Campaign {
             self.run_cases(&mut target, reporter, &mut summary)?;
         }
         summary.not_implemented = std::mem::take(&mut target.seen);
+        summary.baseline = self.config.baseline.as_ref().map(|b| b.compare(&summary));
         reporter.finish(&summary).map_err(CampaignError::Report)?;
         Ok(summary)
     }

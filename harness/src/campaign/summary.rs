@@ -193,6 +193,8 @@ pub struct Summary {
     pub skipped_scenarios: Vec<(String, String)>,
     /// Operations in scope the target does not implement: operation → (why, calls that met it).
     pub not_implemented: BTreeMap<String, (String, usize)>,
+    /// The run against `--baseline` (`None`: no baseline given).
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 const STATUS_KEYS: &[&str] = &[
@@ -308,10 +310,12 @@ impl Summary {
     }
 
     /// The exit code of a run: 0 conformant, 1 nonconformance found, 2 nothing tested.
+    /// Against a baseline, only findings it does not accept fail.
     pub fn exit_code(&self) -> u8 {
-        match self.totals() {
-            (0, 0) => 2,
-            (_, 0) => 0,
+        match (self.totals(), &self.baseline) {
+            ((0, 0), _) => 2,
+            (_, Some(b)) => u8::from(b.fails()),
+            ((_, 0), None) => 0,
             _ => 1,
         }
     }

@@ -214,6 +214,24 @@ impl Reporter for Console {
                 " (policy divergences are reported, not failed)"
             }
         );
+        if let Some(b) = &s.baseline {
+            println!(
+                "baseline: {} known, {} new, {} fixed (or not reached)",
+                b.known.len(),
+                b.new.len(),
+                b.fixed.len()
+            );
+            for x in &b.new {
+                println!(
+                    "  new   {}{}",
+                    x.signature,
+                    if x.fails { "" } else { " (does not fail)" }
+                );
+            }
+            for x in &b.fixed {
+                println!("  fixed {x}");
+            }
+        }
         let (passed, failed) = s.totals();
         println!("{passed} passed, {failed} failed");
         Ok(())

@@ -58,6 +58,8 @@ pub fn json_report(s: &Summary) -> Value {
         "limits": s.capabilities.limits(),
         "skipped_scenarios": s.skipped_scenarios.iter().map(|(name, why)| json!({"name": name, "why": why})).collect::<Vec<_>>(),
         "matrix": super::matrix::matrix(s),
+        "signatures": crate::baseline::signatures(s),
+        "baseline": s.baseline,
         "not_implemented": s.not_implemented.iter().map(|(op, (why, calls))| json!({"operation": op, "why": why, "calls": calls})).collect::<Vec<_>>(),
     })
 }
