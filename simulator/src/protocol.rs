@@ -264,7 +264,9 @@ mod tests {
             "product_sku": "sku-1", "product_name": "p", "license_name": "l",
             "home_region": "us-east-1", "entitlements": [{"Name": "Cores", "Unit": "Count", "MaxCount": 4}]
         }]);
-        let exchanges: Vec<(&str, &str, Value, Option<&str>, &str, u16)> = vec![
+        // (method, path, request, its schema, the reply's schema, status)
+        type Exchange<'a> = (&'a str, &'a str, Value, Option<&'a str>, &'a str, u16);
+        let exchanges: Vec<Exchange> = vec![
             ("GET", "/", Value::Null, None, "index.reply.schema.json", 200),
             (
                 "GET",
