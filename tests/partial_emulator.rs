@@ -16,7 +16,7 @@ use conform_harness::campaign::{Campaign, Config};
 use conform_harness::http::HttpTarget;
 use conform_harness::report::matrix::{markdown, matrix, Status};
 use conform_harness::report::{json_report, Silent};
-use conform_harness::target::{Capabilities, Target};
+use conform_harness::target::{self, Capabilities, InfraError, ModelTarget, Target};
 use conform_model::{Caller, Policy, Service, World};
 
 /// The License Manager operations the partial emulator lacks (grants, borrowing, versions,
@@ -92,6 +92,10 @@ fn wall_ms() -> i64 {
 
 /// Serves the partial emulator on a loopback port from a thread of its own.
 fn start(nothing: bool) -> String {
+    start_declaring(nothing, false)
+}
+
+fn start_declaring(nothing: bool, declares: bool) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -104,7 +108,17 @@ fn start(nothing: bool) -> String {
         world: Mutex::new(World::starting_at(7, Policy::default(), wall_ms())),
         nothing,
     });
-    let app = Router::new().route("/", post(aws)).with_state(state);
+    let mut app = Router::new().route("/", post(aws));
+    if declares {
+        // It declares reset and clock, and nothing else, under the protocol's name.
+        app = app.route(
+            "/_conform/capabilities",
+            axum::routing::get(|| async {
+                r#"{"protocol": "conform-control-plane/1", "server": "partial/0.1", "capabilities": ["reset", "clock", "something-new"]}"#
+            }),
+        );
+    }
+    let app = app.with_state(state);
     std::thread::spawn(move || {
         let _ = runtime.block_on(async { axum::serve(listener, app).await });
     });
@@ -239,4 +253,89 @@ fn an_emulator_that_implements_nothing_exits_2() {
         .any(|op| conform_model::operations(Service::Evs).contains(&op.as_str()));
     assert!(evs, "{:?}", summary.not_implemented);
     assert_eq!(summary.exit_code(), 2);
+}
+
+#[test]
+fn capabilities_are_discovered_one_by_one() {
+    let url = start_declaring(false, true);
+    let target = HttpTarget::new(&url, credentials()).unwrap();
+    let expected = Capabilities {
+        reset: true,
+        clock: true,
+        ..Capabilities::NONE
+    };
+    assert_eq!(target.capabilities(), expected);
+    assert!(
+        target.control_plane().contains("partial/0.1"),
+        "{}",
+        target.control_plane()
+    );
+}
+
+/// The model, claiming only reset and clock.
+struct ResetAndClock(ModelTarget);
+
+impl Target for ResetAndClock {
+    fn name(&self) -> String {
+        "model with reset and clock only".into()
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            reset: true,
+            clock: true,
+            ..Capabilities::NONE
+        }
+    }
+    fn call(
+        &mut self,
+        caller: &Caller,
+        service: Service,
+        op: &str,
+        body: &[u8],
+    ) -> Result<target::Response, InfraError> {
+        self.0.call(caller, service, op, body)
+    }
+    fn event(&mut self, event: &conform_model::Event) -> Result<serde_json::Value, InfraError> {
+        assert!(
+            self.capabilities().takes(event),
+            "sent an event it does not take: {event:?}"
+        );
+        self.0.event(event)
+    }
+    fn reset(&mut self) -> Result<(), InfraError> {
+        self.0.reset()
+    }
+}
+
+#[test]
+fn a_target_with_reset_and_clock_gets_every_scenario_that_needs_no_more() {
+    let mut target = ResetAndClock(ModelTarget::new(1, Policy::default()));
+    let mut config = config();
+    config.cases = 5;
+    let campaign = Campaign::new(config);
+    let summary = campaign.run(&mut target, &mut Silent).unwrap();
+    let all = campaign.scenarios();
+    let needing_more: Vec<&str> = all
+        .iter()
+        .filter(|s| {
+            let n = conform_harness::campaign::needs(s);
+            n.marketplace || n.evs_inventory || n.connector_health
+        })
+        .map(|s| s.name)
+        .collect();
+    assert!(!needing_more.is_empty() && needing_more.len() < all.len());
+    let skipped: Vec<&str> = summary
+        .skipped_scenarios
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(skipped, needing_more);
+    assert!(summary
+        .skipped_scenarios
+        .iter()
+        .all(|(_, why)| why.starts_with("needs ")));
+    assert_eq!(summary.scenarios.len(), all.len() - needing_more.len());
+    assert!(summary.scenarios.iter().all(|s| s.failures.is_empty()));
+    assert_eq!(summary.cases.len(), 5);
+    assert_eq!(summary.exit_code(), 0);
 }
