@@ -6,7 +6,10 @@
 //! - `aws_record`: `conform record`, `run --against-recording` and `policy-report`.
 //! - `aws_target`: `--target aws` against `conform serve --require-auth` on loopback.
 //! - `concurrent`: concurrent clients checked for linearizability; every race found and replayed.
+//! - `baseline`: accepted findings stop failing a run, new ones fail it, fixed ones are told.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
+//! - `partial_emulator`: an emulator without a control plane that implements part of License
+//!   Manager: skipped scenarios, operations not implemented, exit codes.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
 //! - `http_keepalive`: pooled keep-alive connections survive every kind of request and refusal.
 //! - `foreign_target`: no false finding against a faithful target with other id formats, wording
@@ -24,11 +27,13 @@ mod foreign;
 
 mod aws_record;
 mod aws_target;
+mod baseline;
 mod concurrent;
 mod foreign_target;
 mod fuzz_framing;
 mod harness_faults;
 mod http_keepalive;
+mod partial_emulator;
 mod replay;
 mod shrink_values;
 mod sim_daily;

@@ -27,6 +27,8 @@ pub struct HttpTarget {
     /// Account id → its keys.
     accounts: BTreeMap<String, Credentials>,
     capabilities: Capabilities,
+    /// What the probe of `/_conform/` found, for people.
+    control_plane: String,
     /// The `Date` of the latest reply, in milliseconds since the epoch.
     date_ms: Option<i64>,
     signer: Signer,
@@ -110,8 +112,9 @@ pub fn signing_name(service: Service) -> &'static str {
 }
 
 impl HttpTarget {
-    /// A target at `base` (e.g. `http://127.0.0.1:4580`); probes `/_conform/state` to learn
-    /// whether it has a control plane.
+    /// A target at `base` (e.g. `http://127.0.0.1:4580`) signing for `accounts` (account id →
+    /// keys; [`crate::accounts::credentials`] or `--accounts FILE`); discovers the capabilities
+    /// of its control plane (`discover`).
     pub fn new(base: &str, accounts: BTreeMap<String, Credentials>) -> Result<HttpTarget, InfraError> {
         // Keep-alive connections, pooled. ureq reuses one only after its reply was read to the
         // end and did not say `Connection: close`, and drops one the server has closed while it
@@ -121,24 +124,21 @@ impl HttpTarget {
         // `close` whenever it will (see `conform_simulator::router`).
         let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
         let base = base.trim_end_matches('/').to_string();
-        let control = match agent.get(&format!("{base}/_conform/state")).call() {
-            Ok(r) => r.status() == 200,
-            Err(ureq::Error::Status(..)) => false,
-            Err(e) => return Err(InfraError::Other(format!("{base} does not answer: {e}"))),
-        };
-        let capabilities = Capabilities {
-            reset: control,
-            clock: control,
-            fixtures: control,
-        };
+        let (capabilities, control_plane) = discover(&agent, &base)?;
         Ok(HttpTarget {
             base,
             agent,
             accounts,
             capabilities,
+            control_plane,
             date_ms: None,
             signer: Signer::default(),
         })
+    }
+
+    /// What the probe of the control plane found (`docs/control-plane.md`).
+    pub fn control_plane(&self) -> &str {
+        &self.control_plane
     }
 
     fn signed_headers(
@@ -209,6 +209,39 @@ impl HttpTarget {
             ))),
             Err(e) => Err(InfraError::Other(format!("{url}: {e}"))),
         }
+    }
+}
+
+/// The capabilities of `base`'s control plane and what was found: `GET /_conform/capabilities`
+/// (the protocol of `docs/control-plane.md`); failing that, an endpoint that answers
+/// `GET /_conform/state` has all of them (a conform before the protocol said so); else none.
+fn discover(agent: &ureq::Agent, base: &str) -> Result<(Capabilities, String), InfraError> {
+    let url = format!("{base}/_conform/capabilities");
+    match agent.get(&url).call() {
+        Ok(r) => {
+            let text = r.into_string().unwrap_or_default();
+            let reply: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let protocol = reply["protocol"].as_str().unwrap_or_default();
+            if protocol.starts_with("conform-control-plane/") {
+                let names = reply["capabilities"].as_array().cloned().unwrap_or_default();
+                let caps = Capabilities::from_names(names.iter().filter_map(Value::as_str));
+                let server = reply["server"].as_str().unwrap_or("an unnamed server");
+                return Ok((caps, format!("{protocol} at {base}/_conform/ ({server})")));
+            }
+        }
+        Err(ureq::Error::Status(..)) => {}
+        Err(e) => return Err(InfraError::Other(format!("{base} does not answer: {e}"))),
+    }
+    match agent.get(&format!("{base}/_conform/state")).call() {
+        Ok(r) if r.status() == 200 => Ok((
+            Capabilities::ALL,
+            format!("{base}/_conform/state answers, {base}/_conform/capabilities does not: every capability assumed"),
+        )),
+        Ok(_) | Err(ureq::Error::Status(..)) => Ok((
+            Capabilities::NONE,
+            format!("no control plane: {base}/_conform/capabilities does not answer"),
+        )),
+        Err(e) => Err(InfraError::Other(format!("{base} does not answer: {e}"))),
     }
 }
 
@@ -372,6 +405,14 @@ impl Target for HttpTarget {
         let headers = self.signed_headers(caller, service, &target, body)?;
         let raw = post(&self.agent, &format!("{}/", self.base), &headers, body)?;
         self.date_ms = raw.date_ms.or(self.date_ms);
+        let text = raw.text.trim();
+        if !text.is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            // An endpoint that does not know the operation answers a page of its own.
+            return Err(InfraError::NotImplemented {
+                operation: operation.to_string(),
+                why: format!("it answered {} with a body that is not JSON", raw.status),
+            });
+        }
         json_response(raw)
     }
 

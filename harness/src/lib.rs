@@ -28,6 +28,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod aws;
+pub mod baseline;
 pub mod campaign;
 pub mod concurrent;
 pub mod driver;
@@ -47,4 +48,5 @@ pub mod specs;
 pub mod state_machine;
 pub mod target;
 pub mod trace;
+pub mod unimplemented;
 pub mod wrappers;

@@ -147,11 +147,7 @@ impl Target for PolicyModel {
         "model".into()
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            reset: true,
-            clock: true,
-            fixtures: true,
-        }
+        Capabilities::ALL
     }
     fn call(
         &mut self,

@@ -14,12 +14,12 @@ use conform_model::lm::public_key_pem;
 use conform_model::Event;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::protocol::ClockRequest;
 use crate::{Account, Fixtures, Simulator, MAX_BODY_BYTES};
 
-fn reply(status: StatusCode, body: Value) -> Response {
+pub(crate) fn reply(status: StatusCode, body: Value) -> Response {
     let bytes = serde_json::to_vec_pretty(&body).unwrap_or_else(|_| b"{}".to_vec());
     let mut r = (status, bytes).into_response();
     r.headers_mut()
@@ -53,7 +53,7 @@ async fn answer_change(
     Ok(replies)
 }
 
-async fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
+pub(crate) async fn answer_events(sim: &Simulator, events: Vec<Event>) -> Response {
     match answer_change(sim, Vec::new(), events).await {
         Ok(replies) => reply(StatusCode::OK, json!({ "applied": replies })),
         Err(r) => r,
@@ -67,15 +67,6 @@ pub(crate) async fn reset(State(sim): State<Arc<Simulator>>, _body: Bytes) -> Re
     answer_events(&sim, vec![Event::Reset]).await
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClockBody {
-    #[serde(default)]
-    seconds: i64,
-    #[serde(default)]
-    millis: i64,
-}
-
 /// `POST /_conform/clock` `{"seconds": N}` (and/or `"millis"`): advances the model clock.
 pub(crate) async fn clock(State(sim): State<Arc<Simulator>>, body: Bytes) -> Response {
     if let Some(r) = too_large(&body) {
@@ -84,7 +75,7 @@ pub(crate) async fn clock(State(sim): State<Arc<Simulator>>, body: Bytes) -> Res
     // serde would also read the struct from a JSON array; the body is an object.
     let parsed = serde_json::from_slice::<Value>(&body).and_then(|v| {
         if v.is_object() {
-            serde_json::from_value::<ClockBody>(v)
+            serde_json::from_value::<ClockRequest>(v)
         } else {
             Err(serde::de::Error::custom("the body must be a JSON object"))
         }

@@ -20,12 +20,14 @@
 //! ```
 
 mod control;
+mod conventions;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod fixtures;
 pub mod fuzzing;
 pub mod journal;
 pub mod persist;
+pub mod protocol;
 pub mod sigv4;
 mod wire;
 
@@ -337,11 +339,17 @@ pub(crate) fn advance_to(world: &mut World, to_ms: i64) {
     }
 }
 
-/// The routes: AWS on `POST /`, the control plane under `/_conform/`. A reply given before its
+/// The routes: AWS on `POST /`, the control plane under `/_conform/`, the shared conventions
+/// (`GET /`, health, LocalStack's health and reset; `conventions`), every reply stamped with
+/// `x-conform-simulator`. A reply given before its
 /// request body was read to the end says `Connection: close` (`close_if_body_unread`).
 pub fn router(sim: Arc<Simulator>) -> Router {
     Router::new()
-        .route("/", post(wire::aws))
+        .route("/", post(wire::aws).get(conventions::index))
+        .route("/_conform/health", get(conventions::health))
+        .route("/_conform/capabilities", get(conventions::capabilities))
+        .route("/_localstack/health", get(conventions::localstack_health))
+        .route("/_localstack/state/reset", post(conventions::localstack_reset))
         .route("/_conform/reset", post(control::reset))
         .route("/_conform/clock", post(control::clock))
         .route("/_conform/fixtures", post(control::fixtures))
@@ -351,6 +359,7 @@ pub fn router(sim: Arc<Simulator>) -> Router {
         .route("/_conform/requests", get(journal::list).delete(journal::clear))
         .fallback(wire::no_route)
         .layer(middleware::from_fn(close_if_body_unread))
+        .layer(middleware::from_fn(conventions::stamp))
         .with_state(sim)
 }
 

@@ -9,7 +9,7 @@ use conform_harness::aws::{AwsOptions, AwsTarget, ChainCredentials, CredentialSo
 use conform_harness::gen::Who;
 use conform_model::Policy;
 
-use super::target::{choose, Chosen};
+use super::target::Chosen;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AwsArgs {
@@ -112,9 +112,10 @@ pub fn choose_any(
     aws: &AwsArgs,
     seed: u64,
     policy: &Policy,
+    accounts: Option<&std::collections::BTreeMap<String, conform_harness::http::Credentials>>,
 ) -> anyhow::Result<(Chosen, Option<CleanupOnDrop>)> {
     if target != Some("aws") {
-        return Ok((choose(target, seed, policy)?, None));
+        return Ok((super::target::choose_with(target, seed, policy, accounts)?, None));
     }
     let evs = aws.evs_scope();
     let region = aws.region();

@@ -1,6 +1,7 @@
 //! The subcommands; each lives in its own file.
 
 mod aws;
+mod baseline;
 mod policy_report;
 mod record;
 mod replay;
@@ -38,6 +39,8 @@ pub enum Command {
     Specs(specs::SpecsArgs),
     /// Serve the model over the AWS wire protocol (License Manager, EVS, STS) on one port.
     Serve(serve::ServeArgs),
+    /// Write a baseline of accepted findings from a JSON report, for `run --baseline`.
+    Baseline(baseline::BaselineArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::replay(args),
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Baseline(args) => baseline::baseline(args),
     }
 }

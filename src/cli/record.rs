@@ -53,7 +53,7 @@ fn selected(only: Option<&str>) -> Vec<conform_harness::scenario::Scenario> {
 
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_ref())?;
-    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy, None)?;
     let aws = cleanup.is_some();
     let target = chosen.target.as_mut();
     let provenance = Provenance {
@@ -112,7 +112,7 @@ pub fn against_recording(args: &RunArgs, dir: &Path) -> anyhow::Result<ExitCode>
             .map(|r| r.provenance.policy.clone())
             .unwrap_or_else(Policy::default),
     };
-    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy, None)?;
     let aws = cleanup.is_some();
     let target = chosen.target.as_mut();
     let frozen = target.capabilities().clock;

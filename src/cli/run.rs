@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use conform_harness::baseline::Baseline;
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::gen::MixChoice;
-use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, Reporter};
+use conform_harness::report::{Console, Fanout, JsonFile, JunitFile, MatrixFile, Reporter};
 use conform_model::{Policy, Service};
 
 use super::aws::{choose_any, AwsArgs};
@@ -107,6 +108,18 @@ pub struct RunArgs {
     /// With --clients: calls each client makes per round.
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub calls_per_client: u64,
+    /// With --target URL: the access keys to sign with, in the fixtures' `accounts` format
+    /// (`fixtures/harness.json` holds the built-in ones; see docs/fixtures.md).
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
+    /// Write the conformance matrix (every operation in scope against what the run saw of it)
+    /// here, as Markdown; the JSON report carries it too.
+    #[arg(long)]
+    pub matrix: Option<PathBuf>,
+    /// A baseline of accepted findings (`conform baseline REPORT`): only new findings fail the
+    /// run; those fixed are reported.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -128,7 +141,24 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let policy = load_policy(args.policy.as_ref())?;
     let mut services: Vec<Service> = args.services.iter().map(|s| Service::from(*s)).collect();
     services.dedup();
-    let (mut chosen, cleanup) = choose_any(args.target.as_deref(), &args.aws, args.seed, &policy)?;
+    let accounts = match &args.accounts {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("--accounts {}: {e}", path.display()))?;
+            Some(conform_harness::accounts::credentials_from(&text).map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    if accounts.is_some() && !args.target.as_deref().is_some_and(|t| t.contains("://")) {
+        anyhow::bail!("--accounts is for --target URL (the embedded simulator and the model know the built-in accounts)");
+    }
+    let (mut chosen, cleanup) = choose_any(
+        args.target.as_deref(),
+        &args.aws,
+        args.seed,
+        &policy,
+        accounts.as_ref(),
+    )?;
     // `cleanup` lives to the end of the run: dropping it removes what a run on AWS created.
     let aws = cleanup.is_some();
     if aws && args.aws.evs_scope().is_none() && services.contains(&Service::Evs) {
@@ -155,6 +185,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     }
     config.strict_policy = args.strict_policy;
+    if let Some(path) = &args.baseline {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("--baseline {}: {e}", path.display()))?;
+        config.baseline = Some(Baseline::from_json(&text).map_err(anyhow::Error::msg)?);
+    }
     // On AWS, scenario differences on [P] rules are observed, not failed.
     config.observe_policy_in_scenarios = aws;
     config.target_label = chosen.description.clone();
@@ -174,6 +209,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.junit {
         reporters.push(Box::new(JunitFile(path.clone())));
+    }
+    if let Some(path) = &args.matrix {
+        reporters.push(Box::new(MatrixFile(path.clone())));
     }
     let summary = Campaign::new(config).run(chosen.target.as_mut(), &mut Fanout(reporters))?;
     Ok(ExitCode::from(summary.exit_code()))

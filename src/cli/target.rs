@@ -1,9 +1,11 @@
 //! Choosing a target on the command line: the embedded simulator (default), the in-process
 //! model, or any URL.
 
-use conform_harness::accounts::credentials;
+use std::collections::BTreeMap;
+
+use conform_harness::accounts::{credentials, describe};
 use conform_harness::embedded::Embedded;
-use conform_harness::http::HttpTarget;
+use conform_harness::http::{Credentials, HttpTarget};
 use conform_harness::target::{ModelTarget, Target};
 use conform_harness::wrappers::DeterminismCheck;
 use conform_model::Policy;
@@ -29,6 +31,17 @@ impl Chosen {
 /// `None`: start the embedded simulator on loopback (frozen clock, the harness's accounts);
 /// `model`: the model in process; anything else: a URL.
 pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Result<Chosen> {
+    choose_with(target, seed, policy, None)
+}
+
+/// As [`choose`]; a URL is signed for with `accounts` (`--accounts FILE`) where given, and the
+/// accounts and what its control plane has are printed.
+pub fn choose_with(
+    target: Option<&str>,
+    seed: u64,
+    policy: &Policy,
+    accounts: Option<&BTreeMap<String, Credentials>>,
+) -> anyhow::Result<Chosen> {
     match target {
         Some("model") => Ok(Chosen::new(
             // Run twice: the in-process model is also checked for determinism (SPEC 2).
@@ -39,7 +52,13 @@ pub fn choose(target: Option<&str>, seed: u64, policy: &Policy) -> anyhow::Resul
             "the reference model, in process (each call run twice)".into(),
         )),
         Some(url) => {
-            let t = HttpTarget::new(url, credentials())?;
+            let keys = accounts.cloned().unwrap_or_else(credentials);
+            let t = HttpTarget::new(url, keys.clone())?;
+            println!("signing as (account, access key; --accounts FILE sets them):");
+            for line in describe(&keys) {
+                println!("  {line}");
+            }
+            println!("control plane: {}", t.control_plane());
             Ok(Chosen::new(Box::new(t), url.to_string()))
         }
         None => {

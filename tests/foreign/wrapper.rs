@@ -247,10 +247,10 @@ impl Target for Foreign {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            reset: self.control,
-            clock: self.control,
-            fixtures: self.control,
+        if self.control {
+            Capabilities::ALL
+        } else {
+            Capabilities::NONE
         }
     }
 

@@ -482,11 +482,7 @@ impl Target for AwsTarget {
 
     /// No control plane: no reset, clock or fixtures.
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            reset: false,
-            clock: false,
-            fixtures: false,
-        }
+        Capabilities::NONE
     }
 
     fn call(

@@ -29,8 +29,9 @@ use crate::gen::{MixChoice, Step};
 use crate::report::Reporter;
 use crate::scenario::{self, Scenario};
 use crate::scenarios;
-use crate::target::{InfraError, Target};
+use crate::target::{Capabilities, InfraError, Target};
 use crate::trace::Trace;
+use crate::unimplemented::Unimplemented;
 
 pub use summary::{
     goals, CallCounts, CaseReport, ClassCounts, DepthCounts, FindingReport, ScenarioReport, Summary,
@@ -75,6 +76,8 @@ pub struct Config {
     /// Concurrent clients after the cases (`--clients N`), checked for linearizability; `None`
     /// runs none.
     pub concurrent: Option<crate::concurrent::Config>,
+    /// Accepted findings (`--baseline`): only others fail the run.
+    pub baseline: Option<crate::baseline::Baseline>,
 }
 
 impl Default for Config {
@@ -96,6 +99,7 @@ impl Default for Config {
             replay_target: None,
             mix: MixChoice::default(),
             concurrent: None,
+            baseline: None,
         }
     }
 }
@@ -151,6 +155,24 @@ fn signature(f: &Finding) -> String {
     )
 }
 
+/// The capabilities scenario `s` needs: a reset and the clock (it starts from nothing at a
+/// known instant), and those of the events among its steps.
+pub fn needs(s: &Scenario) -> Capabilities {
+    let mut c = Capabilities {
+        reset: true,
+        clock: true,
+        ..Capabilities::NONE
+    };
+    for step in &s.steps {
+        if let scenario::Step::Event { event, .. } = step {
+            c = c.with(Capabilities::of_event_kind(
+                event["event"].as_str().unwrap_or_default(),
+            ));
+        }
+    }
+    c
+}
+
 /// A campaign over one configuration.
 pub struct Campaign {
     config: Config,
@@ -183,18 +205,23 @@ impl Campaign {
     ) -> Result<Summary, CampaignError> {
         let mut summary = Summary {
             strict_policy: self.config.strict_policy,
+            capabilities: target.capabilities(),
             ..Summary::default()
         };
         reporter.start(&self.config, target.capabilities());
+        // Operations the target does not implement skip what sends them, counted once each.
+        let mut target = Unimplemented::new(target);
         if self.config.scenarios {
-            self.run_scenarios(target, reporter, &mut summary)?;
+            self.run_scenarios(&mut target, reporter, &mut summary)?;
         }
         if self.config.cases > 0 {
-            self.run_cases(target, reporter, &mut summary)?;
+            self.run_cases(&mut target, reporter, &mut summary)?;
         }
         if let Some(cc) = &self.config.concurrent {
-            summary.concurrent = Some(self.run_concurrent(target, reporter, cc)?);
+            summary.concurrent = Some(self.run_concurrent(&mut target, reporter, cc)?);
         }
+        summary.not_implemented = std::mem::take(&mut target.seen);
+        summary.baseline = self.config.baseline.as_ref().map(|b| b.compare(&summary));
         reporter.finish(&summary).map_err(CampaignError::Report)?;
         Ok(summary)
     }
@@ -248,19 +275,35 @@ impl Campaign {
     ) -> Result<(), CampaignError> {
         let caps = target.capabilities();
         let observe = self.config.observe_policy_in_scenarios;
-        if !(caps.reset && caps.fixtures || observe) {
-            reporter.scenarios_skipped("the target has no control plane (reset, fixtures)");
+        let scenarios = self.scenarios();
+        if !(caps.reset || observe) {
+            let why = "the target cannot reset (no control plane): every scenario starts from nothing";
+            reporter.scenarios_skipped(why);
+            summary
+                .skipped_scenarios
+                .extend(scenarios.iter().map(|s| (s.name.to_string(), why.to_string())));
             return Ok(());
         }
-        let scenarios = self.scenarios();
         reporter.scenarios_start(scenarios.len());
         for s in &scenarios {
+            // On AWS the target skips what it cannot take itself; elsewhere a scenario runs
+            // only where the target has every capability it needs.
+            let missing = needs(s).missing_from(&caps);
+            if !observe && !missing.is_empty() {
+                let why = format!("needs {}", missing.join(", "));
+                reporter.scenario_skipped(s.name, &why);
+                summary.skipped_scenarios.push((s.name.to_string(), why));
+                continue;
+            }
             // Outcomes and bodies, compared with the model like generated steps.
             let mut run = match scenario::run_compared(target, s, &self.config.policy) {
                 Ok(run) => run,
                 // A target may be unable to take some steps (clock events, unmapped accounts).
                 Err(e) if e.is_skip() => {
                     reporter.scenario_skipped(s.name, &e.to_string());
+                    summary
+                        .skipped_scenarios
+                        .push((s.name.to_string(), e.to_string()));
                     continue;
                 }
                 Err(e) => return Err(infra(format!("scenario {}", s.name))(e)),
@@ -318,7 +361,7 @@ impl Campaign {
         reporter: &mut dyn Reporter,
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
-        let cfg = self.config.case_config(target.capabilities().fixtures);
+        let cfg = self.config.case_config(target.capabilities().events());
         reporter.cases_start(&cfg, self.config.cases);
         let started = Instant::now();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();

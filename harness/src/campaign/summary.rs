@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::driver::{Classification, Execution, Finding};
 use crate::gen::Step;
 use crate::scenario::{Failure, ScenarioRun};
+use crate::target::Capabilities;
 
 /// One scenario's outcome.
 #[derive(Clone, Debug)]
@@ -188,6 +189,14 @@ pub struct Summary {
     pub stopped_early: Option<String>,
     /// The concurrent phase (`--clients N`), when one ran.
     pub concurrent: Option<crate::concurrent::Report>,
+    /// What the target's control plane can do.
+    pub capabilities: Capabilities,
+    /// Scenarios not run, and why (a capability the target lacks, an operation it lacks).
+    pub skipped_scenarios: Vec<(String, String)>,
+    /// Operations in scope the target does not implement: operation → (why, calls that met it).
+    pub not_implemented: BTreeMap<String, (String, usize)>,
+    /// The run against `--baseline` (`None`: no baseline given).
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 const STATUS_KEYS: &[&str] = &[
@@ -311,10 +320,12 @@ impl Summary {
     }
 
     /// The exit code of a run: 0 conformant, 1 nonconformance found, 2 nothing tested.
+    /// Against a baseline, only findings it does not accept fail.
     pub fn exit_code(&self) -> u8 {
-        match self.totals() {
-            (0, 0) => 2,
-            (_, 0) => 0,
+        match (self.totals(), &self.baseline) {
+            ((0, 0), _) => 2,
+            (_, Some(b)) => u8::from(b.fails()),
+            ((_, 0), None) => 0,
             _ => 1,
         }
     }

@@ -93,8 +93,8 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The case settings a round's setup runs with: License Manager only, events where the
-    /// target takes them.
+    /// The case settings a round's setup runs with: License Manager only; `events`: seed the
+    /// case's fixtures.
     pub fn case_config(&self, events: bool) -> CaseConfig {
         CaseConfig {
             seed: self.seed,
@@ -216,11 +216,12 @@ pub fn run_round(
     round: u64,
     programs: Option<&Programs>,
 ) -> Result<(Programs, Round), InfraError> {
+    // Clock events where the target moves its clock; no fixtures (the rounds need none).
     let events = main.capabilities().clock;
     let clients = programs.map_or(cfg.clients, Programs::clients);
     let setups = phase::setups(
         main,
-        &cfg.case_config(events),
+        &cfg.case_config(false),
         workload::spaces(clients),
         &|s| round_case(round, s),
         &cfg.policy,

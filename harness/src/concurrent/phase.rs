@@ -141,6 +141,7 @@ pub fn setups(
         ..cfg.clone()
     };
     for s in 1..spaces {
+        // Fixtures are seeded once: a second seeding of the same environments would be refused.
         out.push(setup(&mut Kept(&mut *target), &later, case(s), policy)?);
     }
     Ok(out)

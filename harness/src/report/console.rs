@@ -11,12 +11,18 @@ use super::Reporter;
 use crate::campaign::{goals, CaseReport, Config, FindingReport, ScenarioReport, Summary};
 use crate::driver::{CaseConfig, Classification, Reply};
 use crate::gen::Step;
+use crate::target::Capabilities;
+
+/// How a skip for an operation the target lacks begins (`InfraError::NotImplemented`).
+const NOT_IMPLEMENTED: &str = "not implemented by the target";
 
 /// Prints to standard output; a progress bar when standard output is a terminal.
 #[derive(Default)]
 pub struct Console {
     bar: Option<indicatif::ProgressBar>,
     verbose: bool,
+    /// Operations already told as not implemented (each is told once).
+    unimplemented: std::collections::BTreeSet<String>,
 }
 
 impl Console {
@@ -39,6 +45,17 @@ impl Console {
 }
 
 impl Reporter for Console {
+    fn start(&mut self, _config: &Config, capabilities: Capabilities) {
+        if capabilities == Capabilities::ALL {
+            return;
+        }
+        let missing = capabilities.missing();
+        println!("the target's control plane lacks: {}", missing.join(", "));
+        for line in capabilities.limits() {
+            println!("  {line}");
+        }
+    }
+
     fn scenarios_skipped(&mut self, why: &str) {
         println!("\nscenarios skipped: {why}");
     }
@@ -144,6 +161,10 @@ impl Reporter for Console {
     }
 
     fn case_skipped(&mut self, case: u64, why: &str) {
+        // An operation the target lacks skips every case that sends it: told once.
+        if why.starts_with(NOT_IMPLEMENTED) && !self.unimplemented.insert(why.to_string()) {
+            return;
+        }
         self.say(&format!("  case {case} skipped: {why}"));
     }
 
@@ -212,6 +233,21 @@ impl Reporter for Console {
         if let Some(why) = &s.stopped_early {
             println!("  stopped early: {why}");
         }
+        if !s.skipped_scenarios.is_empty() {
+            println!("\nskipped scenarios ({})", s.skipped_scenarios.len());
+            for (name, why) in &s.skipped_scenarios {
+                println!("  {name:<44} {why}");
+            }
+        }
+        if !s.not_implemented.is_empty() {
+            println!(
+                "\nnot implemented by the target ({} operations)",
+                s.not_implemented.len()
+            );
+            for (op, (why, calls)) in &s.not_implemented {
+                println!("  {op:<28} {why} ({calls} calls)");
+            }
+        }
         print_summary(s);
         let (distinct, cases) = s.counts();
         println!(
@@ -228,6 +264,24 @@ impl Reporter for Console {
                 " (policy divergences are reported, not failed)"
             }
         );
+        if let Some(b) = &s.baseline {
+            println!(
+                "baseline: {} known, {} new, {} fixed (or not reached)",
+                b.known.len(),
+                b.new.len(),
+                b.fixed.len()
+            );
+            for x in &b.new {
+                println!(
+                    "  new   {}{}",
+                    x.signature,
+                    if x.fails { "" } else { " (does not fail)" }
+                );
+            }
+            for x in &b.fixed {
+                println!("  fixed {x}");
+            }
+        }
         let (passed, failed) = s.totals();
         println!("{passed} passed, {failed} failed");
         Ok(())

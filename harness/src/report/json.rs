@@ -55,6 +55,13 @@ pub fn json_report(s: &Summary) -> Value {
         "goals": goals(s).into_iter().map(|(g, r)| json!({"goal": g, "reached": r, "times": s.goals.get(g).copied().unwrap_or(0)})).collect::<Vec<_>>(),
         "policy_divergences": cases.policy_divergence,
         "concurrent": s.concurrent,
+        "capabilities": s.capabilities,
+        "limits": s.capabilities.limits(),
+        "skipped_scenarios": s.skipped_scenarios.iter().map(|(name, why)| json!({"name": name, "why": why})).collect::<Vec<_>>(),
+        "matrix": super::matrix::matrix(s),
+        "signatures": crate::baseline::signatures(s),
+        "baseline": s.baseline,
+        "not_implemented": s.not_implemented.iter().map(|(op, (why, calls))| json!({"operation": op, "why": why, "calls": calls})).collect::<Vec<_>>(),
     })
 }
 

@@ -6,6 +6,7 @@
 mod console;
 mod json;
 mod junit;
+pub mod matrix;
 
 use crate::campaign::{CaseReport, Config, FindingReport, ScenarioReport, Summary};
 use crate::driver::CaseConfig;
@@ -14,6 +15,7 @@ use crate::target::Capabilities;
 pub use console::{describe_finding, Console};
 pub use json::{json_report, JsonFile};
 pub use junit::{junit_report, JunitFile};
+pub use matrix::{matrix, MatrixFile};
 
 /// Events of a campaign, in the order they happen.
 pub trait Reporter {
