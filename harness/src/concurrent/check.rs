@@ -200,9 +200,11 @@ impl Search<'_> {
 /// Checks each license group of `entries` from its namespace's setup, with at most `budget`
 /// model steps per group.
 pub fn check(setups: &[Setup], entries: &[Entry], budget: u64) -> Vec<Checked> {
-    (0..setups.len() * LICENSES)
+    let evs = setups.first().is_some_and(|s| s.evs);
+    (0..setups.len() * LICENSES + usize::from(evs))
         .map(|g| {
-            let setup = &setups[g / LICENSES];
+            // The EVS group (the last) is the first namespace's environment.
+            let setup = setups.get(g / LICENSES).unwrap_or(&setups[0]);
             let mut ops: Vec<usize> = (0..entries.len())
                 .filter(|&i| entries[i].group.is_none_or(|x| x == g))
                 .collect();

@@ -216,12 +216,14 @@ pub fn run_round(
     round: u64,
     programs: Option<&Programs>,
 ) -> Result<(Programs, Round), InfraError> {
-    // Clock events where the target moves its clock; no fixtures (the rounds need none).
-    let events = main.capabilities().clock;
+    // Clock events where the target moves its clock; the EVS environment where it seeds one.
+    let caps = main.capabilities();
+    let events = caps.clock;
+    let evs = caps.clock && caps.evs_inventory;
     let clients = programs.map_or(cfg.clients, Programs::clients);
     let setups = phase::setups(
         main,
-        &cfg.case_config(false),
+        &cfg.case_config(evs),
         workload::spaces(clients),
         &|s| round_case(round, s),
         &cfg.policy,
@@ -235,6 +237,7 @@ pub fn run_round(
             cfg.calls_per_client,
             &|c| setups[workload::space_of(c)].licenses[workload::license_of(c)],
             events,
+            evs,
         ),
     };
     let started = Instant::now();

@@ -8,11 +8,12 @@ use conform_model::{Event, Policy, World};
 use serde_json::Value;
 
 use super::history::{Entry, Outcome, Request, FINAL};
-use super::workload::{self, group_of, space_of, Programs, LICENSES};
+use super::workload::{self, evs_group, group_of, space_of, Programs, LICENSES};
 use crate::driver::{caller, shift_times, CaseConfig, Session};
 use crate::gen::{concretize, Concrete, GrantActionKind, Known, ReadOp, Step, Who};
 use crate::normalize::Normalizer;
 use crate::target::{Capabilities, InfraError, Response, Target};
+use conform_model::Service;
 
 /// Another client of the target, on a connection of its own.
 pub type Connect<'a> = &'a dyn Fn() -> Result<Box<dyn Target + Send>, InfraError>;
@@ -33,6 +34,8 @@ pub struct Setup {
     pub licenses: [u32; LICENSES],
     pub ns: String,
     pub isolated: bool,
+    /// Whether the namespace has the case's EVS environment and a connector of it.
+    pub evs: bool,
 }
 
 /// Token minutes where the clock is ours to move (expiries happen within a round), and
@@ -53,7 +56,7 @@ pub fn setup(
     policy: &Policy,
 ) -> Result<Setup, InfraError> {
     let mut session = Session::start(target, cfg, round, policy)?;
-    for step in workload::setup(ttl_minutes(target.capabilities().clock)) {
+    for step in workload::setup(ttl_minutes(target.capabilities().clock), cfg.events) {
         let (_, finding) = session.step(target, &step)?;
         if let Some(f) = finding {
             return Err(InfraError::Other(format!(
@@ -75,6 +78,7 @@ pub fn setup(
     let known = Known {
         licenses: model_known.licenses.iter().map(translate).collect(),
         grants: model_known.grants.iter().map(translate).collect(),
+        connectors: [0, 1].map(|e| model_known.connectors[e].iter().map(translate).collect()),
         ..Known::default()
     };
     Ok(Setup {
@@ -87,6 +91,7 @@ pub fn setup(
         licenses: [created, created + 1],
         ns: cfg.namespace(round),
         isolated: cfg.isolated(),
+        evs: cfg.events,
     })
 }
 
@@ -232,6 +237,10 @@ fn client(
         }
         let group = match req {
             Request::Event(_) => None,
+            Request::Call {
+                service: Service::Evs,
+                ..
+            } => Some(evs_group(setups.len())),
             Request::Call { .. } => Some(group_of(c)),
         };
         entries.push(Entry {
@@ -249,7 +258,8 @@ fn client(
 
 /// Runs the programs: every client at once (released together by a barrier), each on a
 /// connection of its own, then the read-back of each license in sequence on `main`: its
-/// usage, the license, its grant, and a check-in of every token a client of it was given.
+/// usage, the license, its grant, and a check-in of every token a client of it was given; and
+/// of the environment's entitlement records.
 pub fn execute(
     main: &mut dyn Target,
     connect: Connect,
@@ -335,6 +345,24 @@ pub fn execute(
             });
             index += 1;
         }
+    }
+    if setups.first().is_some_and(|s| s.evs) {
+        let step = Step::ListEntitlements {
+            env: 0,
+            connector: 0,
+            max: None,
+        };
+        let (req, _) = request(&setups[0], &setups[0].known, &step, 0);
+        let (outcome, invoked, returned) = send(main, &req, epoch);
+        entries.push(Entry {
+            client: FINAL,
+            index,
+            group: Some(evs_group(setups.len())),
+            request: req,
+            outcome,
+            invoked,
+            returned,
+        });
     }
     Ok(entries)
 }

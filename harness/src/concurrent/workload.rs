@@ -92,10 +92,20 @@ pub fn license_of(c: usize) -> usize {
     c % LICENSES
 }
 
+/// The group of the EVS calls (entitlements of the first namespace's environment) when the
+/// round has `spaces` namespaces.
+pub fn evs_group(spaces: usize) -> usize {
+    spaces * LICENSES
+}
+
 /// The setup steps, run in sequence before the clients start: the licenses (tokens of `ttl`
-/// minutes), then a grant of each to the buyer, accepted.
-pub fn setup(ttl_minutes: i32) -> Vec<Step> {
+/// minutes), then a grant of each to the buyer, accepted; with `evs`, a connector of the
+/// seeded environment.
+pub fn setup(ttl_minutes: i32, evs: bool) -> Vec<Step> {
     let mut steps = Vec::new();
+    if evs {
+        steps.push(Step::CreateConnector { env: 0, token: 0 });
+    }
     for k in 0..LICENSES as u8 {
         steps.push(Step::CreateLicense {
             sku: k,
@@ -126,8 +136,39 @@ pub fn setup(ttl_minutes: i32) -> Vec<Step> {
     steps
 }
 
-/// The step weights of a client's program.
-fn draw(rng: &mut ChaCha8Rng, c: usize, license: u32, clock: bool) -> Step {
+/// An EVS step on the seeded environment's VMs: entitlements created and deleted on the same
+/// VMs by several clients, and read.
+fn draw_evs(rng: &mut ChaCha8Rng) -> Step {
+    let pick = rng.next_u32();
+    let mut vms = vec![(pick % 4) as u8];
+    if pick.is_multiple_of(3) {
+        vms.push(((pick / 4) % 4) as u8);
+        vms.dedup();
+    }
+    match rng.next_u32() % 20 {
+        0..=8 => Step::CreateEntitlement {
+            env: 0,
+            connector: 0,
+            vms,
+        },
+        9..=15 => Step::DeleteEntitlement {
+            env: 0,
+            connector: 0,
+            vms,
+        },
+        _ => Step::ListEntitlements {
+            env: 0,
+            connector: 0,
+            max: None,
+        },
+    }
+}
+
+/// The step weights of a client's program; `evs`: the client also works on entitlements.
+fn draw(rng: &mut ChaCha8Rng, c: usize, license: u32, clock: bool, evs: bool) -> Step {
+    if evs && rng.next_u32() % 100 < 12 {
+        return draw_evs(rng);
+    }
     let who = who_of(c);
     let sku = license_of(c) as u8;
     let token = 0; // every ClientToken is made unique per client and step when sent
@@ -199,7 +240,8 @@ fn draw(rng: &mut ChaCha8Rng, c: usize, license: u32, clock: bool) -> Step {
 
 /// The programs of round `round`: `clients` programs of `calls` steps each, seeded. `license`
 /// maps a client to its license's index among its namespace's licenses; `clock`: the target
-/// takes clock events. About one checkout in four of the last four clients of a namespace is
+/// takes clock events; `evs`: the first namespace's clients also create and delete entitlements
+/// on the seeded environment's VMs. About one checkout in four of the last four clients of a namespace is
 /// the same request as the checkout the client four before it made at the same position: an
 /// idempotent replay sent on two connections at about the same time.
 pub fn programs(
@@ -209,6 +251,7 @@ pub fn programs(
     calls: usize,
     license: &dyn Fn(usize) -> u32,
     clock: bool,
+    evs: bool,
 ) -> Programs {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ round.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x636f_6e63);
     let mut programs: Vec<Vec<Step>> = Vec::with_capacity(clients);
@@ -218,7 +261,7 @@ pub fn programs(
         let mut steps = Vec::with_capacity(calls);
         let mut ids = Vec::with_capacity(calls);
         for j in 0..calls {
-            let step = draw(&mut rng, c, license(c), clock);
+            let step = draw(&mut rng, c, license(c), clock, evs && space_of(c) == 0);
             let twin = (c % CLIENTS_PER_SPACE >= 4).then(|| c - 4).filter(|&o| {
                 matches!(programs[o].get(j), Some(Step::Checkout { .. })) && rng.next_u32().is_multiple_of(4)
             });
@@ -246,9 +289,9 @@ mod tests {
 
     #[test]
     fn programs_are_seeded_and_replays_repeat_their_source() {
-        let a = programs(7, 3, 8, 30, &|k| k as u32, true);
-        assert_eq!(a, programs(7, 3, 8, 30, &|k| k as u32, true));
-        assert_ne!(a, programs(8, 3, 8, 30, &|k| k as u32, true));
+        let a = programs(7, 3, 8, 30, &|k| k as u32, true, false);
+        assert_eq!(a, programs(7, 3, 8, 30, &|k| k as u32, true, false));
+        assert_ne!(a, programs(8, 3, 8, 30, &|k| k as u32, true, false));
         assert!(a.replays() > 0, "some checkouts are sent twice");
         // A shared ClientToken is always the same request by the same role on the same license.
         for c in 0..a.clients() {
@@ -262,20 +305,27 @@ mod tests {
                 }
             }
         }
-        assert!(programs(7, 3, 4, 30, &|k| k as u32, true).replays() == 0);
+        assert!(programs(7, 3, 4, 30, &|k| k as u32, true, false).replays() == 0);
         assert_eq!((spaces(8), spaces(9), spaces(64)), (1, 2, 8));
         assert_eq!((group_of(7), group_of(8), group_of(63)), (1, 2, 15));
     }
 
+    fn is_evs(s: &Step) -> bool {
+        matches!(
+            s,
+            Step::CreateEntitlement { .. } | Step::DeleteEntitlement { .. } | Step::ListEntitlements { .. }
+        )
+    }
+
     #[test]
     fn without_clock_events_no_program_moves_the_clock() {
-        let a = programs(2, 0, 8, 50, &|k| k as u32, false);
+        let a = programs(2, 0, 8, 50, &|k| k as u32, false, false);
         assert!(a
             .programs
             .iter()
             .flatten()
             .all(|s| !matches!(s, Step::Advance { .. })));
-        let b = programs(2, 0, 8, 50, &|k| k as u32, true);
+        let b = programs(2, 0, 8, 50, &|k| k as u32, true, false);
         assert!(b
             .programs
             .iter()
