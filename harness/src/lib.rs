@@ -32,6 +32,7 @@ pub mod campaign;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod explore;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod gen;

@@ -15,6 +15,7 @@
 
 mod campaign;
 // The corpus replay needs the harness's `fuzzing` feature, which the workspace's tests enable.
+mod explore;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
 mod generation;
