@@ -1,6 +1,7 @@
 //! The subcommands; each lives in its own file.
 
 mod aws;
+mod check;
 mod policy_report;
 mod record;
 mod replay;
@@ -38,6 +39,8 @@ pub enum Command {
     Specs(specs::SpecsArgs),
     /// Serve the model over the AWS wire protocol (License Manager, EVS, STS) on one port.
     Serve(serve::ServeArgs),
+    /// Model-check a small world: every reachable state up to a depth, every property.
+    Check(check::CheckArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -48,5 +51,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Replay(args) => replay::replay(args),
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Check(args) => check::check(args),
     }
 }

@@ -72,6 +72,9 @@ pub struct Config {
     /// How each generated case gets its step weights (`--mix`): by default its own, drawn from
     /// its seed.
     pub mix: MixChoice,
+    /// The cases to run instead of generated ones (`conform run --exhaustive`: the explorer's
+    /// cases covering every transition, `explore::cover`); `cases` is ignored then.
+    pub exhaustive: Option<Vec<Vec<Step>>>,
 }
 
 impl Default for Config {
@@ -92,6 +95,7 @@ impl Default for Config {
             target_label: "target".into(),
             replay_target: None,
             mix: MixChoice::default(),
+            exhaustive: None,
         }
     }
 }
@@ -161,6 +165,14 @@ impl Campaign {
         &self.config
     }
 
+    /// The cases after the scenarios: the given ones, else `cases` generated ones.
+    fn case_count(&self) -> u64 {
+        match &self.config.exhaustive {
+            Some(given) => given.len() as u64,
+            None => self.config.cases,
+        }
+    }
+
     /// The scenarios this campaign runs, in order.
     pub fn scenarios(&self) -> Vec<Scenario> {
         let c = &self.config;
@@ -185,7 +197,7 @@ impl Campaign {
         if self.config.scenarios {
             self.run_scenarios(target, reporter, &mut summary)?;
         }
-        if self.config.cases > 0 {
+        if self.case_count() > 0 {
             self.run_cases(target, reporter, &mut summary)?;
         }
         reporter.finish(&summary).map_err(CampaignError::Report)?;
@@ -271,16 +283,17 @@ impl Campaign {
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
         let cfg = self.config.case_config(target.capabilities().fixtures);
-        reporter.cases_start(&cfg, self.config.cases);
+        let cases = self.case_count();
+        reporter.cases_start(&cfg, cases);
         let started = Instant::now();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for case in 0..self.config.cases {
+        for case in 0..cases {
             if let Some(budget) = self.config.time_budget {
                 if started.elapsed() >= budget {
                     summary.stopped_early = Some(format!(
                         "the time budget of {} s ran out after {case} of {} cases",
                         budget.as_secs(),
-                        self.config.cases
+                        cases
                     ));
                     break;
                 }
@@ -289,12 +302,15 @@ impl Campaign {
                 if summary.findings.len() >= max {
                     summary.stopped_early = Some(format!(
                         "{max} distinct finding(s) reached after {case} of {} cases",
-                        self.config.cases
+                        cases
                     ));
                     break;
                 }
             }
-            let steps = driver::generate(&cfg, case);
+            let steps = match &self.config.exhaustive {
+                Some(given) => given[case as usize].clone(),
+                None => driver::generate(&cfg, case),
+            };
             let execution = match driver::execute(target, &cfg, case, &steps) {
                 Ok(execution) => execution,
                 Err(e) if e.is_skip() => {

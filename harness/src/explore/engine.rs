@@ -79,6 +79,9 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
     let setup = cfg.world.setup();
     let depth_bound = cfg.bounds.depth.min(super::MAX_DEPTH);
     let mut root = Reference::new(&case, 0, true);
+    if let Some(start) = cfg.start {
+        start(root.world_mut());
+    }
     let mut report = Report {
         transitions: 0,
         unique_states: 1,

@@ -72,6 +72,9 @@ pub struct ExploreConfig {
     pub threads: usize,
     /// Keep every edge (state, action, state) for [`cover`] (`conform run --exhaustive`).
     pub keep_edges: bool,
+    /// Changes the start world before the setup: the switch a test uses to inject a model
+    /// bug (a `faults` feature fault) and show the explorer finds it.
+    pub start: Option<fn(&mut conform_model::World)>,
 }
 
 impl Default for ExploreConfig {
@@ -83,6 +86,7 @@ impl Default for ExploreConfig {
             bounds: Bounds::default(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
             keep_edges: false,
+            start: None,
         }
     }
 }
