@@ -26,6 +26,7 @@ fn the_default_world_holds_every_property_in_every_state_explored() {
     // The state bound stops inside the first level past it; every state counted was checked.
     let mut cfg = at_depth(8);
     cfg.bounds.states = 100_000;
+    cfg.bounds.time = std::time::Duration::from_secs(900);
     let r = explore(&cfg);
     eprintln!("{}", r.describe());
     assert!(r.violations.is_empty(), "{}", r.describe());
@@ -81,8 +82,14 @@ fn an_injected_model_bug_is_found_with_the_shortest_path() {
     let mut shallow = at_depth(1);
     shallow.start = Some(off_by_one);
     assert!(explore(&shallow).violations.is_empty());
+    // The trace is one `conform replay` reads: written and read back, the same steps.
+    let file = std::env::temp_dir().join(format!("conform-explore-{}.json", std::process::id()));
+    found.trace.write(&file).expect("written");
+    let read = conform_harness::trace::Trace::read(&file).expect("a conform trace");
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(read.steps, found.trace.steps);
     // The trace's steps break the same property again on a faulty reference, at its last step.
-    let trace = &found.trace;
+    let trace = &read;
     let case = trace.config();
     // On a reference whose world has the fault, as a faulty target's would.
     let mut world = Reference::new(&case, trace.case, true).world().clone();

@@ -97,8 +97,9 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub verbose: bool,
     /// Instead of the scenarios and generated cases, explore the small world of `conform check`
-    /// to this depth and run cases that together take every (state, action) edge of it.
-    #[arg(long, value_name = "DEPTH", value_parser = clap::value_parser!(u16).range(1..=conform_harness::explore::MAX_DEPTH as i64))]
+    /// to this depth (alone: 3) and run cases that together take every (state, action) edge of
+    /// it.
+    #[arg(long, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u16).range(1..=conform_harness::explore::MAX_DEPTH as i64))]
     pub exhaustive: Option<u16>,
 }
 

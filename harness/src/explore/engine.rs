@@ -14,6 +14,9 @@ use crate::driver::{CaseConfig, Classification, Finding, Reference, Reply};
 use crate::gen::{Concrete, Step};
 use crate::trace::Trace;
 
+/// States expanded by each thread between two merges.
+const BATCH: usize = 512;
+
 /// One state of the graph: the state and the action (an index into its parent's actions)
 /// that first reached it.
 #[derive(Clone, Copy, Debug)]
@@ -46,7 +49,7 @@ pub struct Graph {
 enum Outcome {
     /// A state this level had not seen when the worker ran it (it may still be a duplicate of
     /// another worker's).
-    New(u64, Box<Reference>),
+    New(u64),
     Seen(u64),
     Broken(Violation),
 }
@@ -113,11 +116,14 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
             return report;
         }
     }
-    let start = root.clone();
+    let start = root;
     let mut nodes = vec![Node { parent: 0, action: 0 }];
     let mut index: HashMap<u64, u32> = HashMap::new();
-    index.insert(root.world().fingerprint_without_client_tokens(), 0);
-    let mut frontier: Vec<(u32, Reference)> = vec![(0, root)];
+    index.insert(start.world().fingerprint_without_client_tokens(), 0);
+    // The frontier holds state numbers only: each state is made again from the start by its
+    // path when it is expanded (a path costs one transition a level, expanding it some 25),
+    // so memory holds the graph and the states being expanded, not a level of worlds.
+    let mut frontier: Vec<u32> = vec![0];
     let mut reached: BTreeSet<&'static str> = BTreeSet::new();
     let mut peak_resident = resident_at_start;
     let stop_flag = AtomicBool::new(false);
@@ -129,105 +135,114 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
             break;
         }
         let position = setup.len() + depth;
-        let chunk = frontier.len().div_ceil(threads);
-        let expand = |part: &[(u32, Reference)]| -> (Vec<Transition>, BTreeSet<&'static str>, u64) {
-            let mut out = Vec::new();
-            let mut local: HashSet<u64> = HashSet::new();
-            let mut goals_seen = BTreeSet::new();
-            let mut runs = 0u64;
-            for (from, state) in part {
-                if stop_flag.load(Ordering::Relaxed) {
-                    break;
-                }
-                for (a, action) in cfg.world.actions(state).into_iter().enumerate() {
-                    let step = fresh(action, position);
-                    let mut next = state.clone();
-                    runs += 1;
-                    let outcome = match next.advance(&step) {
-                        Err(v) => Outcome::Broken(v),
-                        Ok(_) => {
-                            goals_seen.extend(next.auditor().reached().keys().copied());
-                            let fp = next.world().fingerprint_without_client_tokens();
-                            if index.contains_key(&fp) || !local.insert(fp) {
-                                Outcome::Seen(fp)
-                            } else {
-                                Outcome::New(fp, Box::new(next))
+        let current = std::mem::take(&mut frontier);
+        let mut level_states = 0usize;
+        let mut complete = true;
+        let mut broken: Vec<(u32, u16, Violation)> = Vec::new();
+        // In batches, so that the state bound stops the work, not only the counting.
+        for batch in current.chunks(BATCH * threads) {
+            if nodes.len() >= cfg.bounds.states {
+                report.stop = Stop::States;
+                complete = false;
+                break;
+            }
+            let chunk = batch.len().div_ceil(threads);
+            let expand = |part: &[u32]| -> (Vec<Transition>, BTreeSet<&'static str>, u64) {
+                let mut out = Vec::new();
+                let mut local: HashSet<u64> = HashSet::new();
+                let mut goals_seen = BTreeSet::new();
+                let mut runs = 0u64;
+                for from in part {
+                    if stop_flag.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let state = &state_of(cfg, &start, &nodes, *from);
+                    for (a, action) in cfg.world.actions(state).into_iter().enumerate() {
+                        let step = fresh(action, position);
+                        let mut next = state.clone();
+                        runs += 1;
+                        let outcome = match next.advance(&step) {
+                            Err(v) => Outcome::Broken(v),
+                            Ok(_) => {
+                                goals_seen.extend(next.auditor().reached().keys().copied());
+                                let fp = next.world().fingerprint_without_client_tokens();
+                                if index.contains_key(&fp) || !local.insert(fp) {
+                                    Outcome::Seen(fp)
+                                } else {
+                                    Outcome::New(fp)
+                                }
                             }
+                        };
+                        out.push(Transition {
+                            from: *from,
+                            action: a as u16,
+                            step: cfg.keep_edges.then_some(step),
+                            outcome,
+                        });
+                    }
+                    if started.elapsed() >= cfg.bounds.time {
+                        stop_flag.store(true, Ordering::Relaxed);
+                    }
+                }
+                (out, goals_seen, runs)
+            };
+            let results: Vec<_> = if threads == 1 {
+                vec![expand(batch)]
+            } else {
+                std::thread::scope(|s| {
+                    let handles: Vec<_> = batch
+                        .chunks(chunk.max(1))
+                        .map(|part| s.spawn(|| expand(part)))
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                        .collect()
+                })
+            };
+            if stop_flag.load(Ordering::Relaxed) {
+                complete = false;
+            }
+            for (transitions, goals_seen, runs) in results {
+                report.transitions += runs;
+                reached.extend(goals_seen);
+                for t in transitions {
+                    let fp = match t.outcome {
+                        Outcome::Broken(v) => {
+                            broken.push((t.from, t.action, v));
+                            continue;
+                        }
+                        Outcome::Seen(fp) | Outcome::New(fp) => fp,
+                    };
+                    let to = match index.get(&fp) {
+                        Some(&to) => to,
+                        None if nodes.len() >= cfg.bounds.states => {
+                            report.stop = Stop::States;
+                            complete = false;
+                            continue;
+                        }
+                        None => {
+                            let id = nodes.len() as u32;
+                            nodes.push(Node {
+                                parent: t.from,
+                                action: t.action,
+                            });
+                            index.insert(fp, id);
+                            if let Some(g) = report.graph.as_mut() {
+                                g.depth.push(depth as u16 + 1);
+                            }
+                            level_states += 1;
+                            frontier.push(id);
+                            id
                         }
                     };
-                    out.push(Transition {
-                        from: *from,
-                        action: a as u16,
-                        step: cfg.keep_edges.then_some(step),
-                        outcome,
-                    });
-                }
-                if started.elapsed() >= cfg.bounds.time {
-                    stop_flag.store(true, Ordering::Relaxed);
-                }
-            }
-            (out, goals_seen, runs)
-        };
-        let results: Vec<_> = if threads == 1 {
-            vec![expand(&frontier)]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = frontier
-                    .chunks(chunk.max(1))
-                    .map(|part| s.spawn(|| expand(part)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            })
-        };
-        frontier = Vec::new();
-        let mut level_states = 0usize;
-        let mut complete = !stop_flag.load(Ordering::Relaxed);
-        let mut broken: Vec<(u32, u16, Violation)> = Vec::new();
-        for (transitions, goals_seen, runs) in results {
-            report.transitions += runs;
-            reached.extend(goals_seen);
-            for t in transitions {
-                let (fp, state) = match t.outcome {
-                    Outcome::Broken(v) => {
-                        broken.push((t.from, t.action, v));
-                        continue;
-                    }
-                    Outcome::Seen(fp) => (fp, None),
-                    Outcome::New(fp, state) => (fp, Some(state)),
-                };
-                let to = match index.get(&fp) {
-                    Some(&to) => to,
-                    None if nodes.len() >= cfg.bounds.states => {
-                        report.stop = Stop::States;
-                        complete = false;
-                        continue;
-                    }
-                    None => {
-                        let id = nodes.len() as u32;
-                        nodes.push(Node {
-                            parent: t.from,
-                            action: t.action,
+                    if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
+                        g.edges.push(Edge {
+                            from: t.from,
+                            to,
+                            step,
                         });
-                        index.insert(fp, id);
-                        if let Some(g) = report.graph.as_mut() {
-                            g.depth.push(depth as u16 + 1);
-                        }
-                        level_states += 1;
-                        if let Some(state) = state {
-                            frontier.push((id, *state));
-                        }
-                        id
                     }
-                };
-                if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
-                    g.edges.push(Edge {
-                        from: t.from,
-                        to,
-                        step,
-                    });
                 }
             }
         }
@@ -284,6 +299,26 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
         _ => None,
     };
     report
+}
+
+/// The state numbered `id`: its path's actions run again from the start (each held every
+/// property when explored, so none can fail now).
+fn state_of(cfg: &ExploreConfig, start: &Reference, nodes: &[Node], id: u32) -> Reference {
+    let mut chain = Vec::new();
+    let mut at = id;
+    while at != 0 {
+        let n = nodes[at as usize];
+        chain.push(n.action);
+        at = n.parent;
+    }
+    let setup = cfg.world.setup().len();
+    let mut state = start.clone();
+    for (i, a) in chain.into_iter().rev().enumerate() {
+        if let Some(action) = cfg.world.actions(&state).into_iter().nth(usize::from(a)) {
+            let _ = state.advance(&fresh(action, setup + i));
+        }
+    }
+    state
 }
 
 /// The shortest path to a violation: the actions from the start to `from` run again (the

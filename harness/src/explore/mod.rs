@@ -35,6 +35,9 @@ use crate::audit::Violation;
 use crate::gen::Step;
 use crate::trace::Trace;
 
+/// The depth of `conform run --exhaustive` when none is given, and of the fault proof.
+pub const DEFAULT_EXHAUSTIVE_DEPTH: usize = 3;
+
 /// Where exploration stops.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bounds {
