@@ -34,6 +34,7 @@ pub mod concurrent;
 pub mod driver;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod explore;
 #[cfg(feature = "fuzzing")]
 pub mod fuzz;
 pub mod gen;

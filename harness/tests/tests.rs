@@ -2,6 +2,9 @@
 //!
 //! - `campaign`: the library's one way through (`Campaign::run`) against faulty and faithful
 //!   embedded simulators: findings shrunk, classified, counted, reported.
+//! - `explore`: the explorer of issue #16: the default small world's states with every property
+//!   holding, threads, an injected model bug found with its shortest path, covering cases.
+//! - `explore_faults` (ignored: minutes): the covering cases of `--exhaustive` against every fault.
 //! - `fuzz_corpus`: every committed fuzz corpus input and reproducer through the fuzz checks.
 //! - `generation`: what seed 1 generates, pinned as a snapshot.
 //! - `props`: property tests of the model over the one workload: every always property of the
@@ -15,6 +18,8 @@
 
 mod campaign;
 // The corpus replay needs the harness's `fuzzing` feature, which the workspace's tests enable.
+mod explore;
+mod explore_faults;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
 mod generation;

@@ -100,6 +100,7 @@ pub mod evs;
 pub mod explain;
 #[cfg(feature = "faults")]
 pub mod faults;
+mod fingerprint;
 mod idempotency;
 pub mod ids;
 pub mod invariants;

@@ -2,6 +2,7 @@
 
 mod aws;
 mod baseline;
+mod check;
 mod policy_report;
 mod record;
 mod replay;
@@ -41,6 +42,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Write a baseline of accepted findings from a JSON report, for `run --baseline`.
     Baseline(baseline::BaselineArgs),
+    /// Model-check a small world: every reachable state up to a depth, every property.
+    Check(check::CheckArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),
         Command::Baseline(args) => baseline::baseline(args),
+        Command::Check(args) => check::check(args),
     }
 }

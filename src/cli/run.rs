@@ -120,6 +120,11 @@ pub struct RunArgs {
     /// run; those fixed are reported.
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Instead of the scenarios and generated cases, explore the small world of `conform check`
+    /// to this depth (alone: 3) and run cases that together take every (state, action) edge of
+    /// it.
+    #[arg(long, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u16).range(1..=conform_harness::explore::MAX_DEPTH as i64))]
+    pub exhaustive: Option<u16>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -202,6 +207,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.concurrent = Some(cc);
     }
     config.replay_target = args.target.clone();
+    let coverage = match args.exhaustive {
+        Some(depth) => {
+            let coverage = exhaustive_cases(usize::from(depth), &config.policy, config.seed);
+            config.scenarios = false;
+            config.exhaustive = Some(coverage.cases.clone());
+            Some(coverage)
+        }
+        None => None,
+    };
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new().verbose(args.verbose))];
     if let Some(path) = &args.json {
@@ -214,5 +228,38 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         reporters.push(Box::new(MatrixFile(path.clone())));
     }
     let summary = Campaign::new(config).run(chosen.target.as_mut(), &mut Fanout(reporters))?;
+    if let Some(coverage) = coverage {
+        let ran = summary.cases.len();
+        println!(
+            "edges covered: {} of {} explored (state, action) edges, by {ran} of {} cases",
+            coverage.covered_by(ran),
+            coverage.edges,
+            coverage.cases.len()
+        );
+    }
     Ok(ExitCode::from(summary.exit_code()))
+}
+
+/// The cases covering every edge of the small world explored to `depth` (`--exhaustive`).
+pub fn exhaustive_cases(depth: usize, policy: &Policy, seed: u64) -> conform_harness::explore::Coverage {
+    use conform_harness::explore::{cover, explore, Bounds, ExploreConfig};
+    let cfg = ExploreConfig {
+        seed,
+        policy: policy.clone(),
+        bounds: Bounds {
+            depth,
+            ..Bounds::default()
+        },
+        keep_edges: true,
+        ..ExploreConfig::default()
+    };
+    let report = explore(&cfg);
+    print!("{}", report.describe());
+    let coverage = report.graph.as_ref().map(cover).unwrap_or_default();
+    println!(
+        "{} cases take the {} edges of the explored graph",
+        coverage.cases.len(),
+        coverage.edges
+    );
+    coverage
 }

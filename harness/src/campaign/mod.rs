@@ -78,6 +78,9 @@ pub struct Config {
     pub concurrent: Option<crate::concurrent::Config>,
     /// Accepted findings (`--baseline`): only others fail the run.
     pub baseline: Option<crate::baseline::Baseline>,
+    /// The cases to run instead of generated ones (`conform run --exhaustive`: the explorer's
+    /// cases covering every transition, `explore::cover`); `cases` is ignored then.
+    pub exhaustive: Option<Vec<Vec<Step>>>,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             mix: MixChoice::default(),
             concurrent: None,
             baseline: None,
+            exhaustive: None,
         }
     }
 }
@@ -187,6 +191,14 @@ impl Campaign {
         &self.config
     }
 
+    /// The cases after the scenarios: the given ones, else `cases` generated ones.
+    fn case_count(&self) -> u64 {
+        match &self.config.exhaustive {
+            Some(given) => given.len() as u64,
+            None => self.config.cases,
+        }
+    }
+
     /// The scenarios this campaign runs, in order.
     pub fn scenarios(&self) -> Vec<Scenario> {
         let c = &self.config;
@@ -214,7 +226,7 @@ impl Campaign {
         if self.config.scenarios {
             self.run_scenarios(&mut target, reporter, &mut summary)?;
         }
-        if self.config.cases > 0 {
+        if self.case_count() > 0 {
             self.run_cases(&mut target, reporter, &mut summary)?;
         }
         if let Some(cc) = &self.config.concurrent {
@@ -362,16 +374,17 @@ impl Campaign {
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
         let cfg = self.config.case_config(target.capabilities().events());
-        reporter.cases_start(&cfg, self.config.cases);
+        let cases = self.case_count();
+        reporter.cases_start(&cfg, cases);
         let started = Instant::now();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for case in 0..self.config.cases {
+        for case in 0..cases {
             if let Some(budget) = self.config.time_budget {
                 if started.elapsed() >= budget {
                     summary.stopped_early = Some(format!(
                         "the time budget of {} s ran out after {case} of {} cases",
                         budget.as_secs(),
-                        self.config.cases
+                        cases
                     ));
                     break;
                 }
@@ -380,12 +393,15 @@ impl Campaign {
                 if summary.findings.len() >= max {
                     summary.stopped_early = Some(format!(
                         "{max} distinct finding(s) reached after {case} of {} cases",
-                        self.config.cases
+                        cases
                     ));
                     break;
                 }
             }
-            let steps = driver::generate(&cfg, case);
+            let steps = match &self.config.exhaustive {
+                Some(given) => given[case as usize].clone(),
+                None => driver::generate(&cfg, case),
+            };
             let execution = match driver::execute(target, &cfg, case, &steps) {
                 Ok(execution) => execution,
                 Err(e) if e.is_skip() => {
