@@ -66,10 +66,24 @@ struct State {
     target_n: Normalizer,
 }
 
+/// Feeds formatted text into a hasher without building the string.
+struct HashWriter<'a>(&'a mut std::collections::hash_map::DefaultHasher);
+
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.write(s.as_bytes());
+        Ok(())
+    }
+}
+
 impl State {
+    /// Equal only for equal states: the whole world as its `Debug` form (every field, ids
+    /// included; `World::fingerprint` merges states that reply differently, such as creation
+    /// times, so it cannot prune here) and both sides' bindings.
     fn fingerprint(&self) -> u64 {
+        use std::fmt::Write as _;
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.world.dump().to_string().hash(&mut h);
+        let _ = write!(HashWriter(&mut h), "{:?}", self.world);
         self.model_n.fingerprint().hash(&mut h);
         self.target_n.fingerprint().hash(&mut h);
         h.finish()

@@ -261,7 +261,10 @@ pub fn programs(
         let mut steps = Vec::with_capacity(calls);
         let mut ids = Vec::with_capacity(calls);
         for j in 0..calls {
-            let step = draw(&mut rng, c, license(c), clock, evs && space_of(c) == 0);
+            // The clock is one for every license: only the first namespace's clients move it,
+            // so the events each group must place do not grow with the clients.
+            let first = space_of(c) == 0;
+            let step = draw(&mut rng, c, license(c), clock && first, evs && first);
             let twin = (c % CLIENTS_PER_SPACE >= 4).then(|| c - 4).filter(|&o| {
                 matches!(programs[o].get(j), Some(Step::Checkout { .. })) && rng.next_u32().is_multiple_of(4)
             });
