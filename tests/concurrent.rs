@@ -86,3 +86,64 @@ fn each_race_is_found_shrunk_and_replayed_from_its_trace() {
     }
     assert!(missed.is_empty(), "races not found:\n{}", missed.join("\n"));
 }
+
+/// The embedded simulator as an endpoint without a control plane: no reset, no clock, no
+/// seeding; its clock read the way a `Date` header would tell it.
+struct Bare(conform_harness::http::HttpTarget);
+
+impl Target for Bare {
+    fn name(&self) -> String {
+        format!("bare({})", self.0.name())
+    }
+    fn capabilities(&self) -> conform_harness::target::Capabilities {
+        conform_harness::target::Capabilities::NONE
+    }
+    fn call(
+        &mut self,
+        caller: &conform_model::Caller,
+        service: conform_model::Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<conform_harness::target::Response, InfraError> {
+        self.0.call(caller, service, operation, body)
+    }
+    fn event(&mut self, event: &conform_model::Event) -> Result<serde_json::Value, InfraError> {
+        panic!("an event was sent to a target without a control plane: {event:?}")
+    }
+    fn reset(&mut self) -> Result<(), InfraError> {
+        panic!("a reset was sent to a target without a control plane")
+    }
+    fn now_ms(&mut self) -> Result<Option<i64>, InfraError> {
+        let now = self.0.event(&conform_model::Event::advance_seconds(0))?;
+        Ok(now["now_ms"].as_i64())
+    }
+    fn connect(&self) -> Option<Result<Box<dyn Target + Send>, InfraError>> {
+        let again =
+            conform_harness::http::HttpTarget::new(&self.0.name(), conform_harness::accounts::credentials());
+        Some(again.map(|t| Box::new(Bare(t)) as Box<dyn Target + Send>))
+    }
+}
+
+#[test]
+fn without_a_control_plane_the_clients_run_and_check_with_no_reset_and_no_clock() {
+    let sim = Embedded::builder().start().expect("simulator starts");
+    let mut main = Bare(sim.target().expect("target"));
+    let mut cfg = Config::default();
+    cfg.calls = 1_000;
+    let connect = || main_connect(&sim);
+    let report = concurrent::run(&mut main, &connect, &cfg, &mut |_| {}).expect("runs");
+    assert!(report.findings.is_empty(), "{:#?}", report.findings);
+    assert_eq!(
+        (report.violations, report.unknown, report.unknown_calls),
+        (0, 0, 0),
+        "{}",
+        report.line()
+    );
+    // Two licenses a round; no EVS environment without a control plane to seed one.
+    assert_eq!(report.groups, report.rounds * 2);
+    assert!(report.calls >= 1_000);
+}
+
+fn main_connect(sim: &Embedded) -> Result<Box<dyn Target + Send>, InfraError> {
+    sim.target().map(|t| Box::new(Bare(t)) as Box<dyn Target + Send>)
+}

@@ -145,9 +145,10 @@ impl Reporter for Console {
         println!("  {}", report.line());
         for f in &report.findings {
             println!(
-                "\nNOT LINEARIZABLE (round {}, {} clients, {} calls after shrinking): the replies below cannot all be true \
+                "\nNOT LINEARIZABLE (round {}, {} after shrinking): the replies below cannot all be true \
                  in any one order of the calls, so the target lost, doubled or reordered an effect.",
-                f.round, f.clients, f.calls
+                f.round,
+                plural(f.clients, "client", "clients") + ", " + &plural(f.calls, "call", "calls")
             );
             println!("{}", f.text);
             if let Some(path) = &f.trace {
@@ -286,6 +287,10 @@ impl Reporter for Console {
         println!("{passed} passed, {failed} failed");
         Ok(())
     }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn print_summary(s: &Summary) {
