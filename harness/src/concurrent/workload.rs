@@ -334,5 +334,24 @@ mod tests {
             .iter()
             .flatten()
             .any(|s| matches!(s, Step::Advance { .. })));
+        assert!(!b.programs.iter().flatten().any(is_evs));
+        let e = programs(2, 0, 16, 50, &|k| k as u32, true, true);
+        assert!(e.programs[..8].iter().flatten().any(is_evs));
+        assert!(
+            !e.programs[8..].iter().flatten().any(is_evs),
+            "only the first namespace has an environment"
+        );
+        let advances = |p: &[Vec<Step>]| {
+            p.iter()
+                .flatten()
+                .filter(|s| matches!(s, Step::Advance { .. }))
+                .count()
+        };
+        assert!(advances(&e.programs[..8]) > 0);
+        assert_eq!(
+            advances(&e.programs[8..]),
+            0,
+            "only the first namespace moves the clock"
+        );
     }
 }
