@@ -130,7 +130,8 @@ fn without_a_control_plane_the_clients_run_and_check_with_no_reset_and_no_clock(
     let mut main = Bare(sim.target().expect("target"));
     let mut cfg = Config::default();
     cfg.calls = 1_000;
-    let connect = || main_connect(&sim);
+    let spare = Bare(sim.target().expect("target"));
+    let connect = || spare.connect().expect("an HTTP target connects");
     let report = concurrent::run(&mut main, &connect, &cfg, &mut |_| {}).expect("runs");
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
     assert_eq!(
@@ -142,8 +143,4 @@ fn without_a_control_plane_the_clients_run_and_check_with_no_reset_and_no_clock(
     // Two licenses a round; no EVS environment without a control plane to seed one.
     assert_eq!(report.groups, report.rounds * 2);
     assert!(report.calls >= 1_000);
-}
-
-fn main_connect(sim: &Embedded) -> Result<Box<dyn Target + Send>, InfraError> {
-    sim.target().map(|t| Box::new(Bare(t)) as Box<dyn Target + Send>)
 }

@@ -49,6 +49,12 @@ pub struct Entry {
     pub returned: u64,
 }
 
+/// The last six characters of an id: enough to tell a round's ids apart in a column.
+fn tail(id: &str) -> String {
+    let skip = id.chars().count().saturating_sub(6);
+    id.chars().skip(skip).collect()
+}
+
 /// The client number of the read-back entries.
 pub const FINAL: usize = usize::MAX;
 
@@ -66,16 +72,7 @@ impl Entry {
         match &self.request {
             Request::Call { who, op, body, .. } => {
                 let mut s = op.clone();
-                let short = |v: &Value| {
-                    let t = v.as_str().unwrap_or_default();
-                    t.chars()
-                        .rev()
-                        .take(6)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect::<String>()
-                };
+                let short = |v: &Value| tail(v.as_str().unwrap_or_default());
                 if let Some(t) = body.get("CheckoutType").and_then(Value::as_str) {
                     let units = body
                         .pointer("/Entitlements/0/Value")
@@ -109,15 +106,7 @@ impl Entry {
                 None => {
                     let b = &r.body;
                     if let Some(t) = b.get("LicenseConsumptionToken").and_then(Value::as_str) {
-                        let tail: String = t
-                            .chars()
-                            .rev()
-                            .take(6)
-                            .collect::<Vec<_>>()
-                            .into_iter()
-                            .rev()
-                            .collect();
-                        format!("ok …{tail}")
+                        format!("ok …{}", tail(t))
                     } else if let Some(u) = b.pointer("/LicenseUsage/EntitlementUsages/0/ConsumedValue") {
                         format!("ok used {}", u.as_str().unwrap_or("?"))
                     } else {
