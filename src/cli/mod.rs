@@ -2,6 +2,7 @@
 
 mod aws;
 mod baseline;
+mod merge;
 mod policy_report;
 mod record;
 mod replay;
@@ -41,6 +42,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Write a baseline of accepted findings from a JSON report, for `run --baseline`.
     Baseline(baseline::BaselineArgs),
+    /// Merge the JSON reports of a run's shards (`run --shard K/N --json`) into the whole run's.
+    Merge(merge::MergeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -52,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Specs(args) => specs::run(args),
         Command::Serve(args) => serve::serve(args),
         Command::Baseline(args) => baseline::baseline(args),
+        Command::Merge(args) => merge::merge(args),
     }
 }

@@ -120,6 +120,11 @@ pub struct RunArgs {
     /// run; those fixed are reported.
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Run only shard K of N (`2/4`): the generated cases whose index i has i % N = K - 1; the
+    /// scenarios and the concurrent phase run in shard 1. `conform merge` puts the shards' JSON
+    /// reports together.
+    #[arg(long)]
+    pub shard: Option<conform_harness::shard::Shard>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -202,6 +207,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config.concurrent = Some(cc);
     }
     config.replay_target = args.target.clone();
+    config.shard = args.shard;
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new().verbose(args.verbose))];
     if let Some(path) = &args.json {

@@ -78,6 +78,9 @@ pub struct Config {
     pub concurrent: Option<crate::concurrent::Config>,
     /// Accepted findings (`--baseline`): only others fail the run.
     pub baseline: Option<crate::baseline::Baseline>,
+    /// Run only the generated cases of this shard (`--shard K/N`); the scenario suite and the
+    /// concurrent phase run in shard 1 only. `None`: every case.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             mix: MixChoice::default(),
             concurrent: None,
             baseline: None,
+            shard: None,
         }
     }
 }
@@ -141,8 +145,9 @@ fn infra(context: impl Into<String>) -> impl FnOnce(InfraError) -> CampaignError
 }
 
 /// What makes two findings the same for counting: operation, class before classification,
-/// differing paths and the rules the model relied on (not the seed or the case).
-fn signature(f: &Finding) -> String {
+/// differing paths and the rules the model relied on (not the seed or the case). Kept as
+/// [`FindingReport::key`], so shards' findings merge as the unsplit run counts them.
+pub fn repeat_key(f: &Finding) -> String {
     let class = match f.classification {
         Classification::SchemaViolation => "schema",
         _ => "difference",
@@ -206,18 +211,21 @@ impl Campaign {
         let mut summary = Summary {
             strict_policy: self.config.strict_policy,
             capabilities: target.capabilities(),
+            shard: self.config.shard,
             ..Summary::default()
         };
+        // What is not split by case runs in the first shard only.
+        let unsplit = self.config.shard.is_none_or(|s| s.runs_unsplit());
         reporter.start(&self.config, target.capabilities());
         // Operations the target does not implement skip what sends them, counted once each.
         let mut target = Unimplemented::new(target);
-        if self.config.scenarios {
+        if self.config.scenarios && unsplit {
             self.run_scenarios(&mut target, reporter, &mut summary)?;
         }
         if self.config.cases > 0 {
             self.run_cases(&mut target, reporter, &mut summary)?;
         }
-        if let Some(cc) = &self.config.concurrent {
+        if let Some(cc) = self.config.concurrent.as_ref().filter(|_| unsplit) {
             summary.concurrent = Some(self.run_concurrent(&mut target, reporter, cc)?);
         }
         summary.not_implemented = std::mem::take(&mut target.seen);
@@ -362,10 +370,15 @@ impl Campaign {
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
         let cfg = self.config.case_config(target.capabilities().events());
-        reporter.cases_start(&cfg, self.config.cases);
+        let shard = self.config.shard;
+        let in_shard = shard.map_or(self.config.cases, |s| s.cases_of(self.config.cases));
+        reporter.cases_start(&cfg, in_shard);
         let started = Instant::now();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for case in 0..self.config.cases {
+            if shard.is_some_and(|s| !s.contains(case)) {
+                continue;
+            }
             if let Some(budget) = self.config.time_budget {
                 if started.elapsed() >= budget {
                     summary.stopped_early = Some(format!(
@@ -406,14 +419,15 @@ impl Campaign {
                 finding: None,
             };
             if let Some(finding) = execution.finding {
-                let key = signature(&finding);
+                let key = repeat_key(&finding);
                 let index = match seen.get(&key) {
                     Some(&i) => {
                         summary.findings[i].repeats.push(case);
                         i
                     }
                     None => {
-                        let f = self.minimize(target, &cfg, case, steps, finding)?;
+                        let mut f = self.minimize(target, &cfg, case, steps, finding)?;
+                        f.key.clone_from(&key);
                         reporter.finding(&f, &self.config);
                         summary.findings.push(f);
                         seen.insert(key, summary.findings.len() - 1);
@@ -487,6 +501,7 @@ impl Campaign {
             steps: minimal,
             mix: cfg.mix_of(case).to_string(),
             shrinking,
+            key: String::new(),
         })
     }
 }
