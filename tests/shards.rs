@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use conform_harness::baseline::Baseline;
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::report::{json_report, Silent};
 use conform_harness::shard::{merge, Shard};
@@ -16,12 +17,13 @@ use crate::common::faulty_simulator;
 const FAULTS: &[&str] = &["version-not-incremented", "reply-member-missing"];
 const CASES: u64 = 24;
 
-fn run(shard: Option<Shard>) -> Value {
+fn run(shard: Option<Shard>, baseline: Option<&Baseline>) -> Value {
     let (_server, mut target) = faulty_simulator(FAULTS);
     let mut config = Config::default();
     config.cases = CASES;
     config.max_steps = 20;
     config.shard = shard;
+    config.baseline = baseline.cloned();
     json_report(&Campaign::new(config).run(&mut target, &mut Silent).unwrap())
 }
 
@@ -39,8 +41,24 @@ fn assert_same_fields(merged: &Value, whole: &Value) {
 
 #[test]
 fn three_shards_merged_equal_the_whole_run() {
-    let whole = run(None);
-    let shards: Vec<Value> = (1..=3).map(|k| run(Some(shard(k)))).collect();
+    // A baseline accepting every other signature of the run and one it never sees, so the
+    // merged comparison has known, new and fixed signatures to get right.
+    let mut baseline = Baseline::from_report(&run(None, None)).unwrap();
+    let mut i = 0;
+    baseline.accepted.retain(|_| {
+        i += 1;
+        i % 2 == 0
+    });
+    baseline
+        .accepted
+        .insert("CreateLicense | hard_failure | paths $.Nothing".into());
+    let whole = run(None, Some(&baseline));
+    let shards: Vec<Value> = (1..=3).map(|k| run(Some(shard(k)), Some(&baseline))).collect();
+    let b = &whole["baseline"];
+    assert!(!b["known"].as_array().unwrap().is_empty(), "{b}");
+    assert!(!b["new"].as_array().unwrap().is_empty(), "{b}");
+    // Fixed in each shard: what the shard did not see, more than the whole run's fixed.
+    assert!(shards[1]["baseline"]["fixed"].as_array().unwrap().len() > b["fixed"].as_array().unwrap().len());
 
     // Each shard ran its own cases, the scenarios in the first only.
     for (k, s) in shards.iter().enumerate() {
@@ -79,7 +97,7 @@ fn three_shards_merged_equal_the_whole_run() {
     let reversed: Vec<Value> = shards.iter().rev().cloned().collect();
     let merged = json_report(&merge(&reversed).unwrap());
     assert_same_fields(&merged, &whole);
-    assert_eq!(merged["exit_code"], 1);
+    assert_eq!(merged["exit_code"], whole["exit_code"]);
 }
 
 #[test]
