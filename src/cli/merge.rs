@@ -33,6 +33,23 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     let summary = conform_harness::shard::merge(&reports).map_err(anyhow::Error::msg)?;
     println!("conform merge of {} shards", reports.len());
+    if !summary.findings.is_empty() {
+        println!("\nfindings ({} distinct)", summary.findings.len());
+    }
+    for f in &summary.findings {
+        println!(
+            "  {:?} at step {} {} (case {}, {} repeats){}",
+            f.finding.classification,
+            f.finding.step,
+            f.finding.operation,
+            f.case,
+            f.repeats.len(),
+            f.trace
+                .as_ref()
+                .map(|t| format!(", trace {}", t.display()))
+                .unwrap_or_default()
+        );
+    }
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new())];
     if let Some(path) = &args.json {
         reporters.push(Box::new(JsonFile(path.clone())));
