@@ -8,7 +8,7 @@ use std::process::Command;
 use conform_harness::baseline::Baseline;
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::report::{json_report, Silent};
-use conform_harness::shard::{merge, Shard};
+use conform_harness::shard::{merge, summary_of_report, Shard};
 use serde_json::Value;
 
 use crate::common::faulty_simulator;
@@ -93,6 +93,8 @@ fn three_shards_merged_equal_the_whole_run() {
         .iter()
         .any(|r| r.as_u64().unwrap() % 3 != f["case"].as_u64().unwrap() % 3)));
 
+    // A report read back is the summary it was written from.
+    assert_same_fields(&json_report(&summary_of_report(&whole).unwrap()), &whole);
     // In any order.
     let reversed: Vec<Value> = shards.iter().rev().cloned().collect();
     let merged = json_report(&merge(&reversed).unwrap());
