@@ -8,6 +8,8 @@
 //! - `concurrent`: concurrent clients checked for linearizability; every race found and replayed.
 //! - `baseline`: accepted findings stop failing a run, new ones fail it, fixed ones are told.
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
+//! - `shards`: a run split in shards (`--shard K/N`) and merged (`conform merge`) equals the
+//!   whole run's report.
 //! - `partial_emulator`: an emulator without a control plane that implements part of License
 //!   Manager: skipped scenarios, operations not implemented, exit codes.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
@@ -35,6 +37,7 @@ mod harness_faults;
 mod http_keepalive;
 mod partial_emulator;
 mod replay;
+mod shards;
 mod shrink_values;
 mod sim_daily;
 mod sim_python;

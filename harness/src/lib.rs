@@ -44,6 +44,7 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod scenarios;
+pub mod shard;
 pub mod specs;
 #[cfg(feature = "proptest")]
 pub mod state_machine;

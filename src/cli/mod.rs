@@ -3,6 +3,7 @@
 mod aws;
 mod baseline;
 mod check;
+mod merge;
 mod policy_report;
 mod record;
 mod replay;
@@ -44,6 +45,8 @@ pub enum Command {
     Baseline(baseline::BaselineArgs),
     /// Model-check a small world: every reachable state up to a depth, every property.
     Check(check::CheckArgs),
+    /// Merge the JSON reports of a run's shards (`run --shard K/N --json`) into the whole run's.
+    Merge(merge::MergeArgs),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -56,5 +59,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::serve(args),
         Command::Baseline(args) => baseline::baseline(args),
         Command::Check(args) => check::check(args),
+        Command::Merge(args) => merge::merge(args),
     }
 }

@@ -125,6 +125,11 @@ pub struct RunArgs {
     /// it.
     #[arg(long, value_name = "DEPTH", num_args = 0..=1, default_missing_value = "3", value_parser = clap::value_parser!(u16).range(1..=conform_harness::explore::MAX_DEPTH as i64))]
     pub exhaustive: Option<u16>,
+    /// Run only shard K of N (`2/4`): the generated cases whose index i has i % N = K - 1; the
+    /// scenarios and the concurrent phase run in shard 1. `conform merge` puts the shards' JSON
+    /// reports together.
+    #[arg(long)]
+    pub shard: Option<conform_harness::shard::Shard>,
 }
 
 fn parse_mix(s: &str) -> Result<MixChoice, String> {
@@ -216,6 +221,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    config.shard = args.shard;
 
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Console::new().verbose(args.verbose))];
     if let Some(path) = &args.json {

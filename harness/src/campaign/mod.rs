@@ -81,6 +81,9 @@ pub struct Config {
     /// The cases to run instead of generated ones (`conform run --exhaustive`: the explorer's
     /// cases covering every transition, `explore::cover`); `cases` is ignored then.
     pub exhaustive: Option<Vec<Vec<Step>>>,
+    /// Run only the cases of this shard (`--shard K/N`); the scenario suite and the
+    /// concurrent phase run in shard 1 only. `None`: every case.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 impl Default for Config {
@@ -104,6 +107,7 @@ impl Default for Config {
             concurrent: None,
             baseline: None,
             exhaustive: None,
+            shard: None,
         }
     }
 }
@@ -145,8 +149,9 @@ fn infra(context: impl Into<String>) -> impl FnOnce(InfraError) -> CampaignError
 }
 
 /// What makes two findings the same for counting: operation, class before classification,
-/// differing paths and the rules the model relied on (not the seed or the case).
-fn signature(f: &Finding) -> String {
+/// differing paths and the rules the model relied on (not the seed or the case). Kept as
+/// [`FindingReport::key`], so shards' findings merge as the unsplit run counts them.
+pub fn repeat_key(f: &Finding) -> String {
     let class = match f.classification {
         Classification::SchemaViolation => "schema",
         _ => "difference",
@@ -218,18 +223,21 @@ impl Campaign {
         let mut summary = Summary {
             strict_policy: self.config.strict_policy,
             capabilities: target.capabilities(),
+            shard: self.config.shard,
             ..Summary::default()
         };
+        // What is not split by case runs in the first shard only.
+        let unsplit = self.config.shard.is_none_or(|s| s.runs_unsplit());
         reporter.start(&self.config, target.capabilities());
         // Operations the target does not implement skip what sends them, counted once each.
         let mut target = Unimplemented::new(target);
-        if self.config.scenarios {
+        if self.config.scenarios && unsplit {
             self.run_scenarios(&mut target, reporter, &mut summary)?;
         }
         if self.case_count() > 0 {
             self.run_cases(&mut target, reporter, &mut summary)?;
         }
-        if let Some(cc) = &self.config.concurrent {
+        if let Some(cc) = self.config.concurrent.as_ref().filter(|_| unsplit) {
             summary.concurrent = Some(self.run_concurrent(&mut target, reporter, cc)?);
         }
         summary.not_implemented = std::mem::take(&mut target.seen);
@@ -375,10 +383,15 @@ impl Campaign {
     ) -> Result<(), CampaignError> {
         let cfg = self.config.case_config(target.capabilities().events());
         let cases = self.case_count();
-        reporter.cases_start(&cfg, cases);
+        let shard = self.config.shard;
+        let in_shard = shard.map_or(cases, |s| s.cases_of(cases));
+        reporter.cases_start(&cfg, in_shard);
         let started = Instant::now();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for case in 0..cases {
+            if shard.is_some_and(|s| !s.contains(case)) {
+                continue;
+            }
             if let Some(budget) = self.config.time_budget {
                 if started.elapsed() >= budget {
                     summary.stopped_early = Some(format!(
@@ -422,14 +435,15 @@ impl Campaign {
                 finding: None,
             };
             if let Some(finding) = execution.finding {
-                let key = signature(&finding);
+                let key = repeat_key(&finding);
                 let index = match seen.get(&key) {
                     Some(&i) => {
                         summary.findings[i].repeats.push(case);
                         i
                     }
                     None => {
-                        let f = self.minimize(target, &cfg, case, steps, finding)?;
+                        let mut f = self.minimize(target, &cfg, case, steps, finding)?;
+                        f.key.clone_from(&key);
                         reporter.finding(&f, &self.config);
                         summary.findings.push(f);
                         seen.insert(key, summary.findings.len() - 1);
@@ -503,6 +517,7 @@ impl Campaign {
             steps: minimal,
             mix: cfg.mix_of(case).to_string(),
             shrinking,
+            key: String::new(),
         })
     }
 }

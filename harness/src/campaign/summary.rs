@@ -46,6 +46,9 @@ pub struct FindingReport {
     pub mix: String,
     /// What shrinking did (`None`: not shrunk).
     pub shrinking: Option<crate::driver::Shrinking>,
+    /// What later cases share to count as its repeats ([`super::repeat_key`] of the finding
+    /// before shrinking and classification).
+    pub key: String,
 }
 
 impl FindingReport {
@@ -135,7 +138,7 @@ impl CallCounts {
 }
 
 /// How many cases reached each depth, per measure of [`crate::driver::Depth`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DepthCounts {
     pub license_versions: BTreeMap<usize, usize>,
     pub live_tokens: BTreeMap<usize, usize>,
@@ -197,6 +200,8 @@ pub struct Summary {
     pub not_implemented: BTreeMap<String, (String, usize)>,
     /// The run against `--baseline` (`None`: no baseline given).
     pub baseline: Option<crate::baseline::Comparison>,
+    /// The shard this run was (`--shard K/N`; `None`: the whole run, or shards merged).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 const STATUS_KEYS: &[&str] = &[

@@ -8,7 +8,7 @@ use crate::gen::{Qty, Step};
 use crate::target::{InfraError, Target};
 
 /// What shrinking did, for people (`conform run --verbose` prints it).
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shrinking {
     /// Steps up to the finding before shrinking, and after.
     pub steps_before: usize,

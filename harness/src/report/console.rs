@@ -45,7 +45,21 @@ impl Console {
 }
 
 impl Reporter for Console {
-    fn start(&mut self, _config: &Config, capabilities: Capabilities) {
+    fn start(&mut self, config: &Config, capabilities: Capabilities) {
+        if let Some(shard) = config.shard {
+            println!(
+                "shard {shard}: the generated cases i of 0..{} with i % {} = {} ({} cases){}",
+                config.cases,
+                shard.count,
+                shard.index - 1,
+                shard.cases_of(config.cases),
+                if shard.runs_unsplit() {
+                    ", the scenarios and the concurrent phase"
+                } else {
+                    "; the scenarios and the concurrent phase run in shard 1"
+                }
+            );
+        }
         if capabilities == Capabilities::ALL {
             return;
         }

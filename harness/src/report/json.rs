@@ -20,6 +20,8 @@ pub fn json_report(s: &Summary) -> Value {
         "stopped_early": s.stopped_early,
         "scenarios": s.scenarios.iter().map(|r| json!({
             "name": r.name,
+            "steps": r.steps,
+            "failed_steps": r.failures.iter().map(|f| json!({"step": f.step, "operation": f.op, "expected": f.expected, "actual": f.actual})).collect::<Vec<_>>(),
             "failures": r.failures.iter().map(|f| format!("step {} {}: expected {}, got {}", f.step, f.op, f.expected, f.actual)).collect::<Vec<_>>(),
             "observed": r.observed.iter().map(|(f, rules)| json!({"step": f.step, "operation": f.op, "expected": f.expected, "actual": f.actual, "rules": rules})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
@@ -40,6 +42,7 @@ pub fn json_report(s: &Summary) -> Value {
             "shrunk": f.shrunk,
             "trace": f.trace,
             "repeats": f.repeats,
+            "repeat_key": f.key,
         })).collect::<Vec<_>>(),
         "findings_by_class": {"distinct": distinct, "cases": cases},
         "requests": {
@@ -61,6 +64,7 @@ pub fn json_report(s: &Summary) -> Value {
         "matrix": super::matrix::matrix(s),
         "signatures": crate::baseline::signatures(s),
         "baseline": s.baseline,
+        "shard": s.shard,
         "not_implemented": s.not_implemented.iter().map(|(op, (why, calls))| json!({"operation": op, "why": why, "calls": calls})).collect::<Vec<_>>(),
     })
 }
