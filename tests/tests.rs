@@ -10,6 +10,8 @@
 //! - `fuzz_framing`: the framing fuzz target's corpus replayed through the simulator's router.
 //! - `shards`: a run split in shards (`--shard K/N`) and merged (`conform merge`) equals the
 //!   whole run's report.
+//! - `own_accounts`: an emulator with its own account ids and keys, tested through
+//!   `--accounts FILE` (ids rewritten both ways), alone and with concurrent clients.
 //! - `partial_emulator`: an emulator without a control plane that implements part of License
 //!   Manager: skipped scenarios, operations not implemented, exit codes.
 //! - `replay`: a written trace replays to the same finding through `conform replay`.
@@ -35,6 +37,7 @@ mod foreign_target;
 mod fuzz_framing;
 mod harness_faults;
 mod http_keepalive;
+mod own_accounts;
 mod partial_emulator;
 mod replay;
 mod shards;

@@ -11,6 +11,7 @@ use conform_model::{Caller, Event, Service};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::accounts::{AccountMap, AccountTable};
 use crate::target::{Capabilities, InfraError, Response, Target};
 
 /// The keys a target knows an account by.
@@ -24,8 +25,10 @@ pub struct Credentials {
 pub struct HttpTarget {
     base: String,
     agent: ureq::Agent,
-    /// Account id → its keys.
+    /// Account id (the target's) → its keys.
     accounts: BTreeMap<String, Credentials>,
+    /// The harness's account ids as the target knows them, rewritten both ways on the wire.
+    map: AccountMap,
     capabilities: Capabilities,
     /// What the probe of `/_conform/` found, for people.
     control_plane: String,
@@ -129,11 +132,44 @@ impl HttpTarget {
             base,
             agent,
             accounts,
+            map: AccountMap::default(),
             capabilities,
             control_plane,
             date_ms: None,
             signer: Signer::default(),
         })
+    }
+
+    /// A target at `base` signing as `table`'s accounts (`--accounts FILE`): where a role's id
+    /// on the target is not the harness's, every request, event and reply has its account ids
+    /// rewritten, so the target is tested with its own account table as it is.
+    pub fn with_accounts(base: &str, table: &AccountTable) -> Result<HttpTarget, InfraError> {
+        let mut target = HttpTarget::new(base, table.credentials())?;
+        target.map = table.map();
+        Ok(target)
+    }
+
+    /// One AWS call as given (the target's account ids).
+    fn send(
+        &mut self,
+        caller: &Caller,
+        service: Service,
+        operation: &str,
+        body: &[u8],
+    ) -> Result<Response, InfraError> {
+        let target = format!("{}.{operation}", service.target_prefix());
+        let headers = self.signed_headers(caller, service, &target, body)?;
+        let raw = post(&self.agent, &format!("{}/", self.base), &headers, body)?;
+        self.date_ms = raw.date_ms.or(self.date_ms);
+        let text = raw.text.trim();
+        if !text.is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+            // An endpoint that does not know the operation answers a page of its own.
+            return Err(InfraError::NotImplemented {
+                operation: operation.to_string(),
+                why: format!("it answered {} with a body that is not JSON", raw.status),
+            });
+        }
+        json_response(raw)
     }
 
     /// What the probe of the control plane found (`docs/control-plane.md`).
@@ -385,9 +421,10 @@ impl Target for HttpTarget {
     }
 
     fn connect(&self) -> Option<Result<Box<dyn Target + Send>, InfraError>> {
-        Some(
-            HttpTarget::new(&self.base, self.accounts.clone()).map(|t| Box::new(t) as Box<dyn Target + Send>),
-        )
+        Some(HttpTarget::new(&self.base, self.accounts.clone()).map(|mut t| {
+            t.map = self.map.clone();
+            Box::new(t) as Box<dyn Target + Send>
+        }))
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -401,25 +438,21 @@ impl Target for HttpTarget {
         operation: &str,
         body: &[u8],
     ) -> Result<Response, InfraError> {
-        let target = format!("{}.{operation}", service.target_prefix());
-        let headers = self.signed_headers(caller, service, &target, body)?;
-        let raw = post(&self.agent, &format!("{}/", self.base), &headers, body)?;
-        self.date_ms = raw.date_ms.or(self.date_ms);
-        let text = raw.text.trim();
-        if !text.is_empty() && serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
-            // An endpoint that does not know the operation answers a page of its own.
-            return Err(InfraError::NotImplemented {
-                operation: operation.to_string(),
-                why: format!("it answered {} with a body that is not JSON", raw.status),
-            });
+        if self.map.is_identity() {
+            return self.send(caller, service, operation, body);
         }
-        json_response(raw)
+        let caller = Caller::new(self.map.account_to_target(&caller.account), &caller.region);
+        let body = self.map.bytes_to_target(body).into_owned();
+        let mut response = self.send(&caller, service, operation, &body)?;
+        response.body = self.map.reply_to_harness(&response.body);
+        Ok(response)
     }
 
     fn event(&mut self, event: &Event) -> Result<Value, InfraError> {
         let body = serde_json::to_value(vec![event]).map_err(|e| InfraError::Other(e.to_string()))?;
-        let results = self.control("events", &body)?;
-        Ok(results.pointer("/applied/0").cloned().unwrap_or(results))
+        let results = self.control("events", &self.map.value_to_target(&body))?;
+        let result = results.pointer("/applied/0").cloned().unwrap_or(results);
+        Ok(self.map.value_to_harness(&result))
     }
 
     fn reset(&mut self) -> Result<(), InfraError> {

@@ -112,7 +112,7 @@ pub fn choose_any(
     aws: &AwsArgs,
     seed: u64,
     policy: &Policy,
-    accounts: Option<&std::collections::BTreeMap<String, conform_harness::http::Credentials>>,
+    accounts: Option<&conform_harness::accounts::AccountTable>,
 ) -> anyhow::Result<(Chosen, Option<CleanupOnDrop>)> {
     if target != Some("aws") {
         return Ok((super::target::choose_with(target, seed, policy, accounts)?, None));

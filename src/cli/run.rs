@@ -108,8 +108,10 @@ pub struct RunArgs {
     /// With --clients: calls each client makes per round.
     #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(1..=1000))]
     pub calls_per_client: u64,
-    /// With --target URL: the access keys to sign with, in the fixtures' `accounts` format
-    /// (`fixtures/harness.json` holds the built-in ones; see docs/fixtures.md).
+    /// With --target URL: the accounts to sign as, in the fixtures' `accounts` format
+    /// (`fixtures/harness.json` holds the built-in ones; see docs/fixtures.md). A row for one of
+    /// the harness's account ids sets that role's keys; the target's own account ids take the
+    /// roles left, in order (seller, buyer, stranger), and are rewritten both ways on the wire.
     #[arg(long)]
     pub accounts: Option<PathBuf>,
     /// Write the conformance matrix (every operation in scope against what the run saw of it)
@@ -155,7 +157,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("--accounts {}: {e}", path.display()))?;
-            Some(conform_harness::accounts::credentials_from(&text).map_err(anyhow::Error::msg)?)
+            Some(conform_harness::accounts::AccountTable::from_fixtures(&text).map_err(anyhow::Error::msg)?)
         }
         None => None,
     };

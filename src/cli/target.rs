@@ -1,11 +1,9 @@
 //! Choosing a target on the command line: the embedded simulator (default), the in-process
 //! model, or any URL.
 
-use std::collections::BTreeMap;
-
-use conform_harness::accounts::{credentials, describe};
+use conform_harness::accounts::AccountTable;
 use conform_harness::embedded::Embedded;
-use conform_harness::http::{Credentials, HttpTarget};
+use conform_harness::http::HttpTarget;
 use conform_harness::target::{ModelTarget, Target};
 use conform_harness::wrappers::DeterminismCheck;
 use conform_model::Policy;
@@ -40,7 +38,7 @@ pub fn choose_with(
     target: Option<&str>,
     seed: u64,
     policy: &Policy,
-    accounts: Option<&BTreeMap<String, Credentials>>,
+    accounts: Option<&AccountTable>,
 ) -> anyhow::Result<Chosen> {
     match target {
         Some("model") => Ok(Chosen::new(
@@ -52,10 +50,10 @@ pub fn choose_with(
             "the reference model, in process (each call run twice)".into(),
         )),
         Some(url) => {
-            let keys = accounts.cloned().unwrap_or_else(credentials);
-            let t = HttpTarget::new(url, keys.clone())?;
+            let table = accounts.cloned().unwrap_or_default();
+            let t = HttpTarget::with_accounts(url, &table)?;
             println!("signing as (account, access key; --accounts FILE sets them):");
-            for line in describe(&keys) {
+            for line in table.describe() {
                 println!("  {line}");
             }
             println!("control plane: {}", t.control_plane());

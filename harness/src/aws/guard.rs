@@ -3,21 +3,17 @@
 //! replies, account ids rewritten both ways, and what the run created learned from replies.
 
 use super::*;
+use crate::accounts::AccountMap;
 
 impl Inner {
-    pub(super) fn rewrite_accounts(&self, text: &str, to_real: bool) -> String {
-        let mut out = text.to_string();
-        for (model, identity) in &self.identities {
-            let (from, to) = if to_real {
-                (model.as_str(), identity.account.as_str())
-            } else {
-                (identity.account.as_str(), model.as_str())
-            };
-            if from != to {
-                out = out.replace(from, to);
-            }
-        }
-        out
+    /// The model's account ids → the real ones the credentials belong to.
+    pub(super) fn account_map(&self) -> AccountMap {
+        let pairs = self
+            .identities
+            .iter()
+            .map(|(model, identity)| (model.clone(), identity.account.clone()));
+        // STS gives 12-digit ids, one per credential source (checked at the start).
+        AccountMap::new(pairs).unwrap_or_default()
     }
 
     /// Refuses any mutation of something this run did not create (the request is as the

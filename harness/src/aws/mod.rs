@@ -406,7 +406,10 @@ impl Inner {
             Some(v) => {
                 let mut v = v.clone();
                 self.prefix_names(&mut v);
-                self.rewrite_accounts(&v.to_string(), true).into_bytes()
+                self.account_map()
+                    .to_target(&v.to_string())
+                    .into_owned()
+                    .into_bytes()
             }
             None => body.to_vec(),
         };
@@ -418,7 +421,7 @@ impl Inner {
                 format!("{}.{operation}", service.target_prefix()),
             ),
         ];
-        let mut raw = self.send(
+        let raw = self.send(
             &caller.account,
             &url,
             signing_name(service),
@@ -426,8 +429,8 @@ impl Inner {
             &sent,
             cleanup,
         )?;
-        raw.text = self.rewrite_accounts(&raw.text, false);
         let mut response = json_response(raw)?;
+        response.body = self.account_map().reply_to_harness(&response.body);
         if let Some(kind) = response.error_type.as_deref().filter(|t| AUTH_ERRORS.contains(t)) {
             let message = response
                 .body

@@ -50,6 +50,19 @@ pub fn decode(token: &str) -> Option<Value> {
     Some(json!({"header": part(header)?, "claims": part(claims)?}))
 }
 
+/// `token` with its claims segment's bytes rewritten by `f` and encoded again (header and
+/// signature kept as they are), or `None` when `token` is not a compact JWS.
+pub fn rewrite_claims(token: &str, f: impl FnOnce(&[u8]) -> Vec<u8>) -> Option<String> {
+    use base64::Engine;
+    let mut parts = token.split('.');
+    let (header, claims, signature) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(f(&base64url(claims)?));
+    Some(format!("{header}.{claims}.{signature}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +78,14 @@ mod tests {
         assert_eq!(decode("not.a-token"), None);
         assert_eq!(decode("e30.e30.x.y"), None);
         assert_eq!(decode("e30.e30.x"), Some(json!({"header": {}, "claims": {}})));
+        let renamed = rewrite_claims(token, |c| {
+            String::from_utf8_lossy(c).replace("\"a\"", "\"b\"").into_bytes()
+        });
+        assert_eq!(
+            renamed.as_deref().and_then(decode),
+            Some(json!({"header": {"alg": "PS384", "typ": "JWT"}, "claims": {"licenseArn": "b"}}))
+        );
+        assert!(renamed.unwrap().ends_with(".c2ln"), "the signature is kept");
+        assert_eq!(rewrite_claims("not.a-token", |c| c.to_vec()), None);
     }
 }
