@@ -39,9 +39,9 @@ fn foreign(faults: &[&str], control: bool, offset_ms: i64) -> (Embedded, Foreign
 fn config(events: bool) -> CaseConfig {
     CaseConfig {
         max_steps: 30,
-        events,
         ..CaseConfig::default()
     }
+    .with_events(events)
 }
 
 /// The findings of the generated cases, and how many cases stopped early with a warning (a

@@ -339,3 +339,40 @@ fn a_target_with_reset_and_clock_gets_every_scenario_that_needs_no_more() {
     assert_eq!(summary.cases.len(), 5);
     assert_eq!(summary.exit_code(), 0);
 }
+
+#[test]
+fn generated_cases_draw_each_event_whose_capability_the_target_has() {
+    use conform_harness::gen::Step;
+    let mut target = ResetAndClock(ModelTarget::new(1, Policy::default()));
+    let mut config = config();
+    config.cases = 20;
+    config.scenarios = false;
+    let cfg = config.case_config(target.capabilities());
+    let steps: Vec<Step> = (0..20)
+        .flat_map(|case| conform_harness::driver::generate(&cfg, case))
+        .collect();
+    let clock = steps
+        .iter()
+        .filter(|s| matches!(s, Step::Advance { .. } | Step::AdvanceTo { .. }))
+        .count();
+    assert!(
+        clock >= 20,
+        "clock steps are drawn where the clock moves: {clock}"
+    );
+    let other = steps.iter().find(|s| {
+        matches!(
+            s,
+            Step::Marketplace { .. }
+                | Step::AddVm { .. }
+                | Step::RemoveVm { .. }
+                | Step::SetGuestOs { .. }
+                | Step::SetHealth { .. }
+        )
+    });
+    assert!(other.is_none(), "an event the target does not take: {other:?}");
+    // Every case runs (the wrapper panics on an event it does not take) and passes.
+    let summary = Campaign::new(config).run(&mut target, &mut Silent).unwrap();
+    assert!(summary.skipped_cases.is_empty(), "{:?}", summary.skipped_cases);
+    assert_eq!(summary.cases.len(), 20);
+    assert_eq!(summary.exit_code(), 0, "{:#?}", summary.findings);
+}

@@ -191,7 +191,7 @@ impl Capabilities {
             }
         }
         if !self.events() && self.list().iter().any(|(_, has)| *has) {
-            out.push("generated cases draw no environment events (those need clock, marketplace, evs_inventory and connector_health together)".to_string());
+            out.push("generated cases draw only the events it takes; the case fixtures (EVS environments and VMs) need evs_inventory and reset, and cases share its state unless it takes every event".to_string());
         } else if !self.events() {
             out.push(
                 "generated cases draw no environment events and no case fixtures; every other step runs"

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::driver::{CaseConfig, Finding};
 use crate::gen::Step;
+use crate::target::Capabilities;
 
 /// One minimized failure.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -19,6 +20,10 @@ pub struct Trace {
     pub case: u64,
     pub services: Vec<Service>,
     pub events: bool,
+    /// What the target's control plane took, where `events` does not say it all (every
+    /// capability or none); read as `events` says when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<Capabilities>,
     pub policy: Policy,
     pub steps: Vec<Step>,
     pub finding: Finding,
@@ -34,10 +39,22 @@ impl Trace {
             max_steps: self.steps.len(),
             policy: self.policy.clone(),
             services: self.services.clone(),
-            events: self.events,
+            capabilities: Capabilities::NONE,
             audit: true,
             mix: Default::default(),
         }
+        .with_events(self.events)
+        .with_capabilities(self.capabilities)
+    }
+
+    /// The capabilities a trace of a case of `cfg` writes: none where `events` says them all.
+    pub fn capabilities_told(cfg: &CaseConfig) -> Option<Capabilities> {
+        let implied = if cfg.events() {
+            Capabilities::ALL
+        } else {
+            Capabilities::NONE
+        };
+        (cfg.capabilities != implied).then_some(cfg.capabilities)
     }
 
     pub fn read(path: &Path) -> Result<Trace, String> {

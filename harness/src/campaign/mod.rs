@@ -113,14 +113,14 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The per-case settings the driver takes, for a target with or without events.
-    pub fn case_config(&self, events: bool) -> CaseConfig {
+    /// The per-case settings the driver takes, for a target of these capabilities.
+    pub fn case_config(&self, capabilities: Capabilities) -> CaseConfig {
         CaseConfig {
             seed: self.seed,
             max_steps: self.max_steps,
             policy: self.policy.clone(),
             services: self.services.clone(),
-            events,
+            capabilities,
             audit: true,
             mix: self.mix.clone(),
         }
@@ -381,7 +381,7 @@ impl Campaign {
         reporter: &mut dyn Reporter,
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
-        let cfg = self.config.case_config(target.capabilities().events());
+        let cfg = self.config.case_config(target.capabilities());
         let cases = self.case_count();
         let shard = self.config.shard;
         let in_shard = shard.map_or(cases, |s| s.cases_of(cases));
@@ -485,7 +485,8 @@ impl Campaign {
             seed: cfg.seed,
             case,
             services: cfg.services.clone(),
-            events: cfg.events,
+            events: cfg.events(),
+            capabilities: Trace::capabilities_told(cfg),
             policy: cfg.policy.clone(),
             steps: minimal.clone(),
             finding: minimal_finding.clone(),

@@ -39,7 +39,7 @@ use conform_model::{Policy, Service};
 use serde::{Deserialize, Serialize};
 
 use crate::driver::CaseConfig;
-use crate::target::{InfraError, Target};
+use crate::target::{Capabilities, InfraError, Target};
 use check::Verdict;
 pub use phase::Connect;
 pub use trace::ConcurrentTrace;
@@ -101,10 +101,11 @@ impl Config {
             max_steps: self.calls_per_client,
             policy: self.policy.clone(),
             services: vec![Service::LicenseManager],
-            events,
+            capabilities: Capabilities::NONE,
             audit: false,
             mix: Default::default(),
         }
+        .with_events(events)
     }
 }
 

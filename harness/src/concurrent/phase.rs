@@ -56,7 +56,7 @@ pub fn setup(
     policy: &Policy,
 ) -> Result<Setup, InfraError> {
     let mut session = Session::start(target, cfg, round, policy)?;
-    for step in workload::setup(ttl_minutes(target.capabilities().clock), cfg.events) {
+    for step in workload::setup(ttl_minutes(target.capabilities().clock), cfg.events()) {
         let (_, finding) = session.step(target, &step)?;
         if let Some(f) = finding {
             return Err(InfraError::Other(format!(
@@ -91,7 +91,7 @@ pub fn setup(
         licenses: [created, created + 1],
         ns: cfg.namespace(round),
         isolated: cfg.isolated(),
-        evs: cfg.events,
+        evs: cfg.events(),
     })
 }
 
@@ -141,10 +141,7 @@ pub fn setups(
 ) -> Result<Vec<Setup>, InfraError> {
     let mut out = Vec::with_capacity(spaces);
     out.push(setup(target, cfg, case(0), policy)?);
-    let later = CaseConfig {
-        events: false,
-        ..cfg.clone()
-    };
+    let later = cfg.clone().with_events(false);
     for s in 1..spaces {
         // Fixtures are seeded once: a second seeding of the same environments would be refused.
         out.push(setup(&mut Kept(&mut *target), &later, case(s), policy)?);

@@ -24,7 +24,7 @@ use serde_json::Value;
 use conform_model::{Policy, Service};
 
 use crate::gen::{read_back_steps, Generator, Mix, MixChoice, Step, Who};
-use crate::target::{InfraError, Target};
+use crate::target::{Capabilities, InfraError, Target};
 
 /// What a run generates and where.
 #[derive(Clone, Debug)]
@@ -33,8 +33,9 @@ pub struct CaseConfig {
     pub max_steps: usize,
     pub policy: Policy,
     pub services: Vec<Service>,
-    /// Whether the target takes environment events (clock, fixtures).
-    pub events: bool,
+    /// What the target's control plane takes: the events a case may draw, each on its own
+    /// capability, and whether the case's fixtures are seeded.
+    pub capabilities: Capabilities,
     /// Whether the reference model is audited against the always properties at every step
     /// ([`crate::audit`]; costs a world clone per step). The goals are counted either way.
     pub audit: bool,
@@ -50,7 +51,7 @@ impl Default for CaseConfig {
             max_steps: 40,
             policy: Policy::default(),
             services: vec![Service::LicenseManager, Service::Evs],
-            events: true,
+            capabilities: Capabilities::ALL,
             audit: true,
             mix: MixChoice::default(),
         }
@@ -66,7 +67,37 @@ impl CaseConfig {
     /// Whether cases share the target's state (it has no control plane to reset it or seed
     /// fixtures): each case then touches and reads only its own resources.
     pub fn isolated(&self) -> bool {
-        !self.events
+        !self.events()
+    }
+
+    /// Whether the target takes every event the generator draws (the clock and every seed).
+    pub fn events(&self) -> bool {
+        self.capabilities.events()
+    }
+
+    /// Whether the case's fixtures (EVS environments and VMs) are seeded on both sides: where
+    /// the target seeds EVS inventory and either takes every event or forgets the fixtures of
+    /// the case before (a second seeding of the same environments would be refused).
+    pub fn seeds_fixtures(&self) -> bool {
+        self.capabilities.evs_inventory && (self.capabilities.reset || self.events())
+    }
+
+    /// These settings with `capabilities` where given.
+    pub fn with_capabilities(mut self, capabilities: Option<Capabilities>) -> CaseConfig {
+        if let Some(c) = capabilities {
+            self.capabilities = c;
+        }
+        self
+    }
+
+    /// The settings of a case against a target with every capability (`true`) or none.
+    pub fn with_events(mut self, events: bool) -> CaseConfig {
+        self.capabilities = if events {
+            Capabilities::ALL
+        } else {
+            Capabilities::NONE
+        };
+        self
     }
 
     /// The seed of case `case`.
@@ -157,7 +188,8 @@ pub struct Execution {
 
 /// The generator of case `case`, drawing from `seed`.
 pub fn case_generator(cfg: &CaseConfig, case: u64, seed: u64) -> Generator {
-    let mut gen = Generator::new(seed, cfg.mix_of(case), cfg.services.clone(), cfg.events);
+    let mut gen = Generator::new(seed, cfg.mix_of(case), cfg.services.clone(), cfg.capabilities);
+    gen.fixtures = cfg.seeds_fixtures();
     gen.isolated = cfg.isolated();
     gen.ns = cfg.namespace(case);
     gen

@@ -81,7 +81,7 @@ impl Reference {
     pub fn new(cfg: &CaseConfig, case: u64, always: bool) -> Reference {
         let world = case_world(cfg.case_seed(case), &cfg.policy);
         let mut r = Reference::on(world, cfg.namespace(case), cfg.isolated(), always);
-        if cfg.events {
+        if cfg.seeds_fixtures() {
             for f in case_fixtures() {
                 r.fixture(&f);
             }

@@ -144,7 +144,7 @@ impl Session {
         let mut reference = Reference::on(world, cfg.namespace(case), cfg.isolated(), cfg.audit);
         let mut model_n = Normalizer::new(start);
         let mut target_n = Normalizer::new(target_start);
-        if cfg.events {
+        if cfg.seeds_fixtures() {
             for f in case_fixtures() {
                 let expected = reference.fixture(&f);
                 let event = serde_json::from_value(model_n.translate(&f, &target_n))

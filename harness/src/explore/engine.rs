@@ -68,7 +68,7 @@ fn case_config(cfg: &ExploreConfig) -> CaseConfig {
         max_steps: cfg.bounds.depth + cfg.world.setup().len(),
         policy: cfg.policy.clone(),
         services: vec![Service::LicenseManager, Service::Evs],
-        events: true,
+        capabilities: crate::target::Capabilities::ALL,
         audit: true,
         mix: Default::default(),
     }
@@ -425,6 +425,7 @@ fn trace_of(
         case: 0,
         services: case.services.clone(),
         events: true,
+        capabilities: None,
         policy: cfg.policy.clone(),
         steps: steps.to_vec(),
         finding: Finding {

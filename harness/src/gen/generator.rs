@@ -9,6 +9,8 @@ use rand_chacha::ChaCha8Rng;
 
 use conform_model::{Service, World};
 
+use crate::target::Capabilities;
+
 use super::mix::Group;
 use super::*;
 
@@ -22,7 +24,12 @@ pub struct Generator {
     pub(super) rng: ChaCha8Rng,
     pub(super) mix: Mix,
     pub services: Vec<Service>,
-    pub events: bool,
+    /// What the target's control plane takes: each kind of event is drawn only where its
+    /// capability is there.
+    pub capabilities: Capabilities,
+    /// Whether the case's fixtures (the EVS environments and VMs the EVS events act on) are
+    /// seeded.
+    pub fixtures: bool,
     /// The target has no control plane (cases share its state): no invalid step may be a list
     /// that reads other cases' resources.
     pub isolated: bool,
@@ -38,12 +45,13 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(seed: u64, mix: Mix, services: Vec<Service>, events: bool) -> Self {
+    pub fn new(seed: u64, mix: Mix, services: Vec<Service>, capabilities: Capabilities) -> Self {
         Generator {
             rng: ChaCha8Rng::seed_from_u64(seed),
             mix,
             services,
-            events,
+            capabilities,
+            fixtures: capabilities.evs_inventory,
             isolated: false,
             ns: String::new(),
             unfiltered_percent: 15,
@@ -57,9 +65,22 @@ impl Generator {
         &self.mix
     }
 
-    /// Whether the case may draw steps of `kind` (its service is exercised, events are taken).
+    /// Whether the case may draw steps of `kind` (its service is exercised, its event taken).
     fn allows(&self, kind: Kind) -> bool {
-        allows(&self.services, self.events, kind)
+        allows(&self.services, self.taken(), kind)
+    }
+
+    /// The events the target takes, as the generator may draw them.
+    fn taken(&self) -> Taken {
+        Taken {
+            capabilities: self.capabilities,
+            fixtures: self.fixtures,
+        }
+    }
+
+    /// Whether the target takes every event `step` sends (a probe is queued only then).
+    pub(super) fn can_send(&self, step: &Step) -> bool {
+        event_kind(step).is_none_or(|k| self.taken().takes(k))
     }
 
     /// Whether the model, in its current state, answers the request `step` stands for as
@@ -188,7 +209,10 @@ impl Generator {
     pub fn step(&mut self, known: &Known, world: &World) -> Step {
         if let Some(last) = self.last.take() {
             let probes = self.probes(&last, known, world);
-            self.pending.extend(probes);
+            // A probe goes whole or not at all: its steps look at one boundary together.
+            if probes.iter().all(|s| self.can_send(s)) {
+                self.pending.extend(probes);
+            }
         }
         if let Some(probe) = self.pending.pop_front() {
             return probe;
@@ -210,7 +234,7 @@ impl Generator {
         let events = weight(&|g| matches!(g, Group::Event(_)));
         let requests = weight(&|g| !matches!(g, Group::Event(_)));
         if self.rng.gen_range(0..(events + requests).max(1)) < events {
-            let (services, taken) = (&self.services, self.events);
+            let (services, taken) = (&self.services, self.taken());
             let allowed = |k: Kind| matches!(k.group(), Group::Event(_)) && allows(services, taken, k);
             if let Some(kind) = self.mix.draw(&mut self.rng, allowed) {
                 return self.draw(kind, known, world);
@@ -221,7 +245,7 @@ impl Generator {
         }
         // A request at a constraint's limit names fixed resources outside the case's namespace
         // (another case's, on a target whose state cases share).
-        let (services, taken, isolated) = (&self.services, self.events, self.isolated);
+        let (services, taken, isolated) = (&self.services, self.taken(), self.isolated);
         let allowed = |k: Kind| {
             !matches!(k.group(), Group::Event(_))
                 && allows(services, taken, k)
@@ -277,11 +301,47 @@ impl Generator {
     }
 }
 
-/// Whether a case of `services`, taking events or not, may draw steps of `kind`.
-fn allows(services: &[Service], events: bool, kind: Kind) -> bool {
+/// The events a target takes, as the generator draws them.
+#[derive(Clone, Copy, Debug)]
+struct Taken {
+    capabilities: Capabilities,
+    fixtures: bool,
+}
+
+impl Taken {
+    /// Whether an event step of `kind` can be sent: its capability is there, and the EVS
+    /// inventory and health events also need the case's environments seeded.
+    fn takes(self, kind: Kind) -> bool {
+        let c = self.capabilities;
+        match kind {
+            Kind::Advance | Kind::AdvanceTo => c.clock,
+            Kind::Marketplace => c.marketplace,
+            Kind::AddVm | Kind::RemoveVm | Kind::SetGuestOs => c.evs_inventory && self.fixtures,
+            Kind::SetHealth => c.connector_health && self.fixtures,
+            _ => true,
+        }
+    }
+}
+
+/// The kind of event `step` sends, if it sends one.
+fn event_kind(step: &Step) -> Option<Kind> {
+    Some(match step {
+        Step::Advance { .. } => Kind::Advance,
+        Step::AdvanceTo { .. } => Kind::AdvanceTo,
+        Step::Marketplace { .. } => Kind::Marketplace,
+        Step::AddVm { .. } => Kind::AddVm,
+        Step::RemoveVm { .. } => Kind::RemoveVm,
+        Step::SetGuestOs { .. } => Kind::SetGuestOs,
+        Step::SetHealth { .. } => Kind::SetHealth,
+        _ => return None,
+    })
+}
+
+/// Whether a case of `services`, taking the events `taken` takes, may draw steps of `kind`.
+fn allows(services: &[Service], taken: Taken, kind: Kind) -> bool {
     match kind.group() {
         Group::LicenseManager => services.contains(&Service::LicenseManager),
         Group::Evs => services.contains(&Service::Evs),
-        Group::Event(service) => events && service.is_none_or(|s| services.contains(&s)),
+        Group::Event(service) => taken.takes(kind) && service.is_none_or(|s| services.contains(&s)),
     }
 }

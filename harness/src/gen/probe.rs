@@ -75,11 +75,13 @@ impl Generator {
                 token,
                 dry_run: false,
                 ..
-            } if self.events && live_token(known, world, *token).is_some() => vec![Step::AdvanceTo {
-                to: Instant::TokenExpiry,
-                item: *token,
-                offset_ms: -1,
-            }],
+            } if self.capabilities.clock && live_token(known, world, *token).is_some() => {
+                vec![Step::AdvanceTo {
+                    to: Instant::TokenExpiry,
+                    item: *token,
+                    offset_ms: -1,
+                }]
+            }
             // A checkout in the new period, then a check-in of a token of the old one.
             Step::CreateLicenseVersion {
                 license, reset: true, ..
