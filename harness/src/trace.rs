@@ -42,6 +42,7 @@ impl Trace {
             capabilities: Capabilities::NONE,
             audit: true,
             mix: Default::default(),
+            missing: Default::default(),
         }
         .with_events(self.events)
         .with_capabilities(self.capabilities)

@@ -123,6 +123,7 @@ impl Config {
             capabilities,
             audit: true,
             mix: self.mix.clone(),
+            missing: Default::default(),
         }
     }
 }
@@ -377,11 +378,11 @@ impl Campaign {
 
     fn run_cases(
         &self,
-        target: &mut dyn Target,
+        target: &mut Unimplemented<'_>,
         reporter: &mut dyn Reporter,
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
-        let cfg = self.config.case_config(target.capabilities());
+        let mut cfg = self.config.case_config(target.capabilities());
         let cases = self.case_count();
         let shard = self.config.shard;
         let in_shard = shard.map_or(cases, |s| s.cases_of(cases));
@@ -410,6 +411,10 @@ impl Campaign {
                     ));
                     break;
                 }
+            }
+            // What the target turned out not to implement is not drawn again.
+            if cfg.missing.len() != target.seen.len() {
+                cfg.missing = target.seen.keys().cloned().collect();
             }
             let steps = match &self.config.exhaustive {
                 Some(given) => given[case as usize].clone(),

@@ -104,6 +104,7 @@ impl Config {
             capabilities: Capabilities::NONE,
             audit: false,
             mix: Default::default(),
+            missing: Default::default(),
         }
         .with_events(events)
     }

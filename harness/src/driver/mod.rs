@@ -42,6 +42,9 @@ pub struct CaseConfig {
     /// How each case gets its step weights and invalid share (by default its own, drawn from
     /// its seed).
     pub mix: MixChoice,
+    /// Operations the target does not implement (learned as a run goes): a drawn step that
+    /// would send one is drawn again, so later cases test what is there.
+    pub missing: std::collections::BTreeSet<String>,
 }
 
 impl Default for CaseConfig {
@@ -54,6 +57,7 @@ impl Default for CaseConfig {
             capabilities: Capabilities::ALL,
             audit: true,
             mix: MixChoice::default(),
+            missing: Default::default(),
         }
     }
 }
@@ -190,6 +194,7 @@ pub struct Execution {
 pub fn case_generator(cfg: &CaseConfig, case: u64, seed: u64) -> Generator {
     let mut gen = Generator::new(seed, cfg.mix_of(case), cfg.services.clone(), cfg.capabilities);
     gen.fixtures = cfg.seeds_fixtures();
+    gen.missing.clone_from(&cfg.missing);
     gen.isolated = cfg.isolated();
     gen.ns = cfg.namespace(case);
     gen

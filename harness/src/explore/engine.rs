@@ -71,6 +71,7 @@ fn case_config(cfg: &ExploreConfig) -> CaseConfig {
         capabilities: crate::target::Capabilities::ALL,
         audit: true,
         mix: Default::default(),
+        missing: Default::default(),
     }
 }
 

@@ -38,6 +38,9 @@ pub struct Generator {
     /// Percent of valid-meant API steps drawn without asking the model whether they succeed
     /// (the rest are redrawn until the model accepts one).
     pub unfiltered_percent: u32,
+    /// Operations the target does not implement: a drawn step that would send one is drawn
+    /// again (up to [`TRIES`] times), and a probe that would is left out.
+    pub missing: std::collections::BTreeSet<String>,
     /// The last drawn step (not a probe), whose probes are chosen once it has run.
     last: Option<Step>,
     /// Probes still to send ([`Generator::probes`]).
@@ -55,6 +58,7 @@ impl Generator {
             isolated: false,
             ns: String::new(),
             unfiltered_percent: 15,
+            missing: Default::default(),
             last: None,
             pending: Default::default(),
         }
@@ -75,6 +79,17 @@ impl Generator {
         Taken {
             capabilities: self.capabilities,
             fixtures: self.fixtures,
+        }
+    }
+
+    /// Whether `step` would send an operation the target does not implement.
+    fn sends_missing(&self, step: &Step, known: &Known, world: &World) -> bool {
+        if self.missing.is_empty() {
+            return false;
+        }
+        match concretize(step, &self.ns, self.isolated, known, world) {
+            Concrete::Call { op, .. } => self.missing.contains(op.as_str()),
+            _ => false,
         }
     }
 
@@ -210,14 +225,23 @@ impl Generator {
         if let Some(last) = self.last.take() {
             let probes = self.probes(&last, known, world);
             // A probe goes whole or not at all: its steps look at one boundary together.
-            if probes.iter().all(|s| self.can_send(s)) {
+            if probes
+                .iter()
+                .all(|s| self.can_send(s) && !self.sends_missing(s, known, world))
+            {
                 self.pending.extend(probes);
             }
         }
         if let Some(probe) = self.pending.pop_front() {
             return probe;
         }
-        let step = self.drawn(known, world);
+        let mut step = self.drawn(known, world);
+        for _ in 0..TRIES {
+            if !self.sends_missing(&step, known, world) {
+                break;
+            }
+            step = self.drawn(known, world);
+        }
         self.last = Some(step.clone());
         step
     }
