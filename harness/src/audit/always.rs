@@ -1,6 +1,6 @@
 //! The always properties: what must hold after every step of any workload.
 
-use conform_model::invariants::{check_evs, check_lm, evs_digest, lm_digest, Cause};
+use conform_model::invariants::{check_evs, check_lm, same_state, Cause};
 use conform_model::lm::types::{AllowedOperation, GrantStatus, GrantType};
 use conform_model::{ErrorCode, Reply, Service, World};
 use serde_json::Value;
@@ -68,7 +68,7 @@ fn before<'a>(obs: &Observation<'a>) -> Result<&'a World, String> {
 
 fn unchanged(obs: &Observation) -> Result<bool, String> {
     let b = before(obs)?;
-    Ok(lm_digest(obs.after) == lm_digest(b) && evs_digest(obs.after) == evs_digest(b))
+    Ok(same_state(obs.after, b))
 }
 
 fn license_manager_invariants(obs: &Observation) -> Result<(), String> {

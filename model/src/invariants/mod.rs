@@ -32,6 +32,9 @@ use crate::lm::{TokenKind, TokenState};
 use crate::service::Service;
 use crate::world::World;
 
+mod same;
+pub use same::same_state;
+
 /// What moved a world from its `before` state to the state being checked.
 #[derive(Clone, Copy, Debug)]
 pub enum Cause<'a> {
@@ -282,19 +285,6 @@ pub fn check_evs(world: &World, before: &World, cause: &Cause<'_>) -> Result<(),
     Ok(())
 }
 
-/// The License Manager state a refused request or an idempotent replay must leave untouched, in a
-/// comparable form (licenses, tokens, grants; ordered tables only).
-pub fn lm_digest(world: &World) -> String {
-    let lm = world.lm();
-    format!("{:?}", (lm.licenses(), lm.tokens(), lm.grants()))
-}
-
-/// The EVS state a refused request must leave untouched: every partition's environments,
-/// connectors and records (ordered maps only).
-pub fn evs_digest(world: &World) -> String {
-    format!("{:?}", world.evs().partitions().collect::<Vec<_>>())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,5 +419,39 @@ mod tests {
         assert!(check_evs(&touched, &before, &Cause::Event(&step))
             .unwrap_err()
             .contains("terminal"));
+    }
+
+    #[test]
+    fn same_state_tells_every_changed_table() {
+        let w = world();
+        assert!(same_state(&w, &w.clone()));
+        let mut token = w.clone();
+        token.lm.tokens[0].expires_ms += 1;
+        assert!(!same_state(&token, &w));
+        let mut license = w.clone();
+        license.lm.licenses[0].tags = Some(Vec::new());
+        assert!(!same_state(&license, &w));
+        let e = evs_world();
+        assert!(same_state(&e, &e.clone()));
+        let mut record = e.clone();
+        if let Some(r) = records(&mut record).into_iter().next() {
+            r.last_synced_ms = r.last_synced_ms.map_or(Some(1), |t| Some(t + 1));
+        }
+        assert!(!same_state(&record, &e));
+        let mut connector = e.clone();
+        for c in connector
+            .evs
+            .partitions
+            .values_mut()
+            .flat_map(|p| p.connectors.values_mut())
+        {
+            c.secret.push('x');
+        }
+        assert!(!same_state(&connector, &e));
+        // The same world after a request that changes nothing but reads.
+        let mut read = e.clone();
+        let caller = read.default_caller();
+        read.handle(&caller, Service::Evs, "ListEnvironments", b"{}");
+        assert!(same_state(&read, &e));
     }
 }
