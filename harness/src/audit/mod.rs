@@ -86,7 +86,7 @@ pub struct Observation<'a> {
     /// the same bytes and the same reply: an idempotent replay (SPEC 3.4).
     pub replay: bool,
     /// The requests of the case before this one (since the last reset), with their replies.
-    pub history: &'a [Sent],
+    pub history: &'a [std::sync::Arc<Sent>],
 }
 
 /// A step's effect: a request and its reply, or an environment event and its result.

@@ -3,6 +3,8 @@
 //! beside a target, the property tests, the fuzz `sequence` target), so concretization,
 //! execution and the audit have one home.
 
+use std::sync::Arc;
+
 use conform_model::{Caller, Event, PolicyRule, Service, World};
 use serde_json::Value;
 
@@ -67,7 +69,8 @@ pub struct Reference {
     isolated: bool,
     world: World,
     known: Known,
-    history: Vec<Sent>,
+    /// Shared between the clones of an explored state: a clone copies pointers, not bodies.
+    history: Vec<Arc<Sent>>,
     auditor: Auditor,
 }
 
@@ -153,10 +156,38 @@ impl Reference {
     pub fn run(&mut self, step: Option<&Step>, concrete: &Concrete) -> Result<Ran, Violation> {
         let always = self.auditor.checks_always();
         if always {
-            // Settle first, so that `before` already shows what falls due now.
-            let _ = self.world.apply(Event::advance_seconds(0));
+            self.settle();
         }
         let before = always.then(|| self.world.clone());
+        self.run_after(step, concrete, before.as_ref())
+    }
+
+    /// Moves the model to what falls due now (an advance of zero), as every audited step does
+    /// first, so that the world before a step already shows it.
+    pub fn settle(&mut self) {
+        let _ = self.world.apply(Event::advance_seconds(0));
+    }
+
+    /// The state `step` leads to from this one, audited against this one as the world before
+    /// it: one clone of the state per transition, where [`Reference::advance`] on a clone makes
+    /// two. Settles this state first (as `advance` would), so expanding one state many times
+    /// settles it once.
+    pub fn successor(&mut self, step: &Step) -> Result<Reference, Violation> {
+        self.settle();
+        let mut next = self.clone();
+        let concrete = next.concretize(step);
+        let before = self.auditor.checks_always().then_some(&self.world);
+        next.run_after(Some(step), &concrete, before)?;
+        Ok(next)
+    }
+
+    /// Runs a concrete step on a settled model whose state before the step is `before`.
+    fn run_after(
+        &mut self,
+        step: Option<&Step>,
+        concrete: &Concrete,
+        before: Option<&World>,
+    ) -> Result<Ran, Violation> {
         let ran = match concrete {
             Concrete::Call {
                 who,
@@ -172,7 +203,7 @@ impl Reference {
                     });
                 let obs = Observation {
                     step,
-                    before: before.as_ref(),
+                    before,
                     after: &self.world,
                     outcome: Outcome::Call {
                         caller: &who,
@@ -185,13 +216,13 @@ impl Reference {
                     history: &self.history,
                 };
                 self.auditor.observe(&obs)?;
-                self.history.push(Sent {
+                self.history.push(Arc::new(Sent {
                     account: who.account.clone(),
                     service: *service,
                     op: op.clone(),
                     body: body.clone(),
                     reply: reply.body.clone(),
-                });
+                }));
                 Ran {
                     policies: reply.policies.clone(),
                     request_id: reply.request_id.clone(),
@@ -209,7 +240,7 @@ impl Reference {
                 if let Some(event) = &event {
                     let obs = Observation {
                         step,
-                        before: before.as_ref(),
+                        before,
                         after: &self.world,
                         outcome: Outcome::Event {
                             event,

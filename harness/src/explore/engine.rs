@@ -121,9 +121,9 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
     let mut nodes = vec![Node { parent: 0, action: 0 }];
     let mut index: HashMap<u64, u32> = HashMap::new();
     index.insert(start.world().fingerprint_without_client_tokens(), 0);
-    // The frontier holds state numbers only: each state is made again from the start by its
-    // path when it is expanded (a path costs one transition a level, expanding it some 25),
-    // so memory holds the graph and the states being expanded, not a level of worlds.
+    // The frontier holds state numbers only: each state is made again by its path when it is
+    // expanded, from the nearest state of the path a worker still holds ([`Paths`]), so memory
+    // holds the graph and the paths being expanded, not a level of worlds.
     let mut frontier: Vec<u32> = vec![0];
     let mut reached: BTreeSet<&'static str> = BTreeSet::new();
     let mut peak_resident = resident_at_start;
@@ -153,18 +153,18 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
                 let mut local: HashSet<u64> = HashSet::new();
                 let mut goals_seen = BTreeSet::new();
                 let mut runs = 0u64;
+                let mut paths = Paths::new(&start);
                 for from in part {
                     if stop_flag.load(Ordering::Relaxed) {
                         break;
                     }
-                    let state = &state_of(cfg, &start, &nodes, *from);
+                    let state = paths.state(cfg, &nodes, *from);
                     for (a, action) in cfg.world.actions(state).into_iter().enumerate() {
                         let step = fresh(action, position);
-                        let mut next = state.clone();
                         runs += 1;
-                        let outcome = match next.advance(&step) {
+                        let outcome = match state.successor(&step) {
                             Err(v) => Outcome::Broken(v),
-                            Ok(_) => {
+                            Ok(next) => {
                                 goals_seen.extend(next.auditor().reached().keys().copied());
                                 let fp = next.world().fingerprint_without_client_tokens();
                                 if index.contains_key(&fp) || !local.insert(fp) {
@@ -302,24 +302,64 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
     report
 }
 
-/// The state numbered `id`: its path's actions run again from the start (each held every
-/// property when explored, so none can fail now).
-fn state_of(cfg: &ExploreConfig, start: &Reference, nodes: &[Node], id: u32) -> Reference {
-    let mut chain = Vec::new();
-    let mut at = id;
-    while at != 0 {
-        let n = nodes[at as usize];
-        chain.push(n.action);
-        at = n.parent;
-    }
-    let setup = cfg.world.setup().len();
-    let mut state = start.clone();
-    for (i, a) in chain.into_iter().rev().enumerate() {
-        if let Some(action) = cfg.world.actions(&state).into_iter().nth(usize::from(a)) {
-            let _ = state.advance(&fresh(action, setup + i));
+/// The states on the path to the state last expanded, from the start: the frontier is in BFS
+/// order, so the next state shares most of its path with the last one and is made again from
+/// their common ancestor by the actions after it (one transition for a sibling), not from the
+/// start. Each action held every property when explored, so none can fail now.
+struct Paths {
+    start: Reference,
+    /// `(state, its state)` for the states at depth 1, 2, ... of the last path made.
+    chain: Vec<(u32, Reference)>,
+}
+
+impl Paths {
+    fn new(start: &Reference) -> Paths {
+        Paths {
+            start: start.clone(),
+            chain: Vec::new(),
         }
     }
-    state
+
+    /// The state numbered `id`.
+    fn state(&mut self, cfg: &ExploreConfig, nodes: &[Node], id: u32) -> &mut Reference {
+        let mut path = Vec::new();
+        let mut at = id;
+        while at != 0 {
+            path.push(at);
+            at = nodes[at as usize].parent;
+        }
+        path.reverse();
+        let common = self
+            .chain
+            .iter()
+            .zip(&path)
+            .take_while(|((have, _), want)| have == *want)
+            .count();
+        self.chain.truncate(common);
+        let setup = cfg.world.setup().len();
+        for (i, &n) in path.iter().enumerate().skip(common) {
+            let parent = match self.chain.last_mut() {
+                Some((_, r)) => r,
+                None => &mut self.start,
+            };
+            let action = cfg
+                .world
+                .actions(parent)
+                .into_iter()
+                .nth(usize::from(nodes[n as usize].action));
+            let next = match action {
+                Some(action) => parent.successor(&fresh(action, setup + i)),
+                // The graph's actions were enumerated from these same states: unreachable.
+                None => Ok(parent.clone()),
+            };
+            let next = next.unwrap_or_else(|_| parent.clone());
+            self.chain.push((n, next));
+        }
+        match self.chain.last_mut() {
+            Some((_, r)) => r,
+            None => &mut self.start,
+        }
+    }
 }
 
 /// The shortest path to a violation: the actions from the start to `from` run again (the
