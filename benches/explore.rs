@@ -51,15 +51,13 @@ fn state() -> Reference {
     for s in &setup {
         r.advance(s).expect("the setup holds every property");
     }
-    let mut position = setup.len();
-    for name in ["Checkout", "CreateGrant"] {
+    for (position, name) in (setup.len()..).zip(["Checkout", "CreateGrant"]) {
         let action = world
             .actions(&r)
             .into_iter()
             .find(|a| label(a) == name)
             .expect("in the alphabet");
         r.advance(&fresh(action, position)).expect("holds");
-        position += 1;
     }
     r.settle();
     r
