@@ -4,11 +4,11 @@
 
 use std::any::Any;
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use crate::clock::Millis;
+use crate::FastMap;
 
 #[derive(Clone)]
 struct Record {
@@ -21,7 +21,7 @@ struct Record {
 /// The recorded replies of one world.
 #[derive(Clone, Default)]
 pub struct Idempotency {
-    records: HashMap<(String, &'static str, String), Record>,
+    records: FastMap<(String, &'static str, String), Record>,
 }
 
 impl std::fmt::Debug for Idempotency {

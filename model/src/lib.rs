@@ -114,6 +114,12 @@ pub mod snapshot;
 pub mod timefmt;
 mod world;
 
+/// The hash map of the model's lookup indexes: a fixed-seed hasher (foldhash), so the same
+/// world hashes the same in every process and a lookup costs a fraction of SipHash's. The
+/// indexes are keyed by ids the model made or names a request gave; none is iterated to build
+/// a reply.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+
 /// This crate's version: a journal of requests replays only into the model that wrote it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

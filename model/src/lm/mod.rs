@@ -17,7 +17,9 @@ mod usage;
 mod why;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
+
+use crate::FastMap;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -144,16 +146,16 @@ pub struct Token {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct LicenseManager {
     pub(crate) licenses: Vec<LicenseRecord>,
-    pub(crate) by_arn: HashMap<String, LicenseId>,
-    pub(crate) issued_by: HashMap<String, Vec<LicenseId>>,
+    pub(crate) by_arn: FastMap<String, LicenseId>,
+    pub(crate) issued_by: FastMap<String, Vec<LicenseId>>,
     /// (KeyFingerprint, ProductSKU) → licenses that had that pair in some version.
-    pub(crate) by_product: HashMap<(String, String), Vec<LicenseId>>,
+    pub(crate) by_product: FastMap<(String, String), Vec<LicenseId>>,
     pub(crate) grants: Vec<GrantRecord>,
-    pub(crate) grant_by_arn: HashMap<String, usize>,
-    pub(crate) grants_by_grantee: HashMap<String, Vec<usize>>,
-    pub(crate) grants_by_license: HashMap<LicenseId, Vec<usize>>,
+    pub(crate) grant_by_arn: FastMap<String, usize>,
+    pub(crate) grants_by_grantee: FastMap<String, Vec<usize>>,
+    pub(crate) grants_by_license: FastMap<LicenseId, Vec<usize>>,
     pub(crate) tokens: Vec<Token>,
-    pub(crate) token_by_id: HashMap<String, TokenId>,
+    pub(crate) token_by_id: FastMap<String, TokenId>,
     /// Due token expiries: (due, token). Stale entries (extended tokens) are skipped on pop.
     pub(crate) expiries: BinaryHeap<Reverse<(Millis, TokenId)>>,
 }
