@@ -244,12 +244,11 @@ impl ServiceModel {
     /// Decodes a request body for `op`: parse (protocol fault on failure), type-check and normalize
     /// (nulls and unknown members dropped), then every shape constraint (one error listing all).
     pub fn decode(&self, op: &OperationDef, body: &[u8]) -> Result<Value, AwsError> {
-        let value = parse_body(body).map_err(|m| self.service.parse_fault(m))?;
+        let mut value = parse_body(body).map_err(|m| self.service.parse_fault(m))?;
         let Some(input) = &op.input else {
             return Ok(Value::Object(Map::new()));
         };
-        let value = self
-            .normalize(input, value, &Path::Root)
+        self.normalize(input, &mut value, &Path::Root)
             .map_err(|m| self.service.parse_fault(m))?;
         let mut violations = Vec::new();
         self.check(input, Some(&value), &Path::Root, &mut violations);
@@ -273,8 +272,9 @@ impl ServiceModel {
         error
     }
 
-    /// Type-checks `value` against `shape_name`, dropping nulls and unknown members.
-    fn normalize(&self, shape_name: &str, value: Value, path: &Path) -> Result<Value, String> {
+    /// Type-checks `value` against `shape_name` in place, dropping nulls and unknown members
+    /// (the members kept stay in body order). The first mismatch in body order is the error.
+    fn normalize(&self, shape_name: &str, value: &mut Value, path: &Path) -> Result<(), String> {
         let shape = self.shape(shape_name);
         let wrong = |expected: &str| {
             let path = path.render();
@@ -285,58 +285,57 @@ impl ServiceModel {
         };
         match (&shape.kind, value) {
             (ShapeKind::Structure { members, .. }, Value::Object(map)) => {
-                let mut out = Map::new();
-                for (name, v) in map {
-                    if v.is_null() {
-                        continue;
+                let mut first = Ok(());
+                map.retain(|name, v| {
+                    if first.is_err() || v.is_null() {
+                        return false;
                     }
-                    let Some((_, target)) = members.iter().find(|(m, _)| *m == name) else {
-                        continue;
+                    let Some((_, target)) = members.iter().find(|(m, _)| m == name) else {
+                        return false;
                     };
-                    let child = self.normalize(target, v, &Path::Member(path, &name))?;
-                    out.insert(name, child);
-                }
-                Ok(Value::Object(out))
+                    first = self.normalize(target, v, &Path::Member(path, name));
+                    true
+                });
+                first
             }
             (ShapeKind::Structure { .. }, _) => wrong("an object"),
             (ShapeKind::List { member }, Value::Array(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for (i, item) in items.into_iter().enumerate() {
+                for (i, item) in items.iter_mut().enumerate() {
                     let item_path = Path::Item(path, i);
                     if item.is_null() {
                         return Err(format!("Unexpected null at '{}'", item_path.render()));
                     }
-                    out.push(self.normalize(member, item, &item_path)?);
+                    self.normalize(member, item, &item_path)?;
                 }
-                Ok(Value::Array(out))
+                Ok(())
             }
             (ShapeKind::List { .. }, _) => wrong("an array"),
             (ShapeKind::Map { value: target, .. }, Value::Object(map)) => {
-                let mut out = Map::new();
-                for (k, v) in map {
-                    if v.is_null() {
-                        continue;
+                let mut first = Ok(());
+                map.retain(|k, v| {
+                    if first.is_err() || v.is_null() {
+                        return false;
                     }
-                    let child = self.normalize(target, v, &Path::Key(path, &k))?;
-                    out.insert(k, child);
-                }
-                Ok(Value::Object(out))
+                    first = self.normalize(target, v, &Path::Key(path, k));
+                    true
+                });
+                first
             }
             (ShapeKind::Map { .. }, _) => wrong("an object"),
-            (ShapeKind::String | ShapeKind::Blob, v @ Value::String(_)) => Ok(v),
+            (ShapeKind::String | ShapeKind::Blob, Value::String(_)) => Ok(()),
             (ShapeKind::String | ShapeKind::Blob, _) => wrong("a string"),
-            (ShapeKind::Boolean, v @ Value::Bool(_)) => Ok(v),
+            (ShapeKind::Boolean, Value::Bool(_)) => Ok(()),
             (ShapeKind::Boolean, _) => wrong("a boolean"),
             (ShapeKind::Integer, Value::Number(n)) => match n.as_i64() {
-                Some(i) if i32::try_from(i).is_ok() => Ok(Value::Number(n)),
+                Some(i) if i32::try_from(i).is_ok() => Ok(()),
                 _ => wrong("a 32-bit integer"),
             },
             (ShapeKind::Long, Value::Number(n)) => match n.as_i64() {
-                Some(_) => Ok(Value::Number(n)),
+                Some(_) => Ok(()),
                 None => wrong("a 64-bit integer"),
             },
             (ShapeKind::Integer | ShapeKind::Long, _) => wrong("an integer"),
-            (ShapeKind::Double | ShapeKind::Timestamp, v @ Value::Number(_)) => Ok(v),
+            (ShapeKind::Double | ShapeKind::Timestamp, Value::Number(_)) => Ok(()),
             (ShapeKind::Double | ShapeKind::Timestamp, _) => wrong("a number"),
         }
     }
