@@ -51,7 +51,7 @@ impl Vm {
 }
 
 /// A seeded environment and its VM inventory.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentRecord {
     pub id: String,
     pub seq: u64,
@@ -79,7 +79,7 @@ pub struct EntitlementRecord {
 }
 
 /// An environment connector with the entitlement records made through it.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectorRecord {
     pub id: String,
     pub seq: u64,
@@ -137,7 +137,7 @@ impl ConnectorRecord {
 }
 
 /// One account-and-region's EVS state.
-#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Partition {
     pub environments: BTreeMap<String, EnvironmentRecord>,
     pub connectors: BTreeMap<String, ConnectorRecord>,

@@ -58,7 +58,7 @@ pub struct LicenseVersion {
 }
 
 /// A license: identity, versions, deletion state and usage counters.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LicenseRecord {
     pub arn: String,
     pub seq: u64,
@@ -126,7 +126,7 @@ pub enum TokenState {
 }
 
 /// A LicenseConsumptionToken and the units it holds.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Token {
     pub id: String,
     pub seq: u64,
