@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::common::{create_license_body, fingerprint, Conn, InProcess, Resp};
-use conform_model::{Caller, ErrorCode, Policy, Service, World};
+use conform_model::{Caller, Decoded, ErrorCode, Policy, Service, World};
 use conform_simulator::{Account, Config, Fixtures, Simulator, MAX_BODY_BYTES};
 use serde_json::{json, Value};
 
@@ -515,17 +515,11 @@ async fn redirect_carries_location_header() {
     assert_eq!(r.json()["Location"], own.as_str());
 }
 
-fn panicking(
-    world: &mut World,
-    caller: &Caller,
-    service: Service,
-    op: &str,
-    body: &[u8],
-) -> conform_model::Reply {
+fn panicking(world: &mut World, caller: &Caller, op: &str, decoded: Decoded) -> conform_model::Reply {
     if op == "Panic" {
         panic!("injected panic for {op}");
     }
-    world.handle(caller, service, op, body)
+    world.handle_decoded(caller, decoded)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

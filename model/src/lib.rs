@@ -127,4 +127,4 @@ pub use error::{AwsError, ErrorCode};
 pub use events::Event;
 pub use policy::{Policy, PolicyRule};
 pub use service::Service;
-pub use world::{implements, operations, Caller, Reply, World};
+pub use world::{implements, operations, Caller, Decoded, Reply, World};

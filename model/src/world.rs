@@ -46,6 +46,36 @@ impl Caller {
     }
 }
 
+/// A request [`World::decode`] read: a typed request for [`World::handle_decoded`], or the
+/// refusal its reply will carry.
+#[derive(Debug)]
+pub struct Decoded {
+    service: Service,
+    request: Result<Typed, Refused>,
+}
+
+impl Decoded {
+    /// The service the request was sent to.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+}
+
+// Made and moved once per request: boxing the larger variant would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Typed {
+    Lm(LmRequest),
+    Evs(crate::evs::EvsRequest),
+}
+
+/// A refusal found while decoding; `settled`: the world settles before answering it.
+#[derive(Debug)]
+struct Refused {
+    error: AwsError,
+    settled: bool,
+}
+
 /// A reply of the model, ready for the wire.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reply {
@@ -164,34 +194,75 @@ impl World {
         crate::evs::settle(self, now);
     }
 
-    /// Answers one AWS request for `service`'s operation `operation`.
+    /// Answers one AWS request for `service`'s operation `operation`: [`World::decode`], then
+    /// [`World::handle_decoded`].
     pub fn handle(&mut self, caller: &Caller, service: Service, operation: &str, body: &[u8]) -> Reply {
-        self.relied.clear();
+        self.handle_decoded(caller, World::decode(service, operation, body))
+    }
+
+    /// The part of answering a request that reads no state: the operation looked up, the body
+    /// parsed and checked against the service's model and made a typed request. A server can do
+    /// it outside its lock on the world; the reply is the same as [`World::handle`]'s.
+    pub fn decode(service: Service, operation: &str, body: &[u8]) -> Decoded {
+        let refused = |error: AwsError, settled: bool| Decoded {
+            service,
+            request: Err(Refused { error, settled }),
+        };
         let model = service.model();
         let Some(op) = model.operation(operation) else {
             let fault = service
                 .unknown_operation(format!("Unknown operation '{operation}'"))
                 .because_message(Rule::UnknownOperation);
-            return self.error_reply(service, fault);
+            return refused(fault, false);
         };
         if !implements(service, operation) {
             let fault = service
                 .unknown_operation("not implemented by conform")
                 .because_message(Rule::UnknownOperation);
-            return self.error_reply(service, fault);
+            return refused(fault, false);
         }
         let value = match model.decode(op, body) {
             Ok(v) => v,
-            Err(e) => return self.error_reply(service, e.because_message(Rule::Shape)),
+            Err(e) => return refused(e.because_message(Rule::Shape), false),
         };
-        self.settle();
-        let result = match service {
+        // A body of the right shape that is no typed request is refused after the world has
+        // settled, as a request that reaches its operation is.
+        let typed = match service {
             Service::LicenseManager => match LmRequest::from_body(operation, value) {
-                Ok(Some(req)) => crate::lm::execute(self, caller, req),
+                Ok(Some(req)) => Ok(Typed::Lm(req)),
                 Ok(None) => Err(service.unknown_operation("not implemented by conform")),
                 Err(e) => Err(e),
             },
-            Service::Evs => crate::evs::execute_json(self, caller, operation, value),
+            Service::Evs => match crate::evs::EvsRequest::from_body(operation, value) {
+                Ok(Some(req)) => Ok(Typed::Evs(req)),
+                Ok(None) => Err(service.unknown_operation("not implemented by conform")),
+                Err(e) => Err(e),
+            },
+        };
+        Decoded {
+            service,
+            request: typed.map_err(|error| Refused { error, settled: true }),
+        }
+    }
+
+    /// Answers a request [`World::decode`] made.
+    pub fn handle_decoded(&mut self, caller: &Caller, decoded: Decoded) -> Reply {
+        self.relied.clear();
+        let service = decoded.service;
+        let result = match decoded.request {
+            Err(Refused { error, settled }) => {
+                if settled {
+                    self.settle();
+                }
+                Err(error)
+            }
+            Ok(typed) => {
+                self.settle();
+                match typed {
+                    Typed::Lm(req) => crate::lm::execute(self, caller, req),
+                    Typed::Evs(req) => crate::evs::execute(self, caller, req),
+                }
+            }
         };
         match result {
             Ok(body) => {

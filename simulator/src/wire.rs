@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use conform_model::explain::Explanation;
-use conform_model::{AwsError, Caller, ErrorCode, Reply, Service};
+use conform_model::{AwsError, Caller, ErrorCode, Reply, Service, World};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::journal::{self, Note};
@@ -136,13 +136,21 @@ async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response
             let reply = match raced {
                 Some(reply) => reply,
                 None => {
-                    let (reply, ticket) = {
-                        let mut inner = sim.lock();
-                        sim.answer(&mut inner, &caller, service, &operation, &body)
-                    };
-                    match sim.durable(ticket).await {
-                        Ok(()) => reply,
-                        Err(m) => Err(Failure::Journal(m)),
+                    // Parsing and type-checking the body reads no state: it is done before
+                    // the lock, which then covers only the model's own work.
+                    let decoded = std::panic::catch_unwind(|| World::decode(service, &operation, &body));
+                    match decoded {
+                        Ok(decoded) => {
+                            let (reply, ticket) = {
+                                let mut inner = sim.lock();
+                                sim.answer(&mut inner, &caller, &operation, &body, decoded)
+                            };
+                            match sim.durable(ticket).await {
+                                Ok(()) => reply,
+                                Err(m) => Err(Failure::Journal(m)),
+                            }
+                        }
+                        Err(_) => Err(Failure::Panicked),
                     }
                 }
             };
@@ -321,7 +329,11 @@ fn json_response(
     request_id: &str,
     body: &serde_json::Value,
 ) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    // Most replies fit the first allocation (growing from empty was four reallocations).
+    let mut bytes = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        bytes = b"{}".to_vec();
+    }
     let mut response = (status, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(

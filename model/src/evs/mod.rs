@@ -332,7 +332,7 @@ macro_rules! evs_requests {
             }
         }
 
-        fn execute(world: &mut World, caller: &Caller, req: EvsRequest) -> Result<Value, AwsError> {
+        pub(crate) fn execute(world: &mut World, caller: &Caller, req: EvsRequest) -> Result<Value, AwsError> {
             if !matches!(req, EvsRequest::GetEnvironment(_) | EvsRequest::ListEnvironments(_)) {
                 rely_connector_timing(world);
             }
@@ -404,19 +404,6 @@ fn rely_connector_timing(world: &mut World) {
         PolicyRule::EvsErrors,
     ] {
         world.rely(rule);
-    }
-}
-
-/// Runs one decoded EVS request (the body passed the service model's shape checks).
-pub(crate) fn execute_json(
-    world: &mut World,
-    caller: &Caller,
-    operation: &str,
-    body: Value,
-) -> Result<Value, AwsError> {
-    match EvsRequest::from_body(operation, body)? {
-        Some(req) => execute(world, caller, req),
-        None => Err(Service::Evs.unknown_operation("not implemented by conform")),
     }
 }
 

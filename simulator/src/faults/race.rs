@@ -124,10 +124,8 @@ pub(crate) async fn answer(
         return None;
     }
     let run = |world: &mut conform_model::World, body: &[u8]| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (sim.dispatch)(world, caller, service, operation, body)
-        }))
-        .map_err(|_| Failure::Panicked)
+        crate::decode_and_dispatch(sim.dispatch, world, caller, service, operation, body)
+            .map_err(|_| Failure::Panicked)
     };
     let checkout = matches!(operation, "CheckoutLicense" | "CheckoutBorrowLicense");
     if races.contains(RaceFault::SplitCheckout) && checkout {
@@ -145,9 +143,14 @@ pub(crate) async fn answer(
         tokio::spawn(async move {
             tokio::time::sleep(WINDOW).await;
             let mut inner = later.lock();
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                (later.dispatch)(&mut inner.world, &caller, service, &operation, &body)
-            }));
+            let _ = crate::decode_and_dispatch(
+                later.dispatch,
+                &mut inner.world,
+                &caller,
+                service,
+                &operation,
+                &body,
+            );
         });
         return Some(reply);
     }

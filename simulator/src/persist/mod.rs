@@ -27,7 +27,7 @@ use std::sync::{Arc, PoisonError};
 use std::thread::JoinHandle;
 
 use conform_model::restore::Counters;
-use conform_model::{Caller, Service, World};
+use conform_model::{Caller, Decoded, Service, World};
 
 use crate::fixtures::Account;
 use crate::{apply_all, Error, Failure, Inner, Simulator};
@@ -269,17 +269,19 @@ impl Simulator {
         Ok((replies, ticket))
     }
 
-    /// Answers one AWS call: the dispatch to the model, journaled (`--state-dir`) unless the
-    /// model refused it, then the rewrites of the wire faults switched on (`faults` feature).
-    /// Returns what the reply must wait for before it goes out.
+    /// Answers one AWS call: the dispatch of `decoded` (what `World::decode` made of `body`) to
+    /// the model, journaled (`--state-dir`) unless the model refused it, then the rewrites of
+    /// the wire faults switched on (`faults` feature). Returns what the reply must wait for
+    /// before it goes out.
     pub(crate) fn answer(
         &self,
         inner: &mut Inner,
         caller: &Caller,
-        service: Service,
         operation: &str,
         body: &[u8],
+        decoded: Decoded,
     ) -> (Result<Reply, Failure>, Option<u64>) {
+        let service = decoded.service();
         let before = match &inner.store {
             Some(store) => match store.durability.failed() {
                 Some(m) => return (Err(Failure::Journal(m)), None),
@@ -290,7 +292,7 @@ impl Simulator {
         let world = &mut inner.world;
         #[allow(unused_mut)] // rewritten only by wire faults
         let mut reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (self.dispatch)(world, caller, service, operation, body)
+            (self.dispatch)(world, caller, operation, decoded)
         }));
         if let (Some(store), Some((at, counters))) = (inner.store.as_mut(), before) {
             let status = match &reply {

@@ -229,8 +229,6 @@ fn replay_aws(
     operation: &str,
     body: &[u8],
 ) -> u16 {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dispatch(world, caller, service, operation, body)
-    }))
-    .map_or(500, |reply| reply.status)
+    crate::decode_and_dispatch(dispatch, world, caller, service, operation, body)
+        .map_or(500, |reply| reply.status)
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use conform_model::{Event, Service};
+use conform_model::{Event, Service, World};
 use serde_json::json;
 
 use super::snapshot::{segment_path, snapshot_path, temp_path};
@@ -37,13 +37,8 @@ fn call(sim: &Simulator, op: &str, body: serde_json::Value) -> u16 {
 fn reply(sim: &Simulator, op: &str, body: serde_json::Value) -> (u16, String, String) {
     let mut inner = sim.lock();
     let bytes = body.to_string().into_bytes();
-    let (reply, _) = sim.answer(
-        &mut inner,
-        &sim.default_caller,
-        Service::LicenseManager,
-        op,
-        &bytes,
-    );
+    let decoded = World::decode(Service::LicenseManager, op, &bytes);
+    let (reply, _) = sim.answer(&mut inner, &sim.default_caller, op, &bytes, decoded);
     reply.map_or((500, String::new(), String::new()), |r| {
         (r.status, r.body.to_string(), r.request_id)
     })
