@@ -25,6 +25,10 @@ use conform_simulator::Config;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::json;
 
+// `conform serve`'s allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONNECTIONS: [usize; 3] = [1, 8, 64];
 /// The journal's figures are taken where the bar is set.
 const STATE_CONNECTIONS: [usize; 1] = [8];
