@@ -92,7 +92,9 @@ pub(crate) fn apply(world: &mut World, event: Event) -> Result<Value, AwsError> 
             let now = world.now_ms();
             #[cfg(feature = "faults")]
             let faults = world.faults.clone();
+            let signatures = world.signatures;
             *world = World::starting_at(world.seed, world.policy.clone(), now);
+            world.signatures = signatures;
             #[cfg(feature = "faults")]
             {
                 world.faults = faults;

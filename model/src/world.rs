@@ -9,7 +9,7 @@ use crate::events::Event;
 use crate::explain::{Explanation, Rule};
 use crate::idempotency::Idempotency;
 use crate::ids::IdStreams;
-use crate::lm::{LicenseManager, LmRequest};
+use crate::lm::{LicenseManager, LmRequest, Signatures};
 use crate::policy::{Policy, PolicyRule};
 use crate::service::Service;
 
@@ -117,6 +117,8 @@ pub struct World {
     pub(crate) lm: LicenseManager,
     pub(crate) evs: crate::evs::Evs,
     pub(crate) relied: Vec<PolicyRule>,
+    /// Whether SignedTokens carry their signature (kept through a reset; not state).
+    pub(crate) signatures: Signatures,
     #[cfg(feature = "faults")]
     pub(crate) faults: crate::faults::FaultSet,
 }
@@ -134,6 +136,7 @@ impl World {
             lm: LicenseManager::default(),
             evs: crate::evs::Evs::default(),
             relied: Vec::new(),
+            signatures: Signatures::default(),
             #[cfg(feature = "faults")]
             faults: Default::default(),
         }
@@ -152,6 +155,11 @@ impl World {
 
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// Whether this world's SignedTokens carry their signature ([`Signatures`]).
+    pub fn set_signatures(&mut self, signatures: Signatures) {
+        self.signatures = signatures;
     }
 
     /// The License Manager state, read-only (for invariant checks and state dumps).

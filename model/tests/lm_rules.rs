@@ -1264,6 +1264,54 @@ fn spec_3_5_and_3_8_borrow_reply_and_signed_token() {
 }
 
 #[test]
+fn spec_3_8_omitted_signatures_keep_header_claims_and_every_later_reply() {
+    // Two worlds of one seed, one omitting signatures: the same requests, including a reset,
+    // get the same replies but for the signature segment, and leave the same state.
+    let mut signed = world();
+    let mut omitted = world();
+    omitted.set_signatures(conform_model::lm::Signatures::Omitted);
+    let arn = create_license(&mut signed, create_license_body("c"));
+    assert_eq!(create_license(&mut omitted, create_license_body("c")), arn);
+    let mut tokens = 0;
+    for (round, step) in ["b1", "b2", "reset", "b3"].into_iter().enumerate() {
+        if step == "reset" {
+            for w in [&mut signed, &mut omitted] {
+                w.apply(Event::Reset).expect("resets");
+                create_license(w, create_license_body("c"));
+            }
+            continue;
+        }
+        let body = borrow_body(&arn, step);
+        let a = ok(&mut signed, &seller(), "CheckoutBorrowLicense", &body);
+        let b = ok(&mut omitted, &seller(), "CheckoutBorrowLicense", &body);
+        let (sa, sb) = (
+            a["SignedToken"].as_str().unwrap(),
+            b["SignedToken"].as_str().unwrap(),
+        );
+        verify_signed_token(sa).expect("the signed world's token verifies");
+        assert!(
+            verify_signed_token(sb).is_err(),
+            "round {round}: no signature to verify"
+        );
+        let (head, _) = sa.rsplit_once('.').unwrap();
+        assert_eq!(sb, format!("{head}."), "round {round}: same header and claims");
+        let strip = |mut v: Value| {
+            v.as_object_mut().unwrap().remove("SignedToken");
+            v
+        };
+        assert_eq!(strip(a), strip(b), "round {round}");
+        tokens += 1;
+    }
+    assert_eq!(tokens, 3);
+    assert!(conform_model::invariants::same_state(&signed, &omitted));
+    assert_eq!(
+        signed.counters(),
+        omitted.counters(),
+        "the salt stream moved alike"
+    );
+}
+
+#[test]
 fn spec_3_8_signed_token_on_checkout_only_with_sign_key() {
     let mut w = world();
     create_license(

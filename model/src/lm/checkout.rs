@@ -246,6 +246,7 @@ pub(crate) fn checkout_license(
             }
             let expiration = (!perpetual || world.policy.perpetual_expiration == PerpetualExpiration::Ttl)
                 .then(|| timefmt::iso_seconds_no_zone(expires_ms));
+            let signatures = world.signatures;
             let signed_token = sign.then(|| {
                 signing::sign(
                     world.ids.salts(),
@@ -258,6 +259,7 @@ pub(crate) fn checkout_license(
                         expiration: expiration.as_deref(),
                         checkout_metadata: None,
                     },
+                    signatures,
                 )
             });
             Ok(CheckoutLicenseResponse {
@@ -355,6 +357,7 @@ pub(crate) fn checkout_borrow_license(
             let license_arn = world.lm.licenses[id].arn.clone();
             let issued_at = timefmt::iso_seconds_no_zone(now);
             let expiration = timefmt::iso_seconds_no_zone(expires_ms);
+            let signatures = world.signatures;
             let signed_token = signing::sign(
                 world.ids.salts(),
                 &signing::Claims {
@@ -366,6 +369,7 @@ pub(crate) fn checkout_borrow_license(
                     expiration: Some(&expiration),
                     checkout_metadata: req.checkout_metadata.as_deref(),
                 },
+                signatures,
             );
             Ok(CheckoutBorrowLicenseResponse {
                 license_arn,

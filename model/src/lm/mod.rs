@@ -31,7 +31,7 @@ use crate::world::{Caller, World};
 
 pub use grant::{GrantRecord, GrantVersion, MARKETPLACE_ACCOUNT, MARKETPLACE_ISSUER};
 pub use marketplace::MarketplaceLicense;
-pub use signing::{public_key_pem, verify_signed_token};
+pub use signing::{public_key_pem, verify_signed_token, Signatures};
 use types::*;
 
 /// The index of a license in the world's license table (creation order).
