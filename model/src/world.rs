@@ -236,17 +236,10 @@ impl World {
         // A body of the right shape that is no typed request is refused after the world has
         // settled, as a request that reaches its operation is.
         let typed = match service {
-            Service::LicenseManager => match LmRequest::from_body(operation, value) {
-                Ok(Some(req)) => Ok(Typed::Lm(req)),
-                Ok(None) => Err(service.unknown_operation("not implemented by conform")),
-                Err(e) => Err(e),
-            },
-            Service::Evs => match crate::evs::EvsRequest::from_body(operation, value) {
-                Ok(Some(req)) => Ok(Typed::Evs(req)),
-                Ok(None) => Err(service.unknown_operation("not implemented by conform")),
-                Err(e) => Err(e),
-            },
-        };
+            Service::LicenseManager => LmRequest::from_body(operation, value).map(|r| r.map(Typed::Lm)),
+            Service::Evs => crate::evs::EvsRequest::from_body(operation, value).map(|r| r.map(Typed::Evs)),
+        }
+        .and_then(|t| t.ok_or_else(|| service.unknown_operation("not implemented by conform")));
         Decoded {
             service,
             request: typed.map_err(|error| Refused { error, settled: true }),

@@ -21,6 +21,7 @@
 
 mod control;
 mod conventions;
+mod dispatch;
 #[cfg(feature = "faults")]
 pub mod faults;
 pub mod fixtures;
@@ -48,8 +49,10 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use conform_model::ids::IdStreams;
-use conform_model::{Caller, Decoded, Event, Policy, Reply, Service, World};
+use conform_model::{Caller, Event, Policy, World};
 
+pub use dispatch::Dispatch;
+pub(crate) use dispatch::{decode_and_dispatch, model_dispatch};
 pub use fixtures::{Account, Fixtures};
 
 /// The default listen address. 4566 is LocalStack's port; conform sits next to it so both can run.
@@ -124,31 +127,6 @@ impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)
     }
-}
-
-/// The function that answers one AWS request under the world's lock: the operation its
-/// `X-Amz-Target` names and the request [`World::decode`] made of its body outside the lock.
-/// Production uses `World::handle_decoded`; tests swap in one that panics to show a panic
-/// becomes a 500 and the server keeps serving.
-pub type Dispatch = fn(&mut World, &Caller, &str, Decoded) -> Reply;
-
-fn model_dispatch(world: &mut World, caller: &Caller, _operation: &str, decoded: Decoded) -> Reply {
-    world.handle_decoded(caller, decoded)
-}
-
-/// Decodes and answers one request in one go, where no lock is held around it (replays of the
-/// journal, races); a panic in either half is `Err`.
-pub(crate) fn decode_and_dispatch(
-    dispatch: Dispatch,
-    world: &mut World,
-    caller: &Caller,
-    service: Service,
-    operation: &str,
-    body: &[u8],
-) -> std::thread::Result<Reply> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        dispatch(world, caller, operation, World::decode(service, operation, body))
-    }))
 }
 
 /// The world and the bookkeeping that maps its clock to wall time, behind one lock.

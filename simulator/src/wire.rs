@@ -138,19 +138,15 @@ async fn answer(sim: &Arc<Simulator>, req: Request, note: &mut Note) -> Response
                 None => {
                     // Parsing and type-checking the body reads no state: it is done before
                     // the lock, which then covers only the model's own work.
-                    let decoded = std::panic::catch_unwind(|| World::decode(service, &operation, &body));
-                    match decoded {
+                    match std::panic::catch_unwind(|| World::decode(service, &operation, &body)) {
+                        Err(_) => Err(Failure::Panicked),
                         Ok(decoded) => {
                             let (reply, ticket) = {
                                 let mut inner = sim.lock();
                                 sim.answer(&mut inner, &caller, &operation, &body, decoded)
                             };
-                            match sim.durable(ticket).await {
-                                Ok(()) => reply,
-                                Err(m) => Err(Failure::Journal(m)),
-                            }
+                            sim.durable(ticket).await.map_err(Failure::Journal).and(reply)
                         }
-                        Err(_) => Err(Failure::Panicked),
                     }
                 }
             };
