@@ -90,7 +90,8 @@ pub enum Signatures {
     /// `header.claims.signature`, verifiable with [`public_key_pem`] (the default).
     #[default]
     Computed,
-    /// `header.claims.`: the same header and claims, and an empty signature.
+    /// The same header and claims, and in place of the signature 256 zero bytes (the length
+    /// of a real one), so the token keeps the compact JWS shape every reply schema checks.
     Omitted,
 }
 
@@ -106,7 +107,11 @@ pub(crate) fn sign(salts: &mut ChaCha8Rng, claims: &Claims, signatures: Signatur
         URL_SAFE_NO_PAD.encode(claims_json(claims))
     );
     match signatures {
-        Signatures::Omitted => format!("{input}."),
+        Signatures::Omitted => {
+            static ZEROS: OnceLock<String> = OnceLock::new();
+            let zeros = ZEROS.get_or_init(|| URL_SAFE_NO_PAD.encode([0u8; 256]));
+            format!("{input}.{zeros}")
+        }
         Signatures::Computed => {
             let mut rng = ChaCha8Rng::from_seed(seed);
             let signature: Signature = signing_key().sign_with_rng(&mut rng, input.as_bytes());
