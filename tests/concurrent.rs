@@ -77,6 +77,7 @@ fn each_race_is_found_shrunk_and_replayed_from_its_trace() {
             trace.round,
             &trace.programs,
             20,
+            1,
         )
         .expect("replays");
         assert!(

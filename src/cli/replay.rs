@@ -100,6 +100,7 @@ fn replay_concurrent(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         trace.round,
         &trace.programs,
         REPLAY_ATTEMPTS,
+        1,
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let finding = found

@@ -59,7 +59,8 @@ pub struct Config {
     pub policy: Policy,
     /// Model steps the search may take per group before its verdict is "unknown".
     pub budget: u64,
-    /// Runs of each smaller candidate while shrinking (a race need not show every time).
+    /// Runs of each smaller candidate while shrinking (a race need not show every time): it is
+    /// kept when `shrink::KEPT_AFTER` of them show a violation.
     pub attempts: usize,
     /// Stop starting new rounds after this long.
     pub time_budget: Option<Duration>,

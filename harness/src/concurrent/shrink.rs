@@ -1,7 +1,10 @@
 //! The smallest concurrent history that still has no linearization: the round run again
-//! without whole clients, then without single calls, each candidate kept when one of
-//! `attempts` runs still shows a violation (a race need not show every time). Needs a target
-//! that resets: a round is run again from the same start.
+//! without whole clients, then without single calls. A race need not show every time, so a
+//! candidate is kept only when `KEPT_AFTER` of its `attempts` runs show a violation (kept on
+//! a single lucky run, the candidates drift toward ones that almost never show it), and the
+//! result is run once more before its trace is written: where that finds nothing, the last
+//! candidate kept before it stands instead. Needs a target that resets: a round is run again
+//! from the same start.
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -13,7 +16,11 @@ use super::workload::Programs;
 use super::{run_round, ConcurrentFinding, Config, Connect, Round};
 use crate::target::{InfraError, Target};
 
-/// Runs `programs` in round `round` up to `attempts` times; the first run with a violation.
+/// How many runs of a candidate must show a violation for the shrinker to keep it.
+pub const KEPT_AFTER: usize = 2;
+
+/// Runs `programs` in round `round` up to `attempts` times, stopping once `need` runs showed
+/// a violation (the last of them is returned) or once too few runs are left for that.
 pub fn reproduce(
     main: &mut dyn Target,
     connect: Connect,
@@ -21,11 +28,21 @@ pub fn reproduce(
     round: u64,
     programs: &Programs,
     attempts: usize,
+    need: usize,
 ) -> Result<Option<Round>, InfraError> {
-    for _ in 0..attempts.max(1) {
+    let need = need.max(1);
+    let attempts = attempts.max(need);
+    let mut seen = 0;
+    for run in 0..attempts {
+        if attempts - run < need - seen {
+            break;
+        }
         let (_, ran) = run_round(main, connect, cfg, round, Some(programs))?;
         if ran.violation().is_some() {
-            return Ok(Some(ran));
+            seen += 1;
+            if seen == need {
+                return Ok(Some(ran));
+            }
         }
     }
     Ok(None)
@@ -40,33 +57,55 @@ pub fn minimal(
     programs: Programs,
     ran: Round,
 ) -> Result<ConcurrentFinding, InfraError> {
-    let mut best = (programs, ran);
+    // Every candidate kept, the round's own programs first.
+    let mut kept = vec![(programs, ran)];
     if main.capabilities().reset {
         let deadline = Instant::now() + cfg.shrink_time;
-        for c in 0..best.0.clients() {
+        let attempts = cfg.attempts;
+        let keep = |kept: &mut Vec<(Programs, Round)>,
+                    main: &mut dyn Target,
+                    candidate: Programs|
+         -> Result<(), InfraError> {
+            if let Some(r) = reproduce(main, connect, cfg, round, &candidate, attempts, KEPT_AFTER)? {
+                kept.push((candidate, r));
+            }
+            Ok(())
+        };
+        fn best(kept: &[(Programs, Round)]) -> &Programs {
+            &kept[kept.len() - 1].0
+        }
+        for c in 0..best(&kept).clients() {
             if Instant::now() > deadline {
                 break;
             }
-            if best.0.programs[c].is_empty() {
+            if best(&kept).programs[c].is_empty() {
                 continue;
             }
-            let candidate = best.0.without_client(c);
-            if let Some(r) = reproduce(main, connect, cfg, round, &candidate, cfg.attempts)? {
-                best = (candidate, r);
-            }
+            let candidate = best(&kept).without_client(c);
+            keep(&mut kept, main, candidate)?;
         }
-        for c in 0..best.0.clients() {
-            let mut j = best.0.programs[c].len();
+        for c in 0..best(&kept).clients() {
+            let mut j = best(&kept).programs[c].len();
             while j > 0 && Instant::now() < deadline {
                 j -= 1;
-                let candidate = best.0.without_step(c, j);
-                if let Some(r) = reproduce(main, connect, cfg, round, &candidate, cfg.attempts)? {
-                    best = (candidate, r);
-                }
+                let candidate = best(&kept).without_step(c, j);
+                keep(&mut kept, main, candidate)?;
             }
         }
+        // The trace must replay: the smallest kept candidate that shows its violation once
+        // more stands (the round's own programs, where none of the smaller ones does).
+        while kept.len() > 1 {
+            let last = kept.len() - 1;
+            if let Some(r) = reproduce(main, connect, cfg, round, &kept[last].0, attempts, 1)? {
+                kept[last].1 = r;
+                break;
+            }
+            kept.pop();
+        }
     }
-    let (programs, ran) = best;
+    let Some((programs, ran)) = kept.pop() else {
+        return Err(InfraError::Other("no round to shrink".into()));
+    };
     let checked = ran
         .violation()
         .ok_or_else(|| InfraError::Other("a shrunk round lost its violation".into()))?;
