@@ -1,6 +1,9 @@
 //! CheckoutLicense throughput through the simulator over keep-alive HTTP/1.1 at 1, 8 and 64
-//! connections, with a bare axum handler returning a fixed body as the ceiling in the same
-//! run (same client, same runtime), and at 8 connections with the state journal
+//! connections, with a bare axum handler as the ceiling in the same run: the same client and
+//! runtime sending the same requests, answered with a fixed copy of one of the simulator's
+//! checkout replies (its body and headers), so the two differ only in the server's work;
+//! `ceiling_empty_body` is the bare handler answering `{}` with a small fixed body. Also at 8
+//! connections with the state journal
 //! (`--state-dir`) in both `--state-sync` modes: the bar is at least half the checkouts per
 //! second without it. Criterion reports time per request; the p50/p99 latency of single
 //! requests is printed after each group.
@@ -33,11 +36,20 @@ const CONNECTIONS: [usize; 3] = [1, 8, 64];
 /// The journal's figures are taken where the bar is set.
 const STATE_CONNECTIONS: [usize; 1] = [8];
 
-/// What one benchmark sends: a fresh checkout per request, or the fixed ceiling request.
+/// What one benchmark sends: a fresh checkout per request, or `{}`.
 #[derive(Clone, Copy)]
 enum Load {
     Checkout,
-    Ceiling,
+    Empty,
+}
+
+/// The checkout every request of `Load::Checkout` sends, with ClientToken `b{n}`.
+fn checkout_body(fp: &str, n: u64) -> serde_json::Value {
+    json!({
+        "ProductSKU": "bench", "CheckoutType": "PROVISIONAL", "KeyFingerprint": fp,
+        "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
+        "Beneficiary": "customer-1", "ClientToken": format!("b{n}")
+    })
 }
 
 /// Runs `iters` requests spread over `conns` keep-alive connections; records each latency.
@@ -67,14 +79,9 @@ async fn run(
                 let r = match load {
                     Load::Checkout => {
                         let n = next.fetch_add(1, Ordering::Relaxed);
-                        let body = json!({
-                            "ProductSKU": "bench", "CheckoutType": "PROVISIONAL", "KeyFingerprint": fp,
-                            "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
-                            "Beneficiary": "customer-1", "ClientToken": format!("b{n}")
-                        });
-                        conn.lm("CheckoutLicense", &body).await
+                        conn.lm("CheckoutLicense", &checkout_body(&fp, n)).await
                     }
-                    Load::Ceiling => conn.send("POST", "/", &[], b"{}".to_vec()).await,
+                    Load::Empty => conn.send("POST", "/", &[], b"{}".to_vec()).await,
                 };
                 assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
                 mine.push(t.elapsed());
@@ -110,7 +117,7 @@ fn bench(c: &mut Criterion) {
     for d in &state_dirs {
         let _ = std::fs::remove_dir_all(d);
     }
-    let (sim_addr, always_addr, batch_addr, ceiling_addr, _servers) = rt.block_on(async {
+    let (sim_addr, always_addr, batch_addr, ceilings, _servers) = rt.block_on(async {
         let mut servers = Vec::new();
         for state in [
             None,
@@ -135,25 +142,44 @@ fn bench(c: &mut Criterion) {
             servers.push(server);
         }
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let ceiling_addr = listener.local_addr().expect("addr");
-        let app = axum::Router::new().route(
-            "/",
-            post(|| async {
-                (
-                    [("content-type", "application/x-amz-json-1.1")],
-                    r#"{"LicenseConsumptionToken":"00000000000000000000000000000000"}"#,
-                )
-            }),
-        );
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+        // One checkout's reply, answered as is by the ceiling (date and length are the server's).
+        let account = World::new(1, Policy::default()).default_caller().account;
+        let mut conn = Conn::open(servers[0].addr).await;
+        let sample = conn
+            .lm(
+                "CheckoutLicense",
+                &checkout_body(&fingerprint(&account), u64::MAX),
+            )
+            .await;
+        assert_eq!(sample.status, 200);
+        let mut headers = sample.headers.clone();
+        headers.remove("date");
+        headers.remove("content-length");
+        let fixed = (headers, axum::body::Bytes::from(sample.body));
+        let copy = post(move || {
+            let fixed = fixed.clone();
+            async move { fixed }
         });
+        let empty = post(|| async {
+            (
+                [("content-type", "application/x-amz-json-1.1")],
+                r#"{"LicenseConsumptionToken":"00000000000000000000000000000000"}"#,
+            )
+        });
+        let mut ceilings = Vec::new();
+        for route in [copy, empty] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            ceilings.push(listener.local_addr().expect("addr"));
+            let app = axum::Router::new().route("/", route);
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+        }
         (
             servers[0].addr,
             servers[1].addr,
             servers[2].addr,
-            ceiling_addr,
+            ceilings,
             servers,
         )
     });
@@ -175,10 +201,11 @@ fn bench(c: &mut Criterion) {
         ),
         (
             "ceiling_fixed_body",
-            ceiling_addr,
-            Load::Ceiling,
+            ceilings[0],
+            Load::Checkout,
             &CONNECTIONS[..],
         ),
+        ("ceiling_empty_body", ceilings[1], Load::Empty, &CONNECTIONS[..]),
     ] {
         let mut group = c.benchmark_group(format!("simulator/{name}"));
         group.throughput(Throughput::Elements(1));
