@@ -40,6 +40,8 @@ pub(crate) struct Note {
 }
 
 impl Note {
+    /// Keeps a copy of the request body: the body itself may be a slice of the connection's
+    /// read buffer, which a journal entry must not hold on to.
     pub(crate) fn body(&mut self, body: &[u8]) {
         self.request = Kept::of(Bytes::copy_from_slice(body));
     }

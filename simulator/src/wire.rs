@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -194,7 +194,7 @@ enum BodyFault {
     Broken(String),
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, BodyFault> {
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyFault> {
     // Refuse a declared oversize before reading any of it.
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -204,7 +204,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Vec<u8>, BodyFault
         return Err(BodyFault::TooLarge);
     }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
+        Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyFault::TooLarge),
         Err(e) => Err(BodyFault::Broken(e.to_string())),
     }
