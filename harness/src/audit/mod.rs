@@ -87,6 +87,21 @@ pub struct Observation<'a> {
     pub replay: bool,
     /// The requests of the case before this one (since the last reset), with their replies.
     pub history: &'a [std::sync::Arc<Sent>],
+    /// The call's body as JSON, parsed on first use (`Observation::request`): the goals read
+    /// it several times a step.
+    pub(crate) parsed: std::cell::OnceCell<Option<Value>>,
+}
+
+impl Observation<'_> {
+    /// The call's body parsed, if the step was a call and its body is JSON.
+    pub fn request(&self) -> Option<&Value> {
+        self.parsed
+            .get_or_init(|| match &self.outcome {
+                Outcome::Call { body, .. } => serde_json::from_slice(body).ok(),
+                Outcome::Event { .. } => None,
+            })
+            .as_ref()
+    }
 }
 
 /// A step's effect: a request and its reply, or an environment event and its result.
@@ -120,14 +135,18 @@ impl Outcome<'_> {
             Outcome::Event { .. } => None,
         }
     }
+}
 
-    /// The call's body parsed, if it is JSON.
-    pub fn body(&self) -> Option<Value> {
-        match self {
-            Outcome::Call { body, .. } => serde_json::from_slice(body).ok(),
-            Outcome::Event { .. } => None,
-        }
+/// The ClientToken of a JSON request body, if it has one: the body scanned for that one
+/// member, nothing else kept.
+pub fn client_token(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Token<'a> {
+        #[serde(rename = "ClientToken", borrow)]
+        client_token: Option<std::borrow::Cow<'a, str>>,
     }
+    let token: Token = serde_json::from_slice(body).ok()?;
+    token.client_token.map(std::borrow::Cow::into_owned)
 }
 
 /// A request sent earlier in the case, and its reply body.
@@ -137,6 +156,8 @@ pub struct Sent {
     pub service: Service,
     pub op: String,
     pub body: Vec<u8>,
+    /// The body's ClientToken, if it has one.
+    pub client_token: Option<String>,
     pub reply: Value,
 }
 

@@ -6,7 +6,6 @@ use conform_model::evs::types::EntitlementStatus;
 use conform_model::lm::types::{GrantStatus, LicenseStatus, Unit};
 use conform_model::lm::{TokenKind, TokenState};
 use conform_model::World;
-use serde_json::Value;
 
 use super::{Check, Facts, Observation, Outcome, Property};
 use crate::driver::Depth;
@@ -98,11 +97,11 @@ fn page_token(o: &Observation) -> bool {
 }
 
 fn member(o: &Observation, name: &str) -> Option<String> {
-    o.outcome.body()?.get(name)?.as_str().map(str::to_string)
+    o.request()?.get(name)?.as_str().map(str::to_string)
 }
 
 fn member_bool(o: &Observation, name: &str) -> Option<bool> {
-    o.outcome.body()?.get(name)?.as_bool()
+    o.request()?.get(name)?.as_bool()
 }
 
 /// Whether a successful checkout drew from a license its caller issued.
@@ -150,20 +149,19 @@ fn token_reused_otherwise(o: &Observation) -> bool {
     let Outcome::Call { caller, op, body, .. } = &o.outcome else {
         return false;
     };
-    let token = |b: &[u8]| {
-        serde_json::from_slice::<Value>(b)
-            .ok()
-            .and_then(|v| v["ClientToken"].as_str().map(str::to_string))
-    };
-    let Some(mine) = token(body) else {
+    // The earlier requests it could be, before this one's body is read at all.
+    let mut earlier = o.history.iter().filter(|h| {
+        h.op == *op && h.account == caller.account && h.client_token.is_some() && h.body != *body
+    });
+    let Some(first) = earlier.next() else {
         return false;
     };
-    o.history.iter().any(|h| {
-        h.op == *op
-            && h.account == caller.account
-            && h.body != *body
-            && token(&h.body).as_deref() == Some(&mine)
-    })
+    let Some(mine) = super::client_token(body) else {
+        return false;
+    };
+    std::iter::once(first)
+        .chain(earlier)
+        .any(|h| h.client_token.as_deref() == Some(mine.as_str()))
 }
 
 fn live_records(w: &World) -> bool {

@@ -59,6 +59,7 @@ fn violated(
         },
         replay,
         history: &[],
+        parsed: Default::default(),
     };
     Auditor::new(true).observe(&obs).err().map(|v| v.property)
 }

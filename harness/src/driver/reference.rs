@@ -217,13 +217,16 @@ impl Reference {
                     },
                     replay,
                     history: &self.history,
+                    parsed: Default::default(),
                 };
                 self.auditor.observe(&obs)?;
+                let client_token = crate::audit::client_token(body);
                 self.history.push(Arc::new(Sent {
                     account: who.account.clone(),
                     service: *service,
                     op: op.clone(),
                     body: body.clone(),
+                    client_token,
                     reply: reply.body.clone(),
                 }));
                 Ran {
@@ -251,6 +254,7 @@ impl Reference {
                         },
                         replay: false,
                         history: &self.history,
+                        parsed: Default::default(),
                     };
                     self.auditor.observe(&obs)?;
                     if *event == Event::Reset {
