@@ -48,7 +48,7 @@ impl Caller {
 
 /// A request [`World::decode`] read: a typed request for [`World::handle_decoded`], or the
 /// refusal its reply will carry.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Decoded {
     service: Service,
     request: Result<Typed, Refused>,
@@ -63,14 +63,14 @@ impl Decoded {
 
 // Made and moved once per request: boxing the larger variant would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Typed {
     Lm(LmRequest),
     Evs(crate::evs::EvsRequest),
 }
 
 /// A refusal found while decoding; `settled`: the world settles before answering it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Refused {
     error: AwsError,
     settled: bool,

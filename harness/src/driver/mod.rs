@@ -4,6 +4,7 @@
 
 mod classify;
 pub mod compare;
+mod decoded;
 mod readback;
 mod reference;
 mod session;

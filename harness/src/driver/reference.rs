@@ -199,7 +199,9 @@ impl Reference {
                 body,
             } => {
                 let who = caller(*who);
-                let reply = self.world.handle(&who, *service, op, body);
+                let reply = self
+                    .world
+                    .handle_decoded(&who, super::decoded::decode(*service, op, body));
                 let replay = !reply.is_error()
                     && self.history.iter().any(|h| {
                         h.account == who.account && h.op == *op && h.body == *body && h.reply == reply.body
