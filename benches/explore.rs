@@ -12,6 +12,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+// `conform`'s allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use conform_harness::driver::{CaseConfig, Reference};
 use conform_harness::explore::{explore, fresh, Bounds, ExploreConfig, SmallWorld};
 use conform_harness::gen::Step;

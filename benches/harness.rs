@@ -11,6 +11,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
+// `conform`'s allocator (src/main.rs), so the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use conform_harness::driver::{self, CaseConfig};
 use conform_harness::embedded::Embedded;
 use conform_harness::target::{ModelTarget, Target};
