@@ -193,6 +193,14 @@ pub struct ServiceModel {
 /// Enum shapes whose values the server does not check (SPEC 1.2, 3.5).
 const ENUM_EXEMPT: &[&str] = &["DigitalSignatureMethod"];
 
+impl Shape {
+    /// The shape's pattern compiled (anchored, as `pattern::anchored_regex` makes it), once,
+    /// when the service model was loaded.
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex.as_ref()
+    }
+}
+
 impl ServiceModel {
     fn parse(service: Service, text: &str) -> ServiceModel {
         // The embedded models are part of the build; a broken one is a build defect, not input.

@@ -9,7 +9,6 @@
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use conform_model::pattern::anchored_regex;
 use conform_model::service::{lower_camel, OperationDef, ServiceModel, Shape, ShapeKind};
 use conform_model::Service;
 use regex::Regex;
@@ -175,11 +174,11 @@ impl Walk<'_> {
         if let Some(values) = &shape.enum_values {
             return self.enum_values(shape, values, at, path);
         }
-        let regex = shape.pattern.as_deref().map(anchored_regex);
+        let regex = shape.regex();
         let fits =
             |s: &str| within(shape, s.chars().count() as f64) && regex.as_ref().is_none_or(|r| r.is_match(s));
         self.string_lengths(shape, base, &fits, at, path);
-        if let (Some(regex), Some(pattern)) = (&regex, &shape.pattern) {
+        if let (Some(regex), Some(pattern)) = (regex, &shape.pattern) {
             if fits(base) {
                 self.valid(path.into(), format!("pattern {pattern} matched"), at, json!(base));
             }
@@ -355,10 +354,7 @@ fn within(shape: &Shape, x: f64) -> bool {
 }
 
 fn fits_except_length(shape: &Shape, s: &str) -> bool {
-    shape
-        .pattern
-        .as_deref()
-        .is_none_or(|p| anchored_regex(p).is_match(s))
+    shape.regex().is_none_or(|r| r.is_match(s))
 }
 
 /// Strings of `n` characters built from `base`: cut, padded with its own characters, or one of
