@@ -57,55 +57,46 @@ pub fn minimal(
     programs: Programs,
     ran: Round,
 ) -> Result<ConcurrentFinding, InfraError> {
-    // Every candidate kept, the round's own programs first.
-    let mut kept = vec![(programs, ran)];
+    let mut best = (programs, ran);
+    // The candidates kept before `best`, the round's own programs first.
+    let mut earlier = Vec::new();
     if main.capabilities().reset {
         let deadline = Instant::now() + cfg.shrink_time;
-        let attempts = cfg.attempts;
-        let keep = |kept: &mut Vec<(Programs, Round)>,
-                    main: &mut dyn Target,
-                    candidate: Programs|
-         -> Result<(), InfraError> {
-            if let Some(r) = reproduce(main, connect, cfg, round, &candidate, attempts, KEPT_AFTER)? {
-                kept.push((candidate, r));
-            }
-            Ok(())
-        };
-        fn best(kept: &[(Programs, Round)]) -> &Programs {
-            &kept[kept.len() - 1].0
-        }
-        for c in 0..best(&kept).clients() {
+        for c in 0..best.0.clients() {
             if Instant::now() > deadline {
                 break;
             }
-            if best(&kept).programs[c].is_empty() {
+            if best.0.programs[c].is_empty() {
                 continue;
             }
-            let candidate = best(&kept).without_client(c);
-            keep(&mut kept, main, candidate)?;
+            let candidate = best.0.without_client(c);
+            if let Some(r) = reproduce(main, connect, cfg, round, &candidate, cfg.attempts, KEPT_AFTER)? {
+                earlier.push(std::mem::replace(&mut best, (candidate, r)));
+            }
         }
-        for c in 0..best(&kept).clients() {
-            let mut j = best(&kept).programs[c].len();
+        for c in 0..best.0.clients() {
+            let mut j = best.0.programs[c].len();
             while j > 0 && Instant::now() < deadline {
                 j -= 1;
-                let candidate = best(&kept).without_step(c, j);
-                keep(&mut kept, main, candidate)?;
+                let candidate = best.0.without_step(c, j);
+                if let Some(r) = reproduce(main, connect, cfg, round, &candidate, cfg.attempts, KEPT_AFTER)? {
+                    earlier.push(std::mem::replace(&mut best, (candidate, r)));
+                }
             }
         }
         // The trace must replay: the smallest kept candidate that shows its violation once
         // more stands (the round's own programs, where none of the smaller ones does).
-        while kept.len() > 1 {
-            let last = kept.len() - 1;
-            if let Some(r) = reproduce(main, connect, cfg, round, &kept[last].0, attempts, 1)? {
-                kept[last].1 = r;
-                break;
+        while let Some(previous) = earlier.pop() {
+            match reproduce(main, connect, cfg, round, &best.0, cfg.attempts, 1)? {
+                Some(r) => {
+                    best.1 = r;
+                    break;
+                }
+                None => best = previous,
             }
-            kept.pop();
         }
     }
-    let Some((programs, ran)) = kept.pop() else {
-        return Err(InfraError::Other("no round to shrink".into()));
-    };
+    let (programs, ran) = best;
     let checked = ran
         .violation()
         .ok_or_else(|| InfraError::Other("a shrunk round lost its violation".into()))?;
