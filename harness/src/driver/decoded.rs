@@ -58,24 +58,48 @@ mod tests {
 
     use super::*;
 
-    /// A cached decode answers exactly as a fresh one, refusals included, whatever state the
-    /// world is in when it is answered.
+    /// A cached decode answers exactly as a fresh one, refusals included, while the world it
+    /// is answered in changes: a license read before and after it exists, the same
+    /// CreateLicense decoded twice, a body of the wrong type and one that is no JSON.
     #[test]
     fn a_cached_decode_answers_as_world_handle_does() {
-        let bodies: [&[u8]; 3] = [
-            br#"{"LicenseArn": "arn:aws:license-manager::111122223333:license:l-0"}"#,
-            br#"{"LicenseArn": 7}"#,
-            b"not json",
-        ];
+        let create = crate::specs::cases::valid_requests(Service::LicenseManager, "CreateLicense")
+            .into_iter()
+            .next()
+            .expect("a valid CreateLicense");
+        let create = serde_json::to_vec(&create).expect("json");
         let mut cached = World::new(3, Policy::default());
         let mut fresh = World::new(3, Policy::default());
         let caller = fresh.default_caller();
+        // The ARN the create will give, read from a world of the same seed.
+        let mut probe = World::new(3, Policy::default());
+        let arn = probe
+            .handle(&caller, Service::LicenseManager, "CreateLicense", &create)
+            .body["LicenseArn"]
+            .clone();
+        let get = serde_json::to_vec(&serde_json::json!({ "LicenseArn": arn })).expect("json");
+        let calls: [(&str, &[u8]); 5] = [
+            ("GetLicense", &get),
+            ("CreateLicense", &create),
+            ("GetLicense", &get),
+            ("GetLicense", br#"{"LicenseArn": 7}"#),
+            ("GetLicense", b"not json"),
+        ];
+        let mut answered = Vec::new();
         for _ in 0..2 {
-            for body in bodies {
-                let a = cached.handle_decoded(&caller, decode(Service::LicenseManager, "GetLicense", body));
-                let b = fresh.handle(&caller, Service::LicenseManager, "GetLicense", body);
-                assert_eq!(a, b);
+            for (op, body) in calls {
+                let a = cached.handle_decoded(&caller, decode(Service::LicenseManager, op, body));
+                let b = fresh.handle(&caller, Service::LicenseManager, op, body);
+                assert_eq!(a, b, "{op} {}", String::from_utf8_lossy(body));
+                answered.push(a.is_error());
             }
         }
+        // The first read is refused, the same read after the create answered.
+        assert_eq!(answered[..3], [true, false, false]);
+        assert_eq!(
+            cached.lm().licenses().len(),
+            1,
+            "one license, the second create a replay"
+        );
     }
 }

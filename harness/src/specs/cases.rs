@@ -174,11 +174,9 @@ impl Walk<'_> {
         if let Some(values) = &shape.enum_values {
             return self.enum_values(shape, values, at, path);
         }
-        let regex = shape.regex();
-        let fits =
-            |s: &str| within(shape, s.chars().count() as f64) && regex.as_ref().is_none_or(|r| r.is_match(s));
+        let fits = |s: &str| within(shape, s.chars().count() as f64) && fits_except_length(shape, s);
         self.string_lengths(shape, base, &fits, at, path);
-        if let (Some(regex), Some(pattern)) = (regex, &shape.pattern) {
+        if let (Some(regex), Some(pattern)) = (shape.regex(), &shape.pattern) {
             if fits(base) {
                 self.valid(path.into(), format!("pattern {pattern} matched"), at, json!(base));
             }
