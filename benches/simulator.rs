@@ -43,8 +43,11 @@ enum Load {
     Empty,
 }
 
-/// The checkout every request of `Load::Checkout` sends, with ClientToken `b{n}`.
-fn checkout_body(fp: &str, n: u64) -> serde_json::Value {
+/// The checkout every request of `Load::Checkout` sends, with ClientToken `b{n}`, on the
+/// license the default account issued.
+fn checkout_body(n: u64) -> serde_json::Value {
+    static FP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let fp = FP.get_or_init(|| fingerprint(&World::new(1, Policy::default()).default_caller().account));
     json!({
         "ProductSKU": "bench", "CheckoutType": "PROVISIONAL", "KeyFingerprint": fp,
         "Entitlements": [{"Name": "Seat", "Unit": "Count", "Value": "1"}],
@@ -61,8 +64,6 @@ async fn run(
     next: Arc<AtomicU64>,
     lat: Arc<Mutex<Vec<Duration>>>,
 ) -> Duration {
-    let account = World::new(1, Policy::default()).default_caller().account;
-    let fp = fingerprint(&account);
     let mut open = Vec::with_capacity(conns);
     for _ in 0..conns {
         open.push(Conn::open(addr).await);
@@ -71,7 +72,7 @@ async fn run(
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(conns);
     for mut conn in open {
-        let (next, lat, fp) = (next.clone(), lat.clone(), fp.clone());
+        let (next, lat) = (next.clone(), lat.clone());
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::with_capacity(per as usize);
             for _ in 0..per {
@@ -79,7 +80,7 @@ async fn run(
                 let r = match load {
                     Load::Checkout => {
                         let n = next.fetch_add(1, Ordering::Relaxed);
-                        conn.lm("CheckoutLicense", &checkout_body(&fp, n)).await
+                        conn.lm("CheckoutLicense", &checkout_body(n)).await
                     }
                     Load::Empty => conn.send("POST", "/", &[], b"{}".to_vec()).await,
                 };
@@ -143,14 +144,8 @@ fn bench(c: &mut Criterion) {
         }
 
         // One checkout's reply, answered as is by the ceiling (date and length are the server's).
-        let account = World::new(1, Policy::default()).default_caller().account;
         let mut conn = Conn::open(servers[0].addr).await;
-        let sample = conn
-            .lm(
-                "CheckoutLicense",
-                &checkout_body(&fingerprint(&account), u64::MAX),
-            )
-            .await;
+        let sample = conn.lm("CheckoutLicense", &checkout_body(u64::MAX)).await;
         assert_eq!(sample.status, 200);
         let mut headers = sample.headers.clone();
         headers.remove("date");
