@@ -16,6 +16,25 @@ struct Record {
     request: Arc<dyn Any + Send + Sync>,
     reply: Arc<dyn Any + Send + Sync>,
     expires_ms: Millis,
+    /// A copy with a request and reply of its own (`copy_of::<Q, R>`).
+    detach: fn(&Record) -> Record,
+}
+
+fn copy_of<Q, R>(r: &Record) -> Record
+where
+    Q: Clone + Send + Sync + 'static,
+    R: Clone + Send + Sync + 'static,
+{
+    match (r.request.downcast_ref::<Q>(), r.reply.downcast_ref::<R>()) {
+        (Some(request), Some(reply)) => Record {
+            request: Arc::new(request.clone()),
+            reply: Arc::new(reply.clone()),
+            ..r.clone()
+        },
+        // `detach` is set with the types `record` was given: unreachable, and a shared
+        // copy is still a correct one.
+        _ => r.clone(),
+    }
 }
 
 /// The recorded replies of one world.
@@ -78,8 +97,8 @@ impl Idempotency {
         reply: R,
         expires_ms: Millis,
     ) where
-        Q: Send + Sync + 'static,
-        R: Send + Sync + 'static,
+        Q: Clone + Send + Sync + 'static,
+        R: Clone + Send + Sync + 'static,
     {
         let key = (account.to_string(), op, token.to_string());
         self.records.insert(
@@ -88,8 +107,20 @@ impl Idempotency {
                 request: Arc::new(request),
                 reply: Arc::new(reply),
                 expires_ms,
+                detach: copy_of::<Q, R>,
             },
         );
+    }
+
+    /// A copy whose records share no request or reply with these ([`crate::World::detached`]).
+    pub(crate) fn detached(&self) -> Idempotency {
+        Idempotency {
+            records: self
+                .records
+                .iter()
+                .map(|(key, r)| (key.clone(), (r.detach)(r)))
+                .collect(),
+        }
     }
 }
 
@@ -156,5 +187,31 @@ impl Hash for dyn RecordKey + '_ {
         account.hash(state);
         op.hash(state);
         token.hash(state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detached_copy_replays_alike_from_requests_and_replies_of_its_own() {
+        let mut ids = Idempotency::default();
+        ids.record(
+            "111122223333",
+            "CheckoutLicense",
+            "t",
+            7u32,
+            "reply".to_string(),
+            10,
+        );
+        let copy = ids.detached();
+        let key: &dyn RecordKey = &("111122223333", "CheckoutLicense", "t");
+        let (a, b) = (&ids.records[key], &copy.records[key]);
+        assert!(!Arc::ptr_eq(&a.request, &b.request) && !Arc::ptr_eq(&a.reply, &b.reply));
+        let replay = copy.lookup::<u32, String>("111122223333", "CheckoutLicense", "t", &7, 0);
+        assert!(matches!(replay, Lookup::Replay(r) if r == "reply"));
+        let other = copy.lookup::<u32, String>("111122223333", "CheckoutLicense", "t", &8, 0);
+        assert!(matches!(other, Lookup::Mismatch));
     }
 }

@@ -52,15 +52,17 @@ impl IdStreams {
         self.requests.fill_bytes(&mut b);
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
-        let h = hex(&b);
-        format!(
-            "{}-{}-{}-{}-{}",
-            &h[0..8],
-            &h[8..12],
-            &h[12..16],
-            &h[16..20],
-            &h[20..32]
-        )
+        // 8-4-4-4-12 hex digits, written in place.
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut s = String::with_capacity(36);
+        for (i, byte) in b.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            s.push(DIGITS[usize::from(byte >> 4)] as char);
+            s.push(DIGITS[usize::from(byte & 0x0f)] as char);
+        }
+        s
     }
 
     /// The salt stream, as an RNG for PSS signatures.
@@ -129,6 +131,21 @@ mod tests {
         let rid = a.request_id();
         assert_eq!(rid.len(), 36);
         assert_eq!(&rid[14..15], "4");
+    }
+
+    #[test]
+    fn a_request_id_is_its_sixteen_bytes_in_hex_grouped_8_4_4_4_12() {
+        let mut a = IdStreams::new(7);
+        for _ in 0..1000 {
+            let mut copy = a.clone();
+            let mut b = [0u8; 16];
+            copy.requests.fill_bytes(&mut b);
+            b[6] = (b[6] & 0x0f) | 0x40;
+            b[8] = (b[8] & 0x3f) | 0x80;
+            let h = hex(&b);
+            let want = [&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]].join("-");
+            assert_eq!(a.request_id(), want);
+        }
     }
 
     #[test]

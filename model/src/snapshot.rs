@@ -192,7 +192,7 @@ impl World {
             counters,
             idempotency,
             lm: self.lm,
-            evs: self.evs,
+            evs: std::sync::Arc::unwrap_or_clone(self.evs),
         })
     }
 
@@ -217,7 +217,7 @@ impl World {
                 .record(&mut world.idempotency, &r.account, &r.token, r.expires_ms);
         }
         world.lm = snapshot.lm;
-        world.evs = snapshot.evs;
+        world.evs = std::sync::Arc::new(snapshot.evs);
         Ok(world)
     }
 }

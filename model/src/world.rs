@@ -115,7 +115,9 @@ pub struct World {
     pub(crate) ids: IdStreams,
     pub(crate) idempotency: Idempotency,
     pub(crate) lm: LicenseManager,
-    pub(crate) evs: crate::evs::Evs,
+    /// Shared between clones until one changes it (`Arc::make_mut`): an explored LM
+    /// transition copies no EVS table.
+    pub(crate) evs: std::sync::Arc<crate::evs::Evs>,
     pub(crate) relied: Vec<PolicyRule>,
     /// Whether SignedTokens carry their signature (kept through a reset; not state).
     pub(crate) signatures: Signatures,
@@ -134,12 +136,17 @@ impl World {
             ids: IdStreams::new(seed),
             idempotency: Idempotency::default(),
             lm: LicenseManager::default(),
-            evs: crate::evs::Evs::default(),
+            evs: Default::default(),
             relied: Vec::new(),
             signatures: Signatures::default(),
             #[cfg(feature = "faults")]
             faults: Default::default(),
         }
+    }
+
+    /// The EVS state to change: this world's own copy, made on the first change after a clone.
+    pub(crate) fn evs_mut(&mut self) -> &mut crate::evs::Evs {
+        std::sync::Arc::make_mut(&mut self.evs)
     }
 
     /// A fresh world whose clock starts at `start_ms` instead of `clock::DEFAULT_START_MS`.
@@ -155,6 +162,21 @@ impl World {
 
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// A copy that shares none of its copy-on-write tables with this world (a clone shares
+    /// them until one side changes them): for a thread of its own, whose clones then count
+    /// their references on cache lines no other thread writes.
+    pub fn detached(&self) -> World {
+        let mut copy = self.clone();
+        copy.evs = std::sync::Arc::new(crate::evs::Evs::clone(&self.evs));
+        copy.idempotency = self.idempotency.detached();
+        for license in &mut copy.lm.licenses {
+            for version in &mut license.versions {
+                *version = std::sync::Arc::new(crate::lm::LicenseVersion::clone(version));
+            }
+        }
+        copy
     }
 
     /// Whether this world's SignedTokens carry their signature ([`Signatures`]).

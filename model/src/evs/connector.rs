@@ -104,7 +104,7 @@ pub(crate) fn insert(world: &mut World, new: NewConnector, id: Option<String>) -
         by_vm: BTreeMap::new(),
     };
     world
-        .evs
+        .evs_mut()
         .partitions
         .entry(new.key)
         .or_default()

@@ -239,7 +239,7 @@ pub(crate) fn seed_environment(world: &mut World, f: EnvironmentFixture) -> Resu
         vms: BTreeMap::new(),
     };
     world
-        .evs
+        .evs_mut()
         .partitions
         .entry(key)
         .or_default()
@@ -254,7 +254,7 @@ fn environment_mut<'a>(
     environment_id: &str,
 ) -> Result<&'a mut EnvironmentRecord, AwsError> {
     world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(key)
         .and_then(|p| p.environments.get_mut(environment_id))
@@ -293,7 +293,7 @@ pub(crate) fn seed_connector(world: &mut World, f: ConnectorFixture) -> Result<V
     let id = connector::insert(world, new, f.connector_id);
     let now = world.now_ms();
     if let Some(c) = world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(&key)
         .and_then(|p| p.connectors.get_mut(&id))
@@ -351,7 +351,7 @@ pub(crate) fn set_connector_health(world: &mut World, f: ConnectorHealth) -> Res
     let key = fixture_key(world, &f.account, &f.region);
     let now = world.now_ms();
     let c = world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(&key)
         .and_then(|p| p.connectors.get_mut(&f.connector_id))

@@ -185,6 +185,15 @@ impl Evs {
         out.sort_by_key(|(seq, _)| *seq);
         out
     }
+
+    /// Each record's creation sequence and status, as [`Evs::entitlements`] shows them, without
+    /// building the views; in no particular order.
+    pub fn statuses(&self) -> impl Iterator<Item = (u64, EntitlementStatus)> + '_ {
+        self.partitions
+            .values()
+            .flat_map(|p| p.connectors.values())
+            .flat_map(|c| c.records.values().map(|r| (r.seq, r.status)))
+    }
 }
 
 pub(crate) fn partition_key(caller: &Caller) -> PartitionKey {
@@ -249,7 +258,7 @@ pub(crate) fn connector_mut<'a>(
     connector_id: &str,
 ) -> Result<&'a mut ConnectorRecord, AwsError> {
     world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(&partition_key(caller))
         .and_then(|p| p.connectors.get_mut(connector_id))

@@ -79,11 +79,12 @@ pub(crate) fn settle(world: &mut World, now: Millis) {
     loop {
         let transition = world.evs.transitions.peek().map(|Reverse(t)| t.due_ms);
         // A non-positive interval disables syncs rather than looping forever.
-        let sync = (interval_ms > 0).then(|| {
-            *world
-                .evs
+        let sync = (interval_ms > 0).then(|| match world.evs.next_sync_ms {
+            Some(at) => at,
+            None => *world
+                .evs_mut()
                 .next_sync_ms
-                .get_or_insert_with(|| boundary_at_or_after(now, interval_ms))
+                .insert(boundary_at_or_after(now, interval_ms)),
         });
         let transition = transition.filter(|t| *t <= now);
         let sync = sync.filter(|s| *s <= now);
@@ -112,7 +113,9 @@ fn sync_from(world: &mut World, at: Millis, now: Millis, interval_ms: Millis) {
             next = last.saturating_add(interval_ms);
         }
     }
-    world.evs.next_sync_ms = Some(next);
+    if world.evs.next_sync_ms != Some(next) {
+        world.evs_mut().next_sync_ms = Some(next);
+    }
 }
 
 /// One sync of every connector of every partition at boundary `at`.
@@ -128,7 +131,7 @@ fn sync_all(world: &mut World, at: Millis) -> SyncOutcome {
         vm_removed: !fault!(world, RemovedVmEntitlementKept),
         guest_os_changed: !fault!(world, GuestOsChangeIgnored),
     };
-    for partition in world.evs.partitions.values_mut() {
+    for partition in world.evs_mut().partitions.values_mut() {
         for connector in partition.connectors.values_mut() {
             if connector.records.is_empty() {
                 continue;
@@ -229,11 +232,11 @@ fn fail(record: &mut super::EntitlementRecord, (code, message): (&str, &str)) {
 
 /// Completes the earliest connector transition (skipping stale heap entries).
 fn apply_next_transition(world: &mut World) {
-    let Some(Reverse(t)) = world.evs.transitions.pop() else {
+    let Some(Reverse(t)) = world.evs_mut().transitions.pop() else {
         return;
     };
     let Some(connector) = world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(&t.key)
         .and_then(|p| p.connectors.get_mut(&t.connector_id))
@@ -262,7 +265,7 @@ pub(crate) fn schedule(
     to: ConnectorState,
 ) {
     let Some(connector) = world
-        .evs
+        .evs_mut()
         .partitions
         .get_mut(&key)
         .and_then(|p| p.connectors.get_mut(connector_id))
@@ -271,7 +274,7 @@ pub(crate) fn schedule(
     };
     connector.pending = Some((due_ms, to));
     let connector_seq = connector.seq;
-    world.evs.transitions.push(Reverse(Transition {
+    world.evs_mut().transitions.push(Reverse(Transition {
         due_ms,
         connector_seq,
         key,

@@ -326,7 +326,7 @@ mod tests {
     fn check_lm_catches_a_rewritten_version_and_a_revived_token() {
         let w = world();
         let mut bad = w.clone();
-        bad.lm.licenses[0].versions[0].license_name = "changed".into();
+        std::sync::Arc::make_mut(&mut bad.lm.licenses[0].versions[0]).license_name = "changed".into();
         assert!(check_lm(&bad, &w).is_err());
         let mut expired = w.clone();
         expired.lm.tokens[0].state = TokenState::CheckedIn;
@@ -387,7 +387,7 @@ mod tests {
     }
 
     fn records(w: &mut World) -> Vec<&mut EntitlementRecord> {
-        w.evs
+        w.evs_mut()
             .partitions
             .values_mut()
             .flat_map(|p| p.connectors.values_mut())
@@ -440,7 +440,7 @@ mod tests {
         assert!(!same_state(&record, &e));
         let mut connector = e.clone();
         for c in connector
-            .evs
+            .evs_mut()
             .partitions
             .values_mut()
             .flat_map(|p| p.connectors.values_mut())

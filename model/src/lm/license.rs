@@ -143,7 +143,7 @@ pub(crate) fn idempotent<Q, R>(
     f: impl FnOnce(&mut World) -> Result<R, AwsError>,
 ) -> Result<R, AwsError>
 where
-    Q: PartialEq + Send + Sync + 'static,
+    Q: Clone + PartialEq + Send + Sync + 'static,
     R: Clone + Send + Sync + 'static,
 {
     idempotent_with(world, caller, op, token, canonical, |world, _| f(world))
@@ -160,7 +160,7 @@ pub(crate) fn idempotent_with<Q, R>(
     f: impl FnOnce(&mut World, &Q) -> Result<R, AwsError>,
 ) -> Result<R, AwsError>
 where
-    Q: PartialEq + Send + Sync + 'static,
+    Q: Clone + PartialEq + Send + Sync + 'static,
     R: Clone + Send + Sync + 'static,
 {
     world.rely(PolicyRule::Idempotency);
@@ -293,7 +293,7 @@ pub(crate) fn insert_license(
         product_sku,
         beneficiary,
         tags,
-        versions: vec![first],
+        versions: vec![first.into()],
         deletion_ms: None,
         usage_period: 0,
         in_use: Default::default(),
@@ -416,7 +416,7 @@ pub(crate) fn create_license_version(
             };
             world.next_seq();
             let record = &mut world.lm.licenses[id];
-            record.versions.push(version);
+            record.versions.push(version.into());
             if req.reset_usage == Some(true) && !fault!(world, ResetUsageIgnored) {
                 record.usage_period += 1;
                 record.in_use.clear();

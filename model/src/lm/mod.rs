@@ -67,7 +67,8 @@ pub struct LicenseRecord {
     pub product_sku: String,
     pub beneficiary: String,
     pub tags: Option<Vec<Tag>>,
-    pub versions: Vec<LicenseVersion>,
+    /// Never changed once made: shared between clones of the world.
+    pub versions: Vec<std::sync::Arc<LicenseVersion>>,
     /// When DeleteLicense turns into DELETED (`None`: not deleted).
     pub deletion_ms: Option<Millis>,
     /// Starts at 0; ResetUsage starts the next (SPEC 3.7).
@@ -84,7 +85,10 @@ impl LicenseRecord {
 
     pub fn version(&self, v: &str) -> Option<&LicenseVersion> {
         // Matched exactly: "01" is not "1" (SPEC 3.1).
-        self.versions.iter().find(|x| x.version.to_string() == v)
+        self.versions
+            .iter()
+            .map(|x| &**x)
+            .find(|x| x.version.to_string() == v)
     }
 
     /// The effective status of one version at `now` (SPEC 3.2).
