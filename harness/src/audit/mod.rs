@@ -93,6 +93,11 @@ pub struct Observation<'a> {
 }
 
 impl Observation<'_> {
+    /// The call's ClientToken, if its body is a JSON object with one.
+    pub fn client_token(&self) -> Option<String> {
+        self.request()?.get("ClientToken")?.as_str().map(str::to_string)
+    }
+
     /// The call's body parsed, if the step was a call and its body is JSON.
     pub fn request(&self) -> Option<&Value> {
         self.parsed
@@ -137,18 +142,6 @@ impl Outcome<'_> {
     }
 }
 
-/// The ClientToken of a JSON request body, if it has one: the body scanned for that one
-/// member, nothing else kept.
-pub fn client_token(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Token<'a> {
-        #[serde(rename = "ClientToken", borrow)]
-        client_token: Option<std::borrow::Cow<'a, str>>,
-    }
-    let token: Token = serde_json::from_slice(body).ok()?;
-    token.client_token.map(std::borrow::Cow::into_owned)
-}
-
 /// A request sent earlier in the case, and its reply body.
 #[derive(Clone, Debug)]
 pub struct Sent {
@@ -190,12 +183,7 @@ pub struct Facts {
 impl Facts {
     fn update(&mut self, world: &World) {
         self.before = std::mem::take(&mut self.after);
-        self.after = world
-            .evs()
-            .entitlements()
-            .into_iter()
-            .map(|(seq, r)| (seq, r.status))
-            .collect();
+        self.after = world.evs().statuses().collect();
         for (seq, status) in &self.after {
             let h = self.history.entry(*seq).or_default();
             if h.last() != Some(status) {

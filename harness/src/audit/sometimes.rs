@@ -156,7 +156,7 @@ fn token_reused_otherwise(o: &Observation) -> bool {
     let Some(first) = earlier.next() else {
         return false;
     };
-    let Some(mine) = super::client_token(body) else {
+    let Some(mine) = o.client_token() else {
         return false;
     };
     std::iter::once(first)
@@ -165,7 +165,7 @@ fn token_reused_otherwise(o: &Observation) -> bool {
 }
 
 fn live_records(w: &World) -> bool {
-    w.evs().entitlements().iter().any(|(_, r)| r.status.is_live())
+    w.evs().statuses().any(|(_, status)| status.is_live())
 }
 
 impl Facts {
@@ -180,6 +180,9 @@ impl Facts {
             self.after.get(seq) == Some(&EntitlementStatus::EntitlementRemoved)
                 && self.before.get(seq) != Some(&EntitlementStatus::EntitlementRemoved)
         };
+        if !self.after.keys().any(newly) {
+            return Vec::new();
+        }
         w.evs()
             .entitlements()
             .iter()

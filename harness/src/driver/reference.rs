@@ -6,11 +6,12 @@
 use std::sync::Arc;
 
 use conform_model::{Caller, Event, PolicyRule, Service, World};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{case_world, CaseConfig};
 use crate::audit::{Auditor, Observation, Outcome, Sent, Violation};
-use crate::gen::{case_fixtures, concretize, Concrete, Known, Step, Who};
+use crate::gen::{case_fixtures, concretize, concretize_parsed, Concrete, Known, Step, Who};
 use crate::target::Response;
 
 /// What the model did with one step.
@@ -38,17 +39,20 @@ impl Depth {
     /// What `world` holds now.
     pub fn of(world: &World) -> Depth {
         let lm = world.lm();
-        let mut live = std::collections::BTreeMap::<_, usize>::new();
+        // Live tokens per license, indexed as the licenses are.
+        let mut live = vec![0usize; lm.licenses().len()];
         for t in lm
             .tokens()
             .iter()
             .filter(|t| t.state == conform_model::lm::TokenState::Live)
         {
-            *live.entry(t.license).or_default() += 1;
+            if let Some(n) = live.get_mut(t.license) {
+                *n += 1;
+            }
         }
         Depth {
             license_versions: lm.licenses().iter().map(|l| l.versions.len()).max().unwrap_or(0),
-            live_tokens: live.into_values().max().unwrap_or(0),
+            live_tokens: live.into_iter().max().unwrap_or(0),
             grants: lm.grants().len(),
         }
     }
@@ -108,6 +112,21 @@ impl Reference {
         }
     }
 
+    /// A copy that shares nothing copy-on-write with this one ([`World::detached`]; the
+    /// history and the calls known are copied too): what a worker thread starts from.
+    pub fn detached(&self) -> Reference {
+        let mut copy = self.clone();
+        copy.world = self.world.detached();
+        copy.history = self.history.iter().map(|h| Arc::new(Sent::clone(h))).collect();
+        copy.known.calls = self
+            .known
+            .calls
+            .iter()
+            .map(|c| Arc::new(Concrete::clone(c)))
+            .collect();
+        copy
+    }
+
     pub fn world(&self) -> &World {
         &self.world
     }
@@ -150,19 +169,29 @@ impl Reference {
 
     /// Concretizes and runs `step`.
     pub fn advance(&mut self, step: &Step) -> Result<(Concrete, Ran), Violation> {
-        let concrete = self.concretize(step);
-        let ran = self.run(Some(step), &concrete)?;
+        let (concrete, parsed) = concretize_parsed(step, &self.ns, self.isolated, &self.known, &self.world);
+        let ran = self.run_parsed(Some(step), &concrete, parsed)?;
         Ok((concrete, ran))
     }
 
     /// Runs a concrete step on the model, audits it and learns the ids it hands out.
     pub fn run(&mut self, step: Option<&Step>, concrete: &Concrete) -> Result<Ran, Violation> {
+        self.run_parsed(step, concrete, None)
+    }
+
+    /// [`Reference::run`], given the call's body as the value it was serialized from if known.
+    fn run_parsed(
+        &mut self,
+        step: Option<&Step>,
+        concrete: &Concrete,
+        parsed: Option<Value>,
+    ) -> Result<Ran, Violation> {
         let always = self.auditor.checks_always();
         if always {
             self.settle();
         }
         let before = always.then(|| self.world.clone());
-        self.run_after(step, concrete, before.as_ref())
+        self.run_after(step, concrete, parsed, before.as_ref())
     }
 
     /// Moves the model to what falls due now (an advance of zero), as every audited step does
@@ -178,17 +207,19 @@ impl Reference {
     pub fn successor(&mut self, step: &Step) -> Result<Reference, Violation> {
         self.settle();
         let mut next = self.clone();
-        let concrete = next.concretize(step);
+        let (concrete, parsed) = concretize_parsed(step, &next.ns, next.isolated, &next.known, &next.world);
         let before = self.auditor.checks_always().then_some(&self.world);
-        next.run_after(Some(step), &concrete, before)?;
+        next.run_after(Some(step), &concrete, parsed, before)?;
         Ok(next)
     }
 
-    /// Runs a concrete step on a settled model whose state before the step is `before`.
+    /// Runs a concrete step on a settled model whose state before the step is `before`;
+    /// `parsed`: the call's body as the value it was serialized from, if the caller has it.
     fn run_after(
         &mut self,
         step: Option<&Step>,
         concrete: &Concrete,
+        parsed: Option<Value>,
         before: Option<&World>,
     ) -> Result<Ran, Violation> {
         let ran = match concrete {
@@ -219,10 +250,19 @@ impl Reference {
                     },
                     replay,
                     history: &self.history,
-                    parsed: Default::default(),
+                    parsed: match parsed {
+                        Some(value) => {
+                            debug_assert_eq!(
+                                serde_json::from_slice::<Value>(body).ok().as_ref(),
+                                Some(&value)
+                            );
+                            Some(value).into()
+                        }
+                        None => Default::default(),
+                    },
                 };
                 self.auditor.observe(&obs)?;
-                let client_token = crate::audit::client_token(body);
+                let client_token = obs.client_token();
                 self.history.push(Arc::new(Sent {
                     account: who.account.clone(),
                     service: *service,
@@ -238,7 +278,7 @@ impl Reference {
                 }
             }
             Concrete::Event(e) => {
-                let (event, result) = match serde_json::from_value::<Event>(e.clone()) {
+                let (event, result) = match Event::deserialize(e) {
                     Ok(event) => {
                         let result = self.world.apply(event.clone());
                         (Some(event), result)
@@ -287,7 +327,7 @@ impl Reference {
 
 /// Applies an event given as JSON; its result, or the error body of a refusal.
 pub(crate) fn apply_event(world: &mut World, event: &Value) -> Value {
-    match serde_json::from_value::<Event>(event.clone()) {
+    match Event::deserialize(event) {
         Ok(e) => world.apply(e).unwrap_or_else(|e| e.body(Service::LicenseManager)),
         Err(e) => Value::String(format!("bad event: {e}")),
     }

@@ -1,10 +1,13 @@
 //! Concretizing a step: references resolved against the reference model's state, the request
 //! or event built in the case's namespace.
 
+use std::cell::Cell;
+
 use serde_json::{json, Value};
 
 use conform_model::{Service, World};
 
+use super::instant::{instant, pick_page};
 use super::*;
 
 /// Resolves references and builds the request of one step, in `ns` (the case's namespace:
@@ -13,11 +16,46 @@ use super::*;
 /// `isolated`: the target has no control plane, so cases share its state; lists that would read
 /// every case's resources are filtered to this case's issuer.
 pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World) -> Concrete {
-    let call = |who: Who, service: Service, op: &str, body: Value| Concrete::Call {
-        who,
-        service,
-        op: op.to_string(),
-        body: body.to_string().into_bytes(),
+    concretize_parsed(step, ns, isolated, known, world).0
+}
+
+/// [`concretize`], with the call's body as the JSON value it was serialized from, where the
+/// step built one (raw and invalid bodies, replays and next pages have none): the audit reads
+/// the request's members, and parsing the body again was a tenth of an explored transition.
+pub(crate) fn concretize_parsed(
+    step: &Step,
+    ns: &str,
+    isolated: bool,
+    known: &Known,
+    world: &World,
+) -> (Concrete, Option<Value>) {
+    let built: Built = Cell::new(None);
+    let concrete = build(step, ns, isolated, known, world, &built);
+    let parsed = match (&concrete, built.into_inner()) {
+        // Only the body `call` made, untouched since (a next page's body is made anew).
+        (Concrete::Call { body, .. }, Some((value, at, len))) if body.as_ptr() == at && body.len() == len => {
+            Some(value)
+        }
+        _ => None,
+    };
+    (concrete, parsed)
+}
+
+/// The value `call` serialized last, with the address and length of the bytes it made.
+type Built = Cell<Option<(Value, *const u8, usize)>>;
+
+fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, built: &Built) -> Concrete {
+    let call = |who: Who, service: Service, op: &str, body: Value| {
+        // Straight into bytes (Display wrote through a formatter: half again as slow). A
+        // value's serialization cannot fail: its keys are strings.
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        built.set(Some((body, bytes.as_ptr(), bytes.len())));
+        Concrete::Call {
+            who,
+            service,
+            op: op.to_string(),
+            body: bytes,
+        }
     };
     let lm = |who: Who, op: &str, body: Value| call(who, Service::LicenseManager, op, body);
     let evs = |op: &str, body: Value| call(Who::Seller, Service::Evs, op, body);
@@ -357,7 +395,7 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
         }
         Step::Replay { back } => {
             match known.calls.len().checked_sub(1 + usize::from(back % 8)) {
-                Some(i) => known.calls[i].clone(),
+                Some(i) => Concrete::clone(&known.calls[i]),
                 // Nothing sent yet: a read that any target takes, control plane or not.
                 None => {
                     let list = Step::ListLicenses { sku: None, max: None };
@@ -420,44 +458,6 @@ pub fn concretize(step: &Step, ns: &str, isolated: bool, known: &Known, world: &
             }
         }
     }
-}
-
-/// The instant `to` of the `item`-th known token or license (as a step resolves the
-/// reference), or the next sync; `None` if it has none.
-pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> Option<i64> {
-    let lm = world.lm();
-    let record = || {
-        let arn = pick(&known.licenses, item, NO_LICENSE.to_string());
-        lm.license_by_arn(&arn).map(|id| lm.license(id))
-    };
-    match to {
-        Instant::TokenExpiry => {
-            let id = pick(&known.tokens, item, (Who::Seller, NO_TOKEN.to_string())).1;
-            lm.tokens().iter().find(|t| t.id == id).map(|t| t.expires_ms)
-        }
-        Instant::ValidityEnd => record().and_then(|r| r.latest().end_ms),
-        Instant::DeletionDue => record().and_then(|r| r.deletion_ms),
-        Instant::NextSync => Some(world.next_sync_ms()),
-        // The `item`-th most recent request's record, were it one (as a replay resolves it).
-        Instant::IdempotencyEnd => {
-            let i = known.calls.len().checked_sub(1 + (item % 8) as usize)?;
-            let window = world.policy().idempotency_window_seconds.saturating_mul(1000);
-            Some(known.sent_ms.get(i)?.saturating_add(window))
-        }
-        Instant::PageTokenEnd => {
-            let page = pick_page(known, item)?;
-            Some(
-                page.issued_ms
-                    .saturating_add(conform_model::evs::PAGE_TOKEN_TTL_MS),
-            )
-        }
-    }
-}
-
-/// The `k`-th list answered with a next-page token, if any.
-fn pick_page(known: &Known, k: u32) -> Option<Page> {
-    let n = known.pages.len();
-    (n > 0).then(|| known.pages[k as usize % n].clone())
 }
 
 /// `call` (a list request) asking for the page after `token`: `NextToken` in License

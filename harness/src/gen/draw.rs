@@ -8,8 +8,8 @@ use conform_model::evs::types::EntitlementStatus;
 use conform_model::lm::types::Unit;
 use conform_model::World;
 
-use super::concretize::instant;
 use super::generator::Generator;
+use super::instant::instant;
 use super::*;
 
 impl Generator {

@@ -367,8 +367,9 @@ pub struct Known {
     pub grants: Vec<String>,
     /// Connectors per environment index.
     pub connectors: [Vec<String>; 2],
-    /// Every request sent, oldest first, for [`Step::Replay`].
-    pub calls: Vec<Concrete>,
+    /// Every request sent, oldest first, for [`Step::Replay`]; shared between the clones of a
+    /// reference (an explored state's successors copy pointers, not bodies).
+    pub calls: Vec<std::sync::Arc<Concrete>>,
     /// When each of `calls` was sent, on the reference model's clock.
     pub sent_ms: Vec<i64>,
     /// The lists answered with a next-page token, oldest first, for [`Step::NextPage`].
@@ -389,7 +390,7 @@ impl Known {
     pub fn learn(&mut self, concrete: &Concrete, reply: &Value, now_ms: i64) {
         let op = match concrete {
             Concrete::Call { op, .. } => {
-                self.calls.push(concrete.clone());
+                self.calls.push(std::sync::Arc::new(concrete.clone()));
                 self.sent_ms.push(now_ms);
                 let next = ["/NextToken", "/nextToken"]
                     .iter()
@@ -488,11 +489,13 @@ mod arb;
 mod concretize;
 mod draw;
 mod generator;
+mod instant;
 mod mix;
 mod probe;
 pub mod refs;
 
 pub use concretize::concretize;
+pub(crate) use concretize::concretize_parsed;
 #[cfg(feature = "fuzzing")]
 pub(crate) use concretize::substitute;
 pub use generator::Generator;

@@ -57,7 +57,7 @@ impl Generator {
                 if known
                     .pages
                     .last()
-                    .is_some_and(|p| known.calls.last() == Some(&p.call))
+                    .is_some_and(|p| known.calls.last().map(|c| &**c) == Some(&p.call))
                     && self.rng.gen_ratio(1, 2) =>
             {
                 vec![Step::NextPage {
