@@ -76,6 +76,9 @@ pub struct Reference {
     /// Shared between the clones of an explored state: a clone copies pointers, not bodies.
     history: Vec<Arc<Sent>>,
     auditor: Auditor,
+    /// Nothing has changed the world since it was last settled: settling again is a no-op
+    /// (an explored state is settled before each of its successors).
+    settled: bool,
 }
 
 pub(crate) fn caller(who: Who) -> Caller {
@@ -109,6 +112,7 @@ impl Reference {
             known: Known::default(),
             history: Vec::new(),
             auditor: Auditor::new(always),
+            settled: false,
         }
     }
 
@@ -146,6 +150,7 @@ impl Reference {
 
     /// Seeds a fixture event (not audited, not a step); its result as the model answers it.
     pub fn fixture(&mut self, event: &Value) -> Value {
+        self.settled = false;
         let result = apply_event(&mut self.world, event);
         self.known
             .learn(&Concrete::Event(event.clone()), &result, self.world.now_ms());
@@ -154,11 +159,13 @@ impl Reference {
 
     /// The model for requests that are not steps of the case (read-backs): not audited.
     pub(crate) fn world_mut(&mut self) -> &mut World {
+        self.settled = false;
         &mut self.world
     }
 
     /// Moves the model's clock without a step (following a target's wall clock).
     pub(crate) fn follow(&mut self, millis: i64) {
+        self.settled = false;
         let _ = self.world.apply(Event::AdvanceClock { seconds: 0, millis });
     }
 
@@ -197,7 +204,9 @@ impl Reference {
     /// Moves the model to what falls due now (an advance of zero), as every audited step does
     /// first, so that the world before a step already shows it.
     pub fn settle(&mut self) {
-        let _ = self.world.apply(Event::advance_seconds(0));
+        if !std::mem::replace(&mut self.settled, true) {
+            let _ = self.world.apply(Event::advance_seconds(0));
+        }
     }
 
     /// The state `step` leads to from this one, audited against this one as the world before
@@ -222,6 +231,7 @@ impl Reference {
         parsed: Option<Value>,
         before: Option<&World>,
     ) -> Result<Ran, Violation> {
+        self.settled = false;
         let ran = match concrete {
             Concrete::Call {
                 who,

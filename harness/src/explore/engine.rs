@@ -4,12 +4,14 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::RwLock;
 use std::time::Instant as Clock;
 
 use conform_model::Service;
 // State fingerprints are hashes already: foldhash's, not SipHash, to place them.
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use foldhash::{HashMap, HashMapExt};
 
+use super::workers::{Shared, Workers};
 use super::{fresh, resident_bytes, ExploreConfig, Found, Report, Stop};
 use crate::audit::{goals, Violation};
 use crate::driver::{CaseConfig, Classification, Finding, Reference, Reply};
@@ -22,7 +24,7 @@ const BATCH: usize = 512;
 /// One state of the graph: the state and the action (an index into its parent's actions)
 /// that first reached it.
 #[derive(Clone, Copy, Debug)]
-struct Node {
+pub(super) struct Node {
     parent: u32,
     action: u16,
 }
@@ -48,7 +50,7 @@ pub struct Graph {
 }
 
 /// What one worker made of one transition.
-enum Outcome {
+pub(super) enum Outcome {
     /// A state this level had not seen when the worker ran it (it may still be a duplicate of
     /// another worker's).
     New(u64),
@@ -56,11 +58,11 @@ enum Outcome {
     Broken(Violation),
 }
 
-struct Transition {
-    from: u32,
-    action: u16,
-    step: Option<Step>,
-    outcome: Outcome,
+pub(super) struct Transition {
+    pub from: u32,
+    pub action: u16,
+    pub step: Option<Step>,
+    pub outcome: Outcome,
 }
 
 /// The case configuration every explored path runs under (so a trace replays it).
@@ -120,9 +122,10 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
         }
     }
     let start = root;
-    let mut nodes = vec![Node { parent: 0, action: 0 }];
+    let nodes = RwLock::new(vec![Node { parent: 0, action: 0 }]);
     let mut index: HashMap<u64, u32> = HashMap::new();
     index.insert(start.world().fingerprint_without_client_tokens(), 0);
+    let index = RwLock::new(index);
     // The frontier holds state numbers only: each state is made again by its path when it is
     // expanded, from the nearest state of the path a worker still holds ([`Paths`]), so memory
     // holds the graph and the paths being expanded, not a level of worlds.
@@ -131,165 +134,124 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
     let mut peak_resident = resident_at_start;
     let stop_flag = AtomicBool::new(false);
     let threads = cfg.threads.max(1);
-
-    'levels: for depth in 0..depth_bound {
-        if frontier.is_empty() {
-            report.stop = Stop::Exhausted;
-            break;
-        }
-        let position = setup.len() + depth;
-        let current = std::mem::take(&mut frontier);
-        let mut level_states = 0usize;
-        let mut complete = true;
-        let mut broken: Vec<(u32, u16, Violation)> = Vec::new();
-        // In batches, so that the state bound stops the work, not only the counting.
-        for batch in current.chunks(BATCH * threads) {
-            if nodes.len() >= cfg.bounds.states {
-                report.stop = Stop::States;
-                complete = false;
+    let shared = Shared {
+        cfg,
+        nodes: &nodes,
+        index: &index,
+        stop: &stop_flag,
+        started,
+    };
+    std::thread::scope(|scope| {
+        let mut workers = Workers::start(scope, threads, &start, &shared);
+        'levels: for depth in 0..depth_bound {
+            if frontier.is_empty() {
+                report.stop = Stop::Exhausted;
                 break;
             }
-            let chunk = batch.len().div_ceil(threads);
-            let expand = |part: &[u32]| -> (Vec<Transition>, BTreeSet<&'static str>, u64) {
-                let mut out = Vec::new();
-                let mut local: HashSet<u64> = HashSet::new();
-                let mut goals_seen = BTreeSet::new();
-                let mut runs = 0u64;
-                let mut paths = Paths::new(&start);
-                for from in part {
-                    if stop_flag.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let state = paths.state(cfg, &nodes, *from);
-                    for (a, action) in cfg.world.actions(state).into_iter().enumerate() {
-                        let step = fresh(action, position);
-                        runs += 1;
-                        let outcome = match state.successor(&step) {
-                            Err(v) => Outcome::Broken(v),
-                            Ok(next) => {
-                                goals_seen.extend(next.auditor().reached().keys().copied());
-                                let fp = next.world().fingerprint_without_client_tokens();
-                                if index.contains_key(&fp) || !local.insert(fp) {
-                                    Outcome::Seen(fp)
-                                } else {
-                                    Outcome::New(fp)
+            let position = setup.len() + depth;
+            let current = std::mem::take(&mut frontier);
+            let mut level_states = 0usize;
+            let mut complete = true;
+            let mut broken: Vec<(u32, u16, Violation)> = Vec::new();
+            // In batches, so that the state bound stops the work, not only the counting.
+            for batch in current.chunks(BATCH * threads) {
+                if write(&nodes).len() >= cfg.bounds.states {
+                    report.stop = Stop::States;
+                    complete = false;
+                    break;
+                }
+                let results = workers.run(&shared, batch, position);
+                if stop_flag.load(Ordering::Relaxed) {
+                    complete = false;
+                }
+                let (mut nodes, mut index) = (write(&nodes), write(&index));
+                for (transitions, goals_seen, runs) in results {
+                    report.transitions += runs;
+                    reached.extend(goals_seen);
+                    for t in transitions {
+                        let fp = match t.outcome {
+                            Outcome::Broken(v) => {
+                                broken.push((t.from, t.action, v));
+                                continue;
+                            }
+                            Outcome::Seen(fp) | Outcome::New(fp) => fp,
+                        };
+                        let to = match index.get(&fp) {
+                            Some(&to) => to,
+                            None if nodes.len() >= cfg.bounds.states => {
+                                report.stop = Stop::States;
+                                complete = false;
+                                continue;
+                            }
+                            None => {
+                                let id = nodes.len() as u32;
+                                nodes.push(Node {
+                                    parent: t.from,
+                                    action: t.action,
+                                });
+                                index.insert(fp, id);
+                                if let Some(g) = report.graph.as_mut() {
+                                    g.depth.push(depth as u16 + 1);
                                 }
+                                level_states += 1;
+                                frontier.push(id);
+                                id
                             }
                         };
-                        out.push(Transition {
-                            from: *from,
-                            action: a as u16,
-                            step: cfg.keep_edges.then_some(step),
-                            outcome,
-                        });
-                    }
-                    if started.elapsed() >= cfg.bounds.time {
-                        stop_flag.store(true, Ordering::Relaxed);
-                    }
-                }
-                (out, goals_seen, runs)
-            };
-            let results: Vec<_> = if threads == 1 {
-                vec![expand(batch)]
-            } else {
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = batch
-                        .chunks(chunk.max(1))
-                        .map(|part| s.spawn(|| expand(part)))
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                        .collect()
-                })
-            };
-            if stop_flag.load(Ordering::Relaxed) {
-                complete = false;
-            }
-            for (transitions, goals_seen, runs) in results {
-                report.transitions += runs;
-                reached.extend(goals_seen);
-                for t in transitions {
-                    let fp = match t.outcome {
-                        Outcome::Broken(v) => {
-                            broken.push((t.from, t.action, v));
-                            continue;
-                        }
-                        Outcome::Seen(fp) | Outcome::New(fp) => fp,
-                    };
-                    let to = match index.get(&fp) {
-                        Some(&to) => to,
-                        None if nodes.len() >= cfg.bounds.states => {
-                            report.stop = Stop::States;
-                            complete = false;
-                            continue;
-                        }
-                        None => {
-                            let id = nodes.len() as u32;
-                            nodes.push(Node {
-                                parent: t.from,
-                                action: t.action,
+                        if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
+                            g.edges.push(Edge {
+                                from: t.from,
+                                to,
+                                step,
                             });
-                            index.insert(fp, id);
-                            if let Some(g) = report.graph.as_mut() {
-                                g.depth.push(depth as u16 + 1);
-                            }
-                            level_states += 1;
-                            frontier.push(id);
-                            id
                         }
-                    };
-                    if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
-                        g.edges.push(Edge {
-                            from: t.from,
-                            to,
-                            step,
-                        });
                     }
                 }
             }
-        }
-        report.levels.push(level_states);
-        let resident = resident_bytes();
-        peak_resident = peak_resident.max(resident);
-        for (from, action, v) in broken {
-            if report
-                .violations
-                .iter()
-                .any(|f| f.violation.property == v.property)
-            {
-                continue;
+            report.levels.push(level_states);
+            let resident = resident_bytes();
+            peak_resident = peak_resident.max(resident);
+            for (from, action, v) in broken {
+                if report
+                    .violations
+                    .iter()
+                    .any(|f| f.violation.property == v.property)
+                {
+                    continue;
+                }
+                let found = rebuild(cfg, &case, &start, &write(&nodes), from, action, v);
+                report.violations.push(found);
             }
-            let found = rebuild(cfg, &case, &start, &nodes, from, action, v);
-            report.violations.push(found);
-        }
-        if !report.violations.is_empty() {
-            report.stop = Stop::Violation;
-            if complete {
-                report.depth_reached = depth + 1;
+            if !report.violations.is_empty() {
+                report.stop = Stop::Violation;
+                if complete {
+                    report.depth_reached = depth + 1;
+                }
+                break 'levels;
             }
-            break 'levels;
-        }
-        if !complete {
-            if stop_flag.load(Ordering::Relaxed) {
+            if !complete {
+                if stop_flag.load(Ordering::Relaxed) {
+                    report.stop = Stop::Time;
+                }
+                break;
+            }
+            report.depth_reached = depth + 1;
+            if resident.is_some_and(|r| r >= cfg.bounds.memory_bytes) {
+                report.stop = Stop::Memory;
+                break;
+            }
+            if started.elapsed() >= cfg.bounds.time && depth + 1 < depth_bound {
                 report.stop = Stop::Time;
+                break;
             }
-            break;
+            if level_states == 0 {
+                report.stop = Stop::Exhausted;
+                break;
+            }
         }
-        report.depth_reached = depth + 1;
-        if resident.is_some_and(|r| r >= cfg.bounds.memory_bytes) {
-            report.stop = Stop::Memory;
-            break;
-        }
-        if started.elapsed() >= cfg.bounds.time && depth + 1 < depth_bound {
-            report.stop = Stop::Time;
-            break;
-        }
-        if level_states == 0 {
-            report.stop = Stop::Exhausted;
-            break;
-        }
-    }
+        workers.finish();
+    });
+    let nodes = nodes.into_inner().unwrap_or_else(|e| e.into_inner());
     report.unique_states = nodes.len();
     report.elapsed = started.elapsed();
     report.goals = goals().map(|p| (p.name, reached.contains(p.name))).collect();
@@ -304,18 +266,23 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
     report
 }
 
+/// The lock's value, whether or not a thread panicked holding it (a panic is resumed anyway).
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// The states on the path to the state last expanded, from the start: the frontier is in BFS
 /// order, so the next state shares most of its path with the last one and is made again from
 /// their common ancestor by the actions after it (one transition for a sibling), not from the
 /// start. Each action held every property when explored, so none can fail now.
-struct Paths {
+pub(super) struct Paths {
     start: Reference,
     /// `(state, its state)` for the states at depth 1, 2, ... of the last path made.
     chain: Vec<(u32, Reference)>,
 }
 
 impl Paths {
-    fn new(start: &Reference) -> Paths {
+    pub(super) fn new(start: &Reference) -> Paths {
         Paths {
             // Detached: the states this worker makes share reference counts with each other,
             // not with another worker's (two threads counting on one cache line halved the
@@ -326,7 +293,7 @@ impl Paths {
     }
 
     /// The state numbered `id`.
-    fn state(&mut self, cfg: &ExploreConfig, nodes: &[Node], id: u32) -> &mut Reference {
+    pub(super) fn state(&mut self, cfg: &ExploreConfig, nodes: &[Node], id: u32) -> &mut Reference {
         let mut path = Vec::new();
         let mut at = id;
         while at != 0 {

@@ -22,6 +22,7 @@
 mod alphabet;
 mod cover;
 mod engine;
+mod workers;
 
 pub use alphabet::{fresh, SmallWorld, MAX_DEPTH};
 pub use cover::{cover, Coverage};
