@@ -213,8 +213,12 @@ impl World {
         world.clock = snapshot.clock;
         world.set_counters(snapshot.counters);
         for r in snapshot.idempotency {
-            r.typed
-                .record(&mut world.idempotency, &r.account, &r.token, r.expires_ms);
+            r.typed.record(
+                std::sync::Arc::make_mut(&mut world.idempotency),
+                &r.account,
+                &r.token,
+                r.expires_ms,
+            );
         }
         world.lm = snapshot.lm;
         world.evs = std::sync::Arc::new(snapshot.evs);

@@ -113,7 +113,8 @@ pub struct World {
     pub(crate) seed: u64,
     pub(crate) next_seq: u64,
     pub(crate) ids: IdStreams,
-    pub(crate) idempotency: Idempotency,
+    /// Shared between clones until one records a reply (`Arc::make_mut`).
+    pub(crate) idempotency: std::sync::Arc<Idempotency>,
     pub(crate) lm: LicenseManager,
     /// Shared between clones until one changes it (`Arc::make_mut`): an explored LM
     /// transition copies no EVS table.
@@ -134,7 +135,7 @@ impl World {
             seed,
             next_seq: 1,
             ids: IdStreams::new(seed),
-            idempotency: Idempotency::default(),
+            idempotency: Default::default(),
             lm: LicenseManager::default(),
             evs: Default::default(),
             relied: Vec::new(),
@@ -170,7 +171,7 @@ impl World {
     pub fn detached(&self) -> World {
         let mut copy = self.clone();
         copy.evs = std::sync::Arc::new(crate::evs::Evs::clone(&self.evs));
-        copy.idempotency = self.idempotency.detached();
+        copy.idempotency = std::sync::Arc::new(self.idempotency.detached());
         for license in &mut copy.lm.licenses {
             for version in &mut license.versions {
                 *version = std::sync::Arc::new(crate::lm::LicenseVersion::clone(version));

@@ -192,9 +192,14 @@ where
     }
     let reply = f(world, &canonical)?;
     let expires = now.saturating_add(world.policy.idempotency_window_seconds.saturating_mul(1000));
-    world
-        .idempotency
-        .record(&caller.account, op, token, canonical, reply.clone(), expires);
+    std::sync::Arc::make_mut(&mut world.idempotency).record(
+        &caller.account,
+        op,
+        token,
+        canonical,
+        reply.clone(),
+        expires,
+    );
     Ok(reply)
 }
 
