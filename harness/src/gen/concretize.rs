@@ -60,8 +60,9 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
     let lm = |who: Who, op: &str, body: Value| call(who, Service::LicenseManager, op, body);
     let evs = |op: &str, body: Value| call(Who::Seller, Service::Evs, op, body);
     let sku = |s: u8| format!("{ns}-sku-{}", s % 2);
-    let issuer = format!("Issuer {ns}");
-    let fingerprint = format!("aws:{}:{issuer}:issuer-fingerprint", Who::Seller.account());
+    // Made where a step needs them, not for every step.
+    let issuer = || format!("Issuer {ns}");
+    let fingerprint = || format!("aws:{}:Issuer {ns}:issuer-fingerprint", Who::Seller.account());
     let license = |k: u32| pick(&known.licenses, k, NO_LICENSE.to_string());
     let latest = |arn: &str| {
         world
@@ -97,7 +98,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
             cores,
         } => {
             let mut body = license_content(
-                &issuer,
+                &issuer(),
                 max,
                 overage,
                 check_in,
@@ -123,7 +124,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
             token,
         } => {
             let arn = license(k);
-            let mut body = license_content(&issuer, max, false, true, 1, true, true, None);
+            let mut body = license_content(&issuer(), max, false, true, 1, true, true, None);
             body["LicenseArn"] = json!(arn);
             body["Status"] = json!(if deactivate { "DEACTIVATED" } else { "AVAILABLE" });
             body["ResetUsage"] = json!(reset);
@@ -150,7 +151,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
                     "aws:294406891311:AWS/Marketplace:issuer-fingerprint".to_string(),
                 )
             } else {
-                (sku(s), fingerprint.clone())
+                (sku(s), fingerprint())
             };
             let mut body = json!({
                 "ProductSKU": product, "CheckoutType": if perpetual { "PERPETUAL" } else { "PROVISIONAL" },
@@ -216,7 +217,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
             lm(who, op, json!({"LicenseArn": license(k)}))
         }
         Step::ListLicenses { sku: s, max } => {
-            let mut body = json!({"Filters": [{"Name": "Fingerprint", "Values": [fingerprint]}]});
+            let mut body = json!({"Filters": [{"Name": "Fingerprint", "Values": [fingerprint()]}]});
             if let Some(s) = s {
                 body["Filters"] = json!([{"Name": "ProductSKU", "Values": [sku(s)]}]);
             }
@@ -283,7 +284,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
                 "LicenseIssuerName"
             };
             let body = if isolated {
-                json!({"Filters": [{"Name": filter, "Values": [issuer]}]})
+                json!({"Filters": [{"Name": filter, "Values": [issuer()]}]})
             } else {
                 json!({})
             };

@@ -392,9 +392,10 @@ impl Known {
             Concrete::Call { op, .. } => {
                 self.calls.push(std::sync::Arc::new(concrete.clone()));
                 self.sent_ms.push(now_ms);
-                let next = ["/NextToken", "/nextToken"]
+                // `get`, not `pointer`: a pointer allocates each of its segments.
+                let next = ["NextToken", "nextToken"]
                     .iter()
-                    .find_map(|p| reply.pointer(p).and_then(Value::as_str));
+                    .find_map(|p| reply.get(p).and_then(Value::as_str));
                 if let Some(token) = next {
                     self.pages.push(Page {
                         call: concrete.clone(),
@@ -411,18 +412,19 @@ impl Known {
             *self = Known::default();
             return;
         }
-        let text = |p: &str| reply.pointer(p).and_then(Value::as_str).map(str::to_string);
+        let text = |p: &str| reply.get(p).and_then(Value::as_str).map(str::to_string);
         match op {
-            "CreateLicense" | "seed_marketplace_license" => self.licenses.extend(text("/LicenseArn")),
+            "CreateLicense" | "seed_marketplace_license" => self.licenses.extend(text("LicenseArn")),
             "CheckoutLicense" | "CheckoutBorrowLicense" => {
-                if let (Some(t), Concrete::Call { who, .. }) = (text("/LicenseConsumptionToken"), concrete) {
+                if let (Some(t), Concrete::Call { who, .. }) = (text("LicenseConsumptionToken"), concrete) {
                     self.tokens.push((*who, t));
                 }
             }
-            "CreateGrant" => self.grants.extend(text("/GrantArn")),
+            "CreateGrant" => self.grants.extend(text("GrantArn")),
             "CreateEnvironmentConnector" => {
-                let env = reply.pointer("/connector/environmentId").and_then(Value::as_str);
-                if let (Some(id), Some(env)) = (text("/connector/connectorId"), env) {
+                let connector = |member: &str| reply.get("connector")?.get(member)?.as_str();
+                let env = connector("environmentId");
+                if let (Some(id), Some(env)) = (connector("connectorId").map(str::to_string), env) {
                     let i = ENVIRONMENTS.iter().position(|e| *e == env).unwrap_or(0);
                     self.connectors[i].push(id);
                 }
