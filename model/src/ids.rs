@@ -53,14 +53,12 @@ impl IdStreams {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         // 8-4-4-4-12 hex digits, written in place.
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(36);
         for (i, byte) in b.iter().enumerate() {
             if matches!(i, 4 | 6 | 8 | 10) {
                 s.push('-');
             }
-            s.push(DIGITS[usize::from(byte >> 4)] as char);
-            s.push(DIGITS[usize::from(byte & 0x0f)] as char);
+            push_hex(&mut s, *byte);
         }
         s
     }
@@ -99,13 +97,18 @@ pub struct StreamPositions {
 
 /// Lowercase hex digits of `bytes` (ids, digests, SigV4 signatures).
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0x0f) as usize] as char);
+        push_hex(&mut s, *b);
     }
     s
+}
+
+/// `byte` as two lowercase hex digits.
+fn push_hex(s: &mut String, byte: u8) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    s.push(DIGITS[usize::from(byte >> 4)] as char);
+    s.push(DIGITS[usize::from(byte & 0x0f)] as char);
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
                     complete = false;
                     break;
                 }
-                let results = workers.run(&shared, batch, position);
+                let results = workers.run(batch, position);
                 if stop_flag.load(Ordering::Relaxed) {
                     complete = false;
                 }

@@ -85,8 +85,11 @@ pub(super) struct Job {
 const PARTS_PER_THREAD: usize = 4;
 
 /// The expanding threads (none for one thread: the search's own thread expands).
-pub(super) enum Workers<'scope> {
-    Inline(Box<Paths>),
+pub(super) enum Workers<'scope, 'env> {
+    Inline {
+        paths: Box<Paths>,
+        shared: &'scope Shared<'env>,
+    },
     Pool {
         jobs: mpsc::Sender<Job>,
         threads: usize,
@@ -95,16 +98,19 @@ pub(super) enum Workers<'scope> {
     },
 }
 
-impl<'scope> Workers<'scope> {
+impl<'scope, 'env> Workers<'scope, 'env> {
     /// `threads` workers in `scope`, each starting from its own copy of `start`.
-    pub fn start<'env>(
+    pub fn start(
         scope: &'scope Scope<'scope, 'env>,
         threads: usize,
         start: &Reference,
         shared: &'scope Shared<'env>,
-    ) -> Workers<'scope> {
+    ) -> Workers<'scope, 'env> {
         if threads <= 1 {
-            return Workers::Inline(Box::new(Paths::new(start)));
+            return Workers::Inline {
+                paths: Box::new(Paths::new(start)),
+                shared,
+            };
         }
         let (done, results) = mpsc::channel();
         let (jobs, queue) = mpsc::channel::<Job>();
@@ -134,9 +140,9 @@ impl<'scope> Workers<'scope> {
     }
 
     /// `batch` expanded, in parts in batch order whatever thread ran which.
-    pub fn run(&mut self, shared: &Shared, batch: &[u32], position: usize) -> Vec<Expanded> {
+    pub fn run(&mut self, batch: &[u32], position: usize) -> Vec<Expanded> {
         match self {
-            Workers::Inline(paths) => vec![expand(shared, paths, batch, position)],
+            Workers::Inline { paths, shared } => vec![expand(shared, paths, batch, position)],
             Workers::Pool {
                 jobs,
                 threads,
