@@ -5,7 +5,7 @@
 
 use conform_harness::campaign::{Campaign, Config};
 use conform_harness::driver::Reference;
-use conform_harness::explore::{cover, explore, Bounds, ExploreConfig, Stop};
+use conform_harness::explore::{cover, explore, Bounds, ExploreConfig, SmallWorld, Stop};
 use conform_harness::report::Silent;
 use conform_harness::target::ModelTarget;
 use conform_model::faults::Fault;
@@ -67,7 +67,13 @@ fn off_by_one(world: &mut World) {
 
 #[test]
 fn an_injected_model_bug_is_found_with_the_shortest_path() {
+    // Three seats, one of them checked out by the setup.
+    let three_seats = SmallWorld {
+        seats: 3,
+        ..SmallWorld::default()
+    };
     let mut cfg = at_depth(4);
+    cfg.world = three_seats.clone();
     cfg.start = Some(off_by_one);
     let r = explore(&cfg);
     let found = r
@@ -75,11 +81,12 @@ fn an_injected_model_bug_is_found_with_the_shortest_path() {
         .iter()
         .find(|f| f.violation.property == "license_manager_invariants")
         .unwrap_or_else(|| panic!("not found:\n{}", r.describe()));
-    // Two seats: a checkout of two, then one more that only the fault lets through.
+    // A checkout of two (all three seats out), then one more that only the fault lets through.
     assert_eq!(found.path.len(), 2, "{}", r.describe());
     assert_eq!(r.stop, Stop::Violation);
     // Nothing shorter breaks it: one action is not enough.
     let mut shallow = at_depth(1);
+    shallow.world = three_seats;
     shallow.start = Some(off_by_one);
     assert!(explore(&shallow).violations.is_empty());
     // The trace is one `conform replay` reads: written and read back, the same steps.

@@ -4,8 +4,11 @@
 //! Each case goes down the search tree to a state with an edge not yet taken, takes it, and
 //! goes on taking untaken edges from wherever it lands while there are any, up to
 //! [`MAX_CASE_STEPS`]. States with equal fingerprints answer every action alike, so an edge
-//! taken from any path to its state counts. ClientTokens are renumbered to each step's position
-//! in its case ([`super::fresh`]), so no step of a case replays another's.
+//! taken from any path to its state counts (but for the alphabet's replay, reused ClientToken
+//! and window's end, which answer by the requests of the path: a case takes the edges of a
+//! state it went down the search tree to as they were explored). ClientTokens are renumbered
+//! to each step's position in its case ([`super::fresh`]), so no step of a case replays
+//! another's but by those actions.
 
 use super::{fresh, Graph};
 use crate::gen::Step;
