@@ -332,8 +332,11 @@ mod tests {
 
     #[test]
     fn fresh_sets_the_client_token_of_sending_steps_only() {
-        let a = fresh(checkout(Who::Seller, Some(0), "1", false), 7);
+        let a = fresh(checkout(Who::Seller, 0, Some(0), "1", false), 7);
         assert!(matches!(a, Step::Checkout { token: 7, .. }));
+        // The setup checkout's ClientToken, reused on purpose, stays.
+        let reused = with_token(checkout(Who::Seller, 0, Some(0), "1", true), SETUP_CHECKOUT_TOKEN);
+        assert_eq!(fresh(reused.clone(), 7), reused);
         let sync = advance_to(Instant::NextSync, 0);
         assert_eq!(fresh(sync.clone(), 7), sync);
     }
