@@ -321,6 +321,7 @@ mod tests {
         let d = a.detached();
         assert_eq!(d.fingerprint(), a.fingerprint());
         assert!(!std::sync::Arc::ptr_eq(&d.evs, &a.evs));
+        assert!(!std::sync::Arc::ptr_eq(&d.lm, &a.lm));
         assert!(!std::sync::Arc::ptr_eq(
             &d.lm.licenses[0].versions[0],
             &a.lm.licenses[0].versions[0]
@@ -331,6 +332,22 @@ mod tests {
         assert_eq!(replayed, first);
         assert_eq!(checkout(&mut a, "k1", 1), first);
         assert_eq!(d.fingerprint(), a.fingerprint());
+    }
+
+    #[test]
+    fn a_clone_shares_the_license_manager_until_a_change_of_it() {
+        let mut a = World::new(1, Policy::default());
+        license(&mut a, "c", 2);
+        checkout(&mut a, "k1", 1);
+        // A clock move with no token due, and a refused checkout, change no LM table.
+        let mut b = a.clone();
+        b.apply(Event::advance_seconds(60)).unwrap();
+        checkout(&mut b, "k2", 5);
+        assert!(std::sync::Arc::ptr_eq(&a.lm, &b.lm));
+        // A granted checkout does, on its own copy.
+        checkout(&mut b, "k3", 1);
+        assert!(!std::sync::Arc::ptr_eq(&a.lm, &b.lm));
+        assert_eq!(a.lm.tokens.len() + 1, b.lm.tokens.len());
     }
 
     #[test]

@@ -191,7 +191,7 @@ impl World {
             clock: self.clock,
             counters,
             idempotency,
-            lm: self.lm,
+            lm: std::sync::Arc::unwrap_or_clone(self.lm),
             evs: std::sync::Arc::unwrap_or_clone(self.evs),
         })
     }
@@ -220,7 +220,7 @@ impl World {
                 r.expires_ms,
             );
         }
-        world.lm = snapshot.lm;
+        world.lm = std::sync::Arc::new(snapshot.lm);
         world.evs = std::sync::Arc::new(snapshot.evs);
         Ok(world)
     }

@@ -115,7 +115,9 @@ pub struct World {
     pub(crate) ids: IdStreams,
     /// Shared between clones until one records a reply (`Arc::make_mut`).
     pub(crate) idempotency: std::sync::Arc<Idempotency>,
-    pub(crate) lm: LicenseManager,
+    /// Shared between clones until one changes it (`Arc::make_mut`, `World::lm_mut`): an
+    /// explored transition that changes no License Manager table copies none.
+    pub(crate) lm: std::sync::Arc<LicenseManager>,
     /// Shared between clones until one changes it (`Arc::make_mut`): an explored LM
     /// transition copies no EVS table.
     pub(crate) evs: std::sync::Arc<crate::evs::Evs>,
@@ -136,13 +138,19 @@ impl World {
             next_seq: 1,
             ids: IdStreams::new(seed),
             idempotency: Default::default(),
-            lm: LicenseManager::default(),
+            lm: Default::default(),
             evs: Default::default(),
             relied: Vec::new(),
             signatures: Signatures::default(),
             #[cfg(feature = "faults")]
             faults: Default::default(),
         }
+    }
+
+    /// The License Manager tables to change: this world's own copy, made on the first change
+    /// after a clone.
+    pub(crate) fn lm_mut(&mut self) -> &mut LicenseManager {
+        std::sync::Arc::make_mut(&mut self.lm)
     }
 
     /// The EVS state to change: this world's own copy, made on the first change after a clone.
@@ -172,7 +180,8 @@ impl World {
         let mut copy = self.clone();
         copy.evs = std::sync::Arc::new(crate::evs::Evs::clone(&self.evs));
         copy.idempotency = std::sync::Arc::new(self.idempotency.detached());
-        for license in &mut copy.lm.licenses {
+        copy.lm = std::sync::Arc::new(LicenseManager::clone(&self.lm));
+        for license in &mut copy.lm_mut().licenses {
             for version in &mut license.versions {
                 *version = std::sync::Arc::new(crate::lm::LicenseVersion::clone(version));
             }
@@ -220,8 +229,11 @@ impl World {
         let now = self.now_ms();
         let tokens_now = now - i64::from(fault!(self, TokenLiveAtExpiry));
         let extended = !fault!(self, ExtensionNotHonoured);
-        self.lm
-            .settle(tokens_now, !fault!(self, ExpiryNotReleasing), extended);
+        // Nothing due copies nothing.
+        if self.lm.next_due().is_some_and(|due| due <= tokens_now) {
+            let release = !fault!(self, ExpiryNotReleasing);
+            self.lm_mut().settle(tokens_now, release, extended);
+        }
         crate::evs::settle(self, now);
     }
 

@@ -316,7 +316,7 @@ mod tests {
         let w = world();
         check_lm(&w, &w).expect("the model keeps SPEC 3.10");
         let mut bad = w.clone();
-        for v in bad.lm.licenses[0].in_use.values_mut() {
+        for v in bad.lm_mut().licenses[0].in_use.values_mut() {
             *v += 1;
         }
         assert!(check_lm(&bad, &w).unwrap_err().contains("tokens hold"));
@@ -326,11 +326,11 @@ mod tests {
     fn check_lm_catches_a_rewritten_version_and_a_revived_token() {
         let w = world();
         let mut bad = w.clone();
-        std::sync::Arc::make_mut(&mut bad.lm.licenses[0].versions[0]).license_name = "changed".into();
+        std::sync::Arc::make_mut(&mut bad.lm_mut().licenses[0].versions[0]).license_name = "changed".into();
         assert!(check_lm(&bad, &w).is_err());
         let mut expired = w.clone();
-        expired.lm.tokens[0].state = TokenState::CheckedIn;
-        expired.lm.licenses[0].in_use.clear();
+        expired.lm_mut().tokens[0].state = TokenState::CheckedIn;
+        expired.lm_mut().licenses[0].in_use.clear();
         assert!(check_lm(&w, &expired).unwrap_err().contains("went from"));
     }
 
@@ -426,10 +426,10 @@ mod tests {
         let w = world();
         assert!(same_state(&w, &w.clone()));
         let mut token = w.clone();
-        token.lm.tokens[0].expires_ms += 1;
+        token.lm_mut().tokens[0].expires_ms += 1;
         assert!(!same_state(&token, &w));
         let mut license = w.clone();
-        license.lm.licenses[0].tags = Some(Vec::new());
+        license.lm_mut().licenses[0].tags = Some(Vec::new());
         assert!(!same_state(&license, &w));
         let e = evs_world();
         assert!(same_state(&e, &e.clone()));

@@ -144,7 +144,7 @@ fn issue_token(
 ) -> (TokenId, String) {
     let token_id = world.ids.hex32();
     let seq = world.next_seq();
-    let record = &mut world.lm.licenses[id];
+    let record = &mut world.lm_mut().licenses[id];
     for (name, unit, qty) in &held {
         // Same as `entry(..).or_insert(0) += qty`, without an owned key unless it is new.
         match record
@@ -159,7 +159,7 @@ fn issue_token(
     }
     let period = record.usage_period;
     let index = world.lm.tokens.len();
-    world.lm.tokens.push(Token {
+    world.lm_mut().tokens.push(Token {
         id: token_id.clone(),
         seq,
         account: caller.account.clone(),
@@ -171,9 +171,9 @@ fn issue_token(
         expires_ms,
         state: TokenState::Live,
     });
-    world.lm.token_by_id.insert(token_id.clone(), index);
+    world.lm_mut().token_by_id.insert(token_id.clone(), index);
     if kind != TokenKind::Perpetual {
-        world.lm.expiries.push(Reverse((expires_ms, index)));
+        world.lm_mut().expiries.push(Reverse((expires_ms, index)));
     }
     (index, token_id)
 }
@@ -507,10 +507,10 @@ pub(crate) fn check_in_license(
     }
     if fault!(world, OldPeriodCheckInReleases) {
         // The check-in forgets which usage period the token was issued in.
-        world.lm.tokens[t].period = world.lm.licenses[world.lm.tokens[t].license].usage_period;
+        world.lm_mut().tokens[t].period = world.lm.licenses[world.lm.tokens[t].license].usage_period;
     }
-    world.lm.release(t);
-    world.lm.tokens[t].state = TokenState::CheckedIn;
+    world.lm_mut().release(t);
+    world.lm_mut().tokens[t].state = TokenState::CheckedIn;
     Ok(CheckInLicenseResponse {})
 }
 
@@ -570,8 +570,8 @@ pub(crate) fn extend_license_consumption(
         ExtendFrom::Expiration => token.expires_ms,
     };
     let expires_ms = from.saturating_add(i64::from(provisional.max_time_to_live_in_minutes) * MINUTE_MS);
-    world.lm.tokens[t].expires_ms = expires_ms;
-    world.lm.expiries.push(Reverse((expires_ms, t)));
+    world.lm_mut().tokens[t].expires_ms = expires_ms;
+    world.lm_mut().expiries.push(Reverse((expires_ms, t)));
     Ok(ExtendLicenseConsumptionResponse {
         license_consumption_token: id,
         expiration: timefmt::format_as(world.policy.extend_time_format, expires_ms),

@@ -136,7 +136,7 @@ pub(crate) fn insert_grant(
     let arn = format!("arn:aws:license-manager::{owner}:grant:g-{}", world.ids.hex32());
     let seq = world.next_seq();
     let id = world.lm.grants.len();
-    world.lm.grants.push(GrantRecord {
+    world.lm_mut().grants.push(GrantRecord {
         arn: arn.clone(),
         seq,
         license,
@@ -152,14 +152,19 @@ pub(crate) fn insert_grant(
             options: None,
         }],
     });
-    world.lm.grant_by_arn.insert(arn, id);
+    world.lm_mut().grant_by_arn.insert(arn, id);
     world
-        .lm
+        .lm_mut()
         .grants_by_grantee
         .entry(grantee_account.to_string())
         .or_default()
         .push(id);
-    world.lm.grants_by_license.entry(license).or_default().push(id);
+    world
+        .lm_mut()
+        .grants_by_license
+        .entry(license)
+        .or_default()
+        .push(id);
     id
 }
 
@@ -239,7 +244,7 @@ fn create_grant_checked(
             GrantStatus::PendingAccept,
             ops,
         );
-        let g = &mut world.lm.grants[id];
+        let g = &mut world.lm_mut().grants[id];
         g.grant_type = grant_type;
         g.versions[0].options = req.options.clone();
         Ok(change_reply(g))
@@ -331,7 +336,7 @@ fn party_grant(world: &mut World, caller: &Caller, arn: &str) -> Result<(usize, 
 /// Appends a version with `change` applied to the current fields.
 fn new_version(world: &mut World, id: usize, change: impl FnOnce(&mut GrantVersion)) -> GrantChangeResponse {
     world.next_seq();
-    let g = &mut world.lm.grants[id];
+    let g = &mut world.lm_mut().grants[id];
     let mut v = g.current().clone();
     change(&mut v);
     g.versions.push(v);

@@ -290,7 +290,7 @@ pub(crate) fn insert_license(
     let seq = world.next_seq();
     let id = world.lm.licenses.len();
     let key = (first.key_fingerprint.clone(), product_sku.clone());
-    world.lm.licenses.push(LicenseRecord {
+    world.lm_mut().licenses.push(LicenseRecord {
         arn: arn.clone(),
         seq,
         issuer_account: issuer_account.to_string(),
@@ -303,14 +303,14 @@ pub(crate) fn insert_license(
         usage_period: 0,
         in_use: Default::default(),
     });
-    world.lm.by_arn.insert(arn, id);
+    world.lm_mut().by_arn.insert(arn, id);
     world
-        .lm
+        .lm_mut()
         .issued_by
         .entry(issuer_account.to_string())
         .or_default()
         .push(id);
-    world.lm.by_product.entry(key).or_default().push(id);
+    world.lm_mut().by_product.entry(key).or_default().push(id);
     id
 }
 
@@ -420,13 +420,14 @@ pub(crate) fn create_license_version(
                 status: req.status,
             };
             world.next_seq();
-            let record = &mut world.lm.licenses[id];
+            let reset = req.reset_usage == Some(true) && !fault!(world, ResetUsageIgnored);
+            let record = &mut world.lm_mut().licenses[id];
             record.versions.push(version.into());
-            if req.reset_usage == Some(true) && !fault!(world, ResetUsageIgnored) {
+            if reset {
                 record.usage_period += 1;
                 record.in_use.clear();
             }
-            let ids = world.lm.by_product.entry(key).or_default();
+            let ids = world.lm_mut().by_product.entry(key).or_default();
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -554,7 +555,7 @@ pub(crate) fn delete_license(
     let at = now.saturating_add(delay_ms);
     world.rely(PolicyRule::DeletionDateFormat);
     let format = world.policy.deletion_date_format;
-    let record = &mut world.lm.licenses[id];
+    let record = &mut world.lm_mut().licenses[id];
     record.deletion_ms = Some(at);
     Ok(DeleteLicenseResponse {
         status: record.effective_status(record.latest(), now),

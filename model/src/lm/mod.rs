@@ -165,6 +165,11 @@ pub struct LicenseManager {
 }
 
 impl LicenseManager {
+    /// The earliest entry of the due expiries (stale ones included), if any.
+    pub(crate) fn next_due(&self) -> Option<Millis> {
+        self.expiries.peek().map(|Reverse((due, _))| *due)
+    }
+
     /// Expires every live token due at or before `now`, in time order (SPEC 2), in O(log n) each;
     /// `release` returns their units, `extended` skips the entries an extension made stale.
     pub(crate) fn settle(&mut self, now: Millis, release: bool, extended: bool) {
