@@ -11,7 +11,7 @@ use conform_model::Service;
 // State fingerprints are hashes already: foldhash's, not SipHash, to place them.
 use foldhash::{HashMap, HashMapExt};
 
-use super::workers::{Shared, Workers};
+use super::workers::{Expanded, Shared, Workers};
 use super::{fresh, resident_bytes, ExploreConfig, Found, Report, Stop};
 use crate::audit::{goals, Violation};
 use crate::driver::{CaseConfig, Classification, Finding, Reference, Reply};
@@ -150,64 +150,39 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
             }
             let position = setup.len() + depth;
             let current = std::mem::take(&mut frontier);
-            let mut level_states = 0usize;
-            let mut complete = true;
-            let mut broken: Vec<(u32, u16, Violation)> = Vec::new();
+            let mut level = Level {
+                depth,
+                states: 0,
+                complete: true,
+                broken: Vec::new(),
+            };
             // In batches, so that the state bound stops the work, not only the counting.
             for batch in current.chunks(BATCH * threads) {
                 if write(&nodes).len() >= cfg.bounds.states {
                     report.stop = Stop::States;
-                    complete = false;
+                    level.complete = false;
                     break;
                 }
                 let results = workers.run(batch, position);
                 if stop_flag.load(Ordering::Relaxed) {
-                    complete = false;
+                    level.complete = false;
                 }
-                let (mut nodes, mut index) = (write(&nodes), write(&index));
-                for (transitions, goals_seen, runs) in results {
-                    report.transitions += runs;
-                    reached.extend(goals_seen);
-                    for t in transitions {
-                        let fp = match t.outcome {
-                            Outcome::Broken(v) => {
-                                broken.push((t.from, t.action, v));
-                                continue;
-                            }
-                            Outcome::Seen(fp) | Outcome::New(fp) => fp,
-                        };
-                        let to = match index.get(&fp) {
-                            Some(&to) => to,
-                            None if nodes.len() >= cfg.bounds.states => {
-                                report.stop = Stop::States;
-                                complete = false;
-                                continue;
-                            }
-                            None => {
-                                let id = nodes.len() as u32;
-                                nodes.push(Node {
-                                    parent: t.from,
-                                    action: t.action,
-                                });
-                                index.insert(fp, id);
-                                if let Some(g) = report.graph.as_mut() {
-                                    g.depth.push(depth as u16 + 1);
-                                }
-                                level_states += 1;
-                                frontier.push(id);
-                                id
-                            }
-                        };
-                        if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
-                            g.edges.push(Edge {
-                                from: t.from,
-                                to,
-                                step,
-                            });
-                        }
-                    }
+                let mut graph = Merge {
+                    nodes: &mut write(&nodes),
+                    index: &mut write(&index),
+                    frontier: &mut frontier,
+                    reached: &mut reached,
+                };
+                for expanded in results {
+                    graph.merge(cfg, expanded, &mut level, &mut report);
                 }
             }
+            let Level {
+                states: level_states,
+                complete,
+                broken,
+                ..
+            } = level;
             report.levels.push(level_states);
             let resident = resident_bytes();
             peak_resident = peak_resident.max(resident);
@@ -264,6 +239,76 @@ pub fn explore(cfg: &ExploreConfig) -> Report {
         _ => None,
     };
     report
+}
+
+/// What the merges of one level's batches gather.
+struct Level {
+    /// The level's depth after the setup (its new states are one deeper).
+    depth: usize,
+    /// New states found.
+    states: usize,
+    /// No bound cut the level short.
+    complete: bool,
+    /// The transitions that broke a property: (state, action, violation).
+    broken: Vec<(u32, u16, Violation)>,
+}
+
+/// The search's state that the merge between batches writes.
+struct Merge<'a> {
+    nodes: &'a mut Vec<Node>,
+    index: &'a mut HashMap<u64, u32>,
+    /// The next level's states.
+    frontier: &'a mut Vec<u32>,
+    reached: &'a mut BTreeSet<&'static str>,
+}
+
+impl Merge<'_> {
+    /// One expanded part into the graph, in its order: a fingerprint not seen yet becomes a
+    /// state of the next level while the state bound allows, and every edge is kept if the
+    /// graph is.
+    fn merge(&mut self, cfg: &ExploreConfig, expanded: Expanded, level: &mut Level, report: &mut Report) {
+        let (transitions, goals_seen, runs) = expanded;
+        report.transitions += runs;
+        self.reached.extend(goals_seen);
+        for t in transitions {
+            let fp = match t.outcome {
+                Outcome::Broken(v) => {
+                    level.broken.push((t.from, t.action, v));
+                    continue;
+                }
+                Outcome::Seen(fp) | Outcome::New(fp) => fp,
+            };
+            let to = match self.index.get(&fp) {
+                Some(&to) => to,
+                None if self.nodes.len() >= cfg.bounds.states => {
+                    report.stop = Stop::States;
+                    level.complete = false;
+                    continue;
+                }
+                None => {
+                    let id = self.nodes.len() as u32;
+                    self.nodes.push(Node {
+                        parent: t.from,
+                        action: t.action,
+                    });
+                    self.index.insert(fp, id);
+                    if let Some(g) = report.graph.as_mut() {
+                        g.depth.push(level.depth as u16 + 1);
+                    }
+                    level.states += 1;
+                    self.frontier.push(id);
+                    id
+                }
+            };
+            if let (Some(g), Some(step)) = (report.graph.as_mut(), t.step) {
+                g.edges.push(Edge {
+                    from: t.from,
+                    to,
+                    step,
+                });
+            }
+        }
+    }
 }
 
 /// The lock's value, whether or not a thread panicked holding it (a panic is resumed anyway).
