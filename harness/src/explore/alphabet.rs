@@ -14,7 +14,7 @@
 use conform_model::lm::TokenState;
 
 use crate::driver::Reference;
-use crate::gen::{GrantActionKind, Health, Instant, Qty, Step, Who};
+use crate::gen::{instant, GrantActionKind, Health, Instant, Qty, Step, Who};
 
 /// The shape of the small world: what the setup creates and how far the alphabet may grow it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -168,25 +168,20 @@ impl SmallWorld {
             }
         }
         out.push(advance_to(Instant::NextSync, 0));
-        if let Some(l) = world.lm().licenses().first() {
-            if l.latest().end_ms.is_some_and(|end| end > now) {
-                out.push(advance_to(Instant::ValidityEnd, 0));
-            }
-            if l.deletion_ms.is_some_and(|due| due > now) {
-                out.push(advance_to(Instant::DeletionDue, 0));
+        // The clock to the first license's validity end and deletion, and to the end of the
+        // most recent request's ClientToken window (SPEC 3.4), where they are still ahead: as
+        // the step resolves them.
+        for to in [
+            Instant::ValidityEnd,
+            Instant::DeletionDue,
+            Instant::IdempotencyEnd,
+        ] {
+            if instant(to, 0, known, world).is_some_and(|at| at > now) {
+                out.push(advance_to(to, 0));
             }
         }
-        // The most recent request again, and the clock to the end of its ClientToken
-        // record's window (SPEC 3.4).
+        // The most recent request again.
         out.push(Step::Replay { back: 0 });
-        let window = world.policy().idempotency_window_seconds.saturating_mul(1000);
-        if known
-            .sent_ms
-            .last()
-            .is_some_and(|sent| sent.saturating_add(window) > now)
-        {
-            out.push(advance_to(Instant::IdempotencyEnd, 0));
-        }
         for (max, deactivate, reset) in [
             (self.seats, true, false),
             (self.seats - 1, false, false),

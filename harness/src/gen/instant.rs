@@ -7,7 +7,7 @@ use super::*;
 
 /// The instant `to` of the `item`-th known token or license (as a step resolves the
 /// reference), or the next sync; `None` if it has none.
-pub(super) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> Option<i64> {
+pub(crate) fn instant(to: Instant, item: u32, known: &Known, world: &World) -> Option<i64> {
     let lm = world.lm();
     let record = || {
         let arn = pick(&known.licenses, item, NO_LICENSE.to_string());

@@ -501,6 +501,7 @@ pub(crate) use concretize::concretize_parsed;
 #[cfg(feature = "fuzzing")]
 pub(crate) use concretize::substitute;
 pub use generator::Generator;
+pub(crate) use instant::instant;
 pub use mix::{Group, Kind, Mix, MixChoice, INVALID_PERCENT};
 
 /// The reads that end a case (SPEC 3.10 and 4.4 observed on the target): every license the case
