@@ -249,6 +249,14 @@ mod tests {
         .body
     }
 
+    /// A license of two seats and one of them checked out (ClientToken `k1`).
+    fn one_checkout() -> World {
+        let mut w = World::new(1, Policy::default());
+        license(&mut w, "c", 2);
+        checkout(&mut w, "k1", 1);
+        w
+    }
+
     fn check_in(w: &mut World, token: &serde_json::Value) {
         let body = serde_json::json!({"LicenseConsumptionToken": token["LicenseConsumptionToken"]});
         let r = w.handle(
@@ -336,9 +344,7 @@ mod tests {
 
     #[test]
     fn a_clone_shares_the_license_manager_until_a_change_of_it() {
-        let mut a = World::new(1, Policy::default());
-        license(&mut a, "c", 2);
-        checkout(&mut a, "k1", 1);
+        let a = one_checkout();
         // A clock move with no token due, and a refused checkout, change no LM table.
         let mut b = a.clone();
         b.apply(Event::advance_seconds(60)).unwrap();
@@ -352,9 +358,7 @@ mod tests {
 
     #[test]
     fn times_count_relative_to_now_and_past_instants_merge() {
-        let mut a = World::new(1, Policy::default());
-        license(&mut a, "c", 2);
-        checkout(&mut a, "k1", 1);
+        let a = one_checkout();
         // A minute later the token has a minute less to live: another state.
         let mut later = a.clone();
         later.apply(Event::advance_seconds(60)).unwrap();

@@ -48,10 +48,7 @@ impl IdStreams {
 
     /// A UUID (version 4 layout) from the request stream.
     pub fn request_id(&mut self) -> String {
-        let mut b = [0u8; 16];
-        self.requests.fill_bytes(&mut b);
-        b[6] = (b[6] & 0x0f) | 0x40;
-        b[8] = (b[8] & 0x3f) | 0x80;
+        let b = self.request_bytes();
         // 8-4-4-4-12 hex digits, written in place.
         let mut s = String::with_capacity(36);
         for (i, byte) in b.iter().enumerate() {
@@ -61,6 +58,16 @@ impl IdStreams {
             push_hex(&mut s, *byte);
         }
         s
+    }
+
+    /// The next request id's sixteen bytes: the request stream's, with the version 4 and
+    /// variant bits set.
+    fn request_bytes(&mut self) -> [u8; 16] {
+        let mut b = [0u8; 16];
+        self.requests.fill_bytes(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        b
     }
 
     /// The salt stream, as an RNG for PSS signatures.
@@ -140,12 +147,7 @@ mod tests {
     fn a_request_id_is_its_sixteen_bytes_in_hex_grouped_8_4_4_4_12() {
         let mut a = IdStreams::new(7);
         for _ in 0..1000 {
-            let mut copy = a.clone();
-            let mut b = [0u8; 16];
-            copy.requests.fill_bytes(&mut b);
-            b[6] = (b[6] & 0x0f) | 0x40;
-            b[8] = (b[8] & 0x3f) | 0x80;
-            let h = hex(&b);
+            let h = hex(&a.clone().request_bytes());
             let want = [&h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]].join("-");
             assert_eq!(a.request_id(), want);
         }

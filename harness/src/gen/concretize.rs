@@ -62,7 +62,7 @@ fn build(step: &Step, ns: &str, isolated: bool, known: &Known, world: &World, bu
     let sku = |s: u8| format!("{ns}-sku-{}", s % 2);
     // Made where a step needs them, not for every step.
     let issuer = || format!("Issuer {ns}");
-    let fingerprint = || format!("aws:{}:Issuer {ns}:issuer-fingerprint", Who::Seller.account());
+    let fingerprint = || format!("aws:{}:{}:issuer-fingerprint", Who::Seller.account(), issuer());
     let license = |k: u32| pick(&known.licenses, k, NO_LICENSE.to_string());
     let latest = |arn: &str| {
         world
