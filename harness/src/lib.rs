@@ -39,6 +39,7 @@ pub mod explore;
 pub mod fuzz;
 pub mod gen;
 pub mod http;
+pub mod lanes;
 pub mod normalize;
 pub mod record;
 pub mod report;

@@ -7,6 +7,7 @@
 //! - `explore_faults` (ignored: minutes): the covering cases of `--exhaustive` against every fault.
 //! - `fuzz_corpus`: every committed fuzz corpus input and reproducer through the fuzz checks.
 //! - `generation`: what seed 1 generates, pinned as a snapshot.
+//! - `lanes`: cases run side by side on targets of their own report what one target reports.
 //! - `props`: property tests of the model over the one workload: every always property of the
 //!   auditor, determinism, relied rules, request round trips.
 //! - `scenarios`: every built-in scenario as an insta snapshot of its transcript on the model.
@@ -23,6 +24,7 @@ mod explore_faults;
 #[cfg(feature = "fuzzing")]
 mod fuzz_corpus;
 mod generation;
+mod lanes;
 #[cfg(feature = "proptest")]
 mod props;
 mod scenarios;

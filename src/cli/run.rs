@@ -97,6 +97,11 @@ pub struct RunArgs {
     /// Also print what shrinking did to each finding (steps removed, values lowered).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Generated cases run side by side on this many lanes, each a target of its own (more
+    /// embedded simulators, more in-process models; a URL or AWS runs its cases in order). The
+    /// report is the same for any number. Default: the machine's cores.
+    #[arg(long)]
+    pub jobs: Option<usize>,
     /// After the cases, N clients at once on connections of their own, contending on two
     /// small licenses; every license's history is checked for linearizability (README
     /// "Concurrent clients"). 0 or 1: no concurrent phase.
@@ -235,7 +240,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.matrix {
         reporters.push(Box::new(MatrixFile(path.clone())));
     }
-    let summary = Campaign::new(config).run(chosen.target.as_mut(), &mut Fanout(reporters))?;
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    // One lane runs the cases as the target itself would: only more than one is worth a thread.
+    let lanes = if jobs > 1 && config.case_count() > 1 {
+        chosen.lanes(jobs)?
+    } else {
+        Vec::new()
+    };
+    if !lanes.is_empty() {
+        println!("generated cases on {} lanes (--jobs), each a target of its own", lanes.len());
+    }
+    let summary = Campaign::new(config).run_lanes(chosen.target.as_mut(), lanes, &mut Fanout(reporters))?;
     if let Some(coverage) = coverage {
         let ran = summary.cases.len();
         println!(

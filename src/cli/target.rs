@@ -13,6 +13,30 @@ pub struct Chosen {
     pub target: Box<dyn Target>,
     pub description: String,
     _server: Option<Embedded>,
+    /// How to make another target like it with state of its own (a lane), where one can.
+    kind: Kind,
+    /// The lanes' embedded simulators.
+    lane_servers: Vec<Embedded>,
+}
+
+/// What kind of target was chosen, as far as making another one goes.
+enum Kind {
+    Model { seed: u64, policy: Policy },
+    Embedded { seed: u64, policy: Policy },
+    /// A URL or AWS: one endpoint, whose cases run in order.
+    Other,
+}
+
+fn model(seed: u64, policy: &Policy) -> DeterminismCheck<ModelTarget> {
+    // Run twice: the in-process model is also checked for determinism (SPEC 2).
+    DeterminismCheck::new(
+        ModelTarget::new(seed, policy.clone()),
+        ModelTarget::new(seed, policy.clone()),
+    )
+}
+
+fn embedded(seed: u64, policy: &Policy) -> anyhow::Result<Embedded> {
+    Ok(Embedded::builder().seed(seed).policy(policy.clone()).start()?)
 }
 
 impl Chosen {
@@ -22,7 +46,27 @@ impl Chosen {
             target,
             description,
             _server: None,
+            kind: Kind::Other,
+            lane_servers: Vec::new(),
         }
+    }
+
+    /// `n` targets like this one with state of their own, for cases run side by side
+    /// (`--jobs`): more in-process models, more embedded simulators; none for a URL or AWS.
+    pub fn lanes(&mut self, n: usize) -> anyhow::Result<Vec<Box<dyn Target + Send>>> {
+        let mut lanes: Vec<Box<dyn Target + Send>> = Vec::new();
+        for _ in 0..n {
+            match &self.kind {
+                Kind::Model { seed, policy } => lanes.push(Box::new(model(*seed, policy))),
+                Kind::Embedded { seed, policy } => {
+                    let server = embedded(*seed, policy)?;
+                    lanes.push(Box::new(server.target()?));
+                    self.lane_servers.push(server);
+                }
+                Kind::Other => break,
+            }
+        }
+        Ok(lanes)
     }
 }
 
@@ -41,14 +85,16 @@ pub fn choose_with(
     accounts: Option<&AccountTable>,
 ) -> anyhow::Result<Chosen> {
     match target {
-        Some("model") => Ok(Chosen::new(
-            // Run twice: the in-process model is also checked for determinism (SPEC 2).
-            Box::new(DeterminismCheck::new(
-                ModelTarget::new(seed, policy.clone()),
-                ModelTarget::new(seed, policy.clone()),
-            )),
-            "the reference model, in process (each call run twice)".into(),
-        )),
+        Some("model") => Ok(Chosen {
+            kind: Kind::Model {
+                seed,
+                policy: policy.clone(),
+            },
+            ..Chosen::new(
+                Box::new(model(seed, policy)),
+                "the reference model, in process (each call run twice)".into(),
+            )
+        }),
         Some(url) => {
             let table = accounts.cloned().unwrap_or_default();
             let t = HttpTarget::with_accounts(url, &table)?;
@@ -60,12 +106,17 @@ pub fn choose_with(
             Ok(Chosen::new(Box::new(t), url.to_string()))
         }
         None => {
-            let server = Embedded::builder().seed(seed).policy(policy.clone()).start()?;
+            let server = embedded(seed, policy)?;
             let t = server.target()?;
             Ok(Chosen {
                 description: format!("the embedded simulator at {}", server.url()),
                 target: Box::new(t),
                 _server: Some(server),
+                kind: Kind::Embedded {
+                    seed,
+                    policy: policy.clone(),
+                },
+                lane_servers: Vec::new(),
             })
         }
     }

@@ -20,12 +20,14 @@ mod summary;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use conform_model::{Policy, Service};
 
 use crate::driver::{self, CaseConfig, Classification, Finding};
 use crate::gen::{MixChoice, Step};
+use crate::lanes::Lanes;
 use crate::report::Reporter;
 use crate::scenario::{self, Scenario};
 use crate::scenarios;
@@ -113,6 +115,14 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The cases after the scenarios: the given ones, else `cases` generated ones.
+    pub fn case_count(&self) -> u64 {
+        match &self.exhaustive {
+            Some(given) => given.len() as u64,
+            None => self.cases,
+        }
+    }
+
     /// The per-case settings the driver takes, for a target of these capabilities.
     pub fn case_config(&self, capabilities: Capabilities) -> CaseConfig {
         CaseConfig {
@@ -197,14 +207,6 @@ impl Campaign {
         &self.config
     }
 
-    /// The cases after the scenarios: the given ones, else `cases` generated ones.
-    fn case_count(&self) -> u64 {
-        match &self.config.exhaustive {
-            Some(given) => given.len() as u64,
-            None => self.config.cases,
-        }
-    }
-
     /// The scenarios this campaign runs, in order.
     pub fn scenarios(&self) -> Vec<Scenario> {
         let c = &self.config;
@@ -221,6 +223,18 @@ impl Campaign {
         target: &mut dyn Target,
         reporter: &mut dyn Reporter,
     ) -> Result<Summary, CampaignError> {
+        self.run_lanes(target, Vec::new(), reporter)
+    }
+
+    /// As [`Campaign::run`], the generated cases also run side by side on `lanes`, targets of
+    /// the same kind as `target` with state of their own ([`crate::lanes`]); the scenarios,
+    /// the shrinking and the concurrent phase run on `target`. Reports the same as `run`.
+    pub fn run_lanes(
+        &self,
+        target: &mut dyn Target,
+        lanes: Vec<Box<dyn Target + Send>>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Summary, CampaignError> {
         let mut summary = Summary {
             strict_policy: self.config.strict_policy,
             capabilities: target.capabilities(),
@@ -235,8 +249,8 @@ impl Campaign {
         if self.config.scenarios && unsplit {
             self.run_scenarios(&mut target, reporter, &mut summary)?;
         }
-        if self.case_count() > 0 {
-            self.run_cases(&mut target, reporter, &mut summary)?;
+        if self.config.case_count() > 0 {
+            self.run_cases(&mut target, lanes, reporter, &mut summary)?;
         }
         if let Some(cc) = self.config.concurrent.as_ref().filter(|_| unsplit) {
             summary.concurrent = Some(self.run_concurrent(&mut target, reporter, cc)?);
@@ -379,29 +393,51 @@ impl Campaign {
     fn run_cases(
         &self,
         target: &mut Unimplemented<'_>,
+        lanes: Vec<Box<dyn Target + Send>>,
         reporter: &mut dyn Reporter,
         summary: &mut Summary,
     ) -> Result<(), CampaignError> {
         let mut cfg = self.config.case_config(target.capabilities());
-        let cases = self.case_count();
+        let cases = self.config.case_count();
         let shard = self.config.shard;
         let in_shard = shard.map_or(cases, |s| s.cases_of(cases));
         reporter.cases_start(&cfg, in_shard);
         let started = Instant::now();
+        let out_of_time = || {
+            self.config
+                .time_budget
+                .is_some_and(|budget| started.elapsed() >= budget)
+        };
+        let order: Vec<u64> = (0..cases)
+            .filter(|case| shard.is_none_or(|s| s.contains(*case)))
+            .collect();
+        let given = |case: u64| self.config.exhaustive.as_ref().map(|g| g[case as usize].clone());
+        // Cases run side by side only where each starts from a reset (see `crate::lanes`).
+        let mut lanes = (!lanes.is_empty() && cfg.capabilities.reset).then(|| Lanes::new(lanes));
+        let mut submitted = 0;
+        let mut shared = Arc::new(cfg.clone());
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for case in 0..cases {
-            if shard.is_some_and(|s| !s.contains(case)) {
-                continue;
+        for (n, &case) in order.iter().enumerate() {
+            if let Some(lanes) = lanes.as_mut() {
+                // Two cases queued per lane; none started once the time budget ran out.
+                while submitted < order.len() && lanes.in_flight() < 2 * lanes.len() && !out_of_time() {
+                    lanes.submit(&shared, order[submitted], given(order[submitted]));
+                    submitted += 1;
+                }
             }
-            if let Some(budget) = self.config.time_budget {
-                if started.elapsed() >= budget {
+            let started_in_time = match &lanes {
+                Some(_) => n < submitted,
+                None => !out_of_time(),
+            };
+            if !started_in_time {
+                if let Some(budget) = self.config.time_budget {
                     summary.stopped_early = Some(format!(
                         "the time budget of {} s ran out after {case} of {} cases",
                         budget.as_secs(),
                         cases
                     ));
-                    break;
                 }
+                break;
             }
             if let Some(max) = self.config.max_findings {
                 if summary.findings.len() >= max {
@@ -415,12 +451,24 @@ impl Campaign {
             // What the target turned out not to implement is not drawn again.
             if cfg.missing.len() != target.seen.len() {
                 cfg.missing = target.seen.keys().cloned().collect();
+                shared = Arc::new(cfg.clone());
             }
-            let steps = match &self.config.exhaustive {
-                Some(given) => given[case as usize].clone(),
-                None => driver::generate(&cfg, case),
-            };
-            let execution = match driver::execute(target, &cfg, case, &steps) {
+            let ran = lanes.as_mut().and_then(Lanes::take).and_then(|done| {
+                // A case queued before an earlier one learned of a missing operation was
+                // generated without knowing it: it runs again here, as it would have in order.
+                (done.missing == cfg.missing).then(|| {
+                    for (op, (why, count)) in done.seen {
+                        target.seen.entry(op).or_insert((why, 0)).1 += count;
+                    }
+                    (done.steps, done.result)
+                })
+            });
+            let (steps, result) = ran.unwrap_or_else(|| {
+                let steps = given(case).unwrap_or_else(|| driver::generate(&cfg, case));
+                let result = driver::execute(target, &cfg, case, &steps);
+                (steps, result)
+            });
+            let execution = match result {
                 Ok(execution) => execution,
                 Err(e) if e.is_skip() => {
                     reporter.case_skipped(case, &e.to_string());
