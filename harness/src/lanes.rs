@@ -44,6 +44,8 @@ struct Job {
 
 /// A case a lane ran.
 pub struct Done {
+    /// The lane that ran it (for [`Lanes::recycle`]).
+    pub lane: usize,
     /// The case's index.
     pub case: u64,
     /// The steps it ran (given, or generated from `cfg`).
@@ -58,12 +60,17 @@ pub struct Done {
 
 type Outcome = (usize, std::thread::Result<Done>);
 
+/// What a lane is given back to free.
+type Garbage = Box<dyn Send>;
+
 /// Worker threads, one per target, that live as long as this does.
 pub struct Lanes {
     jobs: Option<Sender<Job>>,
     queue: Arc<Mutex<Receiver<Job>>>,
     results: Receiver<Outcome>,
     workers: Vec<JoinHandle<()>>,
+    /// Each lane's way back for what it allocated ([`Lanes::recycle`]).
+    trash: Vec<Sender<Garbage>>,
     /// Results that came back before the one asked for.
     early: BTreeMap<usize, std::thread::Result<Done>>,
     submitted: usize,
@@ -76,12 +83,21 @@ impl Lanes {
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let (done, results) = mpsc::channel();
+        let mut trash = Vec::new();
         let workers = targets
             .into_iter()
-            .map(|target| {
+            .enumerate()
+            .map(|(lane, target)| {
                 let queue = Arc::clone(&queue);
                 let done = done.clone();
-                std::thread::spawn(move || work(target, &queue, &done))
+                let (bin, garbage) = mpsc::channel();
+                trash.push(bin);
+                let lane = Lane {
+                    index: lane,
+                    target,
+                    garbage,
+                };
+                std::thread::spawn(move || work(lane, &queue, &done))
             })
             .collect();
         Lanes {
@@ -89,6 +105,7 @@ impl Lanes {
             queue,
             results,
             workers,
+            trash,
             early: BTreeMap::new(),
             submitted: 0,
             taken: 0,
@@ -148,6 +165,17 @@ impl Lanes {
         Some(outcome.unwrap_or_else(|payload| panic::resume_unwind(payload)))
     }
 
+    /// Hands `garbage` (what a taken result holds, its records above all) back to `lane`, the
+    /// lane that allocated it, to be freed there before its next case. A free on another
+    /// thread costs the allocator more later: freeing the records of every case on the
+    /// campaign's thread slowed two lanes by a fifth (`cargo bench --bench harness`).
+    pub fn recycle<T: Send + 'static>(&self, lane: usize, garbage: T) {
+        if let Some(bin) = self.trash.get(lane) {
+            // A lane that is gone frees it here instead.
+            let _ = bin.send(Box::new(garbage));
+        }
+    }
+
     /// Runs `cases` with `cfg` and returns them in order (the bench's and the tests' way in).
     pub fn execute_all(&mut self, cfg: &CaseConfig, cases: impl IntoIterator<Item = u64>) -> Vec<Done> {
         let cfg = Arc::new(cfg.clone());
@@ -189,28 +217,37 @@ impl Drop for Lanes {
     }
 }
 
+/// A worker's own: its index, its target, what it is given back to free.
+struct Lane {
+    index: usize,
+    target: Box<dyn Target + Send>,
+    garbage: Receiver<Garbage>,
+}
+
 /// A lane: takes cases from the queue until it closes, each through a fresh [`Unimplemented`]
 /// so the case's own not-implemented operations come back with it.
-fn work(mut target: Box<dyn Target + Send>, queue: &Mutex<Receiver<Job>>, done: &Sender<Outcome>) {
+fn work(mut lane: Lane, queue: &Mutex<Receiver<Job>>, done: &Sender<Outcome>) {
     loop {
         let job = match queue.lock().unwrap_or_else(PoisonError::into_inner).recv() {
             Ok(job) => job,
             Err(_) => return,
         };
+        while lane.garbage.try_recv().is_ok() {}
         let slot = job.slot;
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(target.as_mut(), job)));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| run(&mut lane, job)));
         if done.send((slot, outcome)).is_err() {
             return;
         }
     }
 }
 
-fn run(target: &mut (dyn Target + Send), job: Job) -> Done {
+fn run(lane: &mut Lane, job: Job) -> Done {
     let Job { cfg, case, steps, .. } = job;
     let steps = steps.unwrap_or_else(|| driver::generate(&cfg, case));
-    let mut wrapped = Unimplemented::new(target);
+    let mut wrapped = Unimplemented::new(lane.target.as_mut());
     let result = driver::execute(&mut wrapped, &cfg, case, &steps);
     Done {
+        lane: lane.index,
         case,
         steps,
         result,

@@ -23,7 +23,10 @@ fn config(cases: u64) -> Config {
 }
 
 fn faulty() -> Embedded {
-    Embedded::builder().faults(FAULTS.iter().copied()).start().expect("starts")
+    Embedded::builder()
+        .faults(FAULTS.iter().copied())
+        .start()
+        .expect("starts")
 }
 
 #[test]
@@ -46,7 +49,9 @@ fn cases_on_lanes_report_what_one_target_reports() {
     let findings = alone["findings"].as_array().expect("findings");
     assert!(findings.len() > 1, "both faults are found: {findings:?}");
     assert!(
-        findings.iter().any(|f| !f["repeats"].as_array().unwrap().is_empty()),
+        findings
+            .iter()
+            .any(|f| !f["repeats"].as_array().unwrap().is_empty()),
         "some finding repeats"
     );
     assert_eq!(side_by_side, alone);
@@ -55,7 +60,11 @@ fn cases_on_lanes_report_what_one_target_reports() {
 /// The model, lacking some operations (it answers them as unknown), with a control plane.
 struct Partial(ModelTarget);
 
-const MISSING: &[&str] = &["CreateLicenseVersion", "CheckoutBorrowLicense", "ListVmEntitlements"];
+const MISSING: &[&str] = &[
+    "CreateLicenseVersion",
+    "CheckoutBorrowLicense",
+    "ListVmEntitlements",
+];
 
 impl Target for Partial {
     fn name(&self) -> String {
@@ -94,7 +103,11 @@ fn partial() -> Partial {
 
 #[test]
 fn a_case_queued_before_an_operation_was_found_missing_runs_as_it_would_have_in_order() {
-    let alone = json_report(&Campaign::new(config(30)).run(&mut partial(), &mut Silent).unwrap());
+    let alone = json_report(
+        &Campaign::new(config(30))
+            .run(&mut partial(), &mut Silent)
+            .unwrap(),
+    );
     let lanes: Vec<Box<dyn Target + Send>> = (0..2).map(|_| Box::new(partial()) as _).collect();
     let side_by_side = json_report(
         &Campaign::new(config(30))

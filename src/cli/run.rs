@@ -250,7 +250,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         Vec::new()
     };
     if !lanes.is_empty() {
-        println!("generated cases on {} lanes (--jobs), each a target of its own", lanes.len());
+        println!(
+            "generated cases on {} lanes (--jobs), each a target of its own",
+            lanes.len()
+        );
     }
     let summary = Campaign::new(config).run_lanes(chosen.target.as_mut(), lanes, &mut Fanout(reporters))?;
     if let Some(coverage) = coverage {

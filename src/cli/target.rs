@@ -21,8 +21,14 @@ pub struct Chosen {
 
 /// What kind of target was chosen, as far as making another one goes.
 enum Kind {
-    Model { seed: u64, policy: Policy },
-    Embedded { seed: u64, policy: Policy },
+    Model {
+        seed: u64,
+        policy: Policy,
+    },
+    Embedded {
+        seed: u64,
+        policy: Policy,
+    },
     /// A URL or AWS: one endpoint, whose cases run in order.
     Other,
 }

@@ -453,6 +453,7 @@ impl Campaign {
                 cfg.missing = target.seen.keys().cloned().collect();
                 shared = Arc::new(cfg.clone());
             }
+            let mut lane = None;
             let ran = lanes.as_mut().and_then(Lanes::take).and_then(|done| {
                 // A case queued before an earlier one learned of a missing operation was
                 // generated without knowing it: it runs again here, as it would have in order.
@@ -460,6 +461,7 @@ impl Campaign {
                     for (op, (why, count)) in done.seen {
                         target.seen.entry(op).or_insert((why, 0)).1 += count;
                     }
+                    lane = Some(done.lane);
                     (done.steps, done.result)
                 })
             });
@@ -507,6 +509,9 @@ impl Campaign {
             }
             reporter.case(&report, summary);
             summary.cases.push(report);
+            if let (Some(lanes), Some(lane)) = (&lanes, lane) {
+                lanes.recycle(lane, execution.records);
+            }
         }
         Ok(())
     }
